@@ -1,0 +1,10 @@
+"""Command-line entry point: `python cli.py benchmark | train | predict | inspect | data`.
+
+Thin on purpose: everything lives in :mod:`ccle.cli`.
+"""
+import sys
+
+from ccle.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

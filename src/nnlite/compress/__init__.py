@@ -1,0 +1,1 @@
+"""Deep Compression (Han, Mao & Dally, ICLR 2016): pruning, trained quantization, Huffman coding."""

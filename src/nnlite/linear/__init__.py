@@ -1,0 +1,1 @@
+"""Linear estimators: epsilon-SVR by dual coordinate descent, elastic net by coordinate descent."""
