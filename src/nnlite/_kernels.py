@@ -1,0 +1,241 @@
+"""Numba kernels of the network engine's hot paths, each with a readable NumPy reference twin.
+
+The matrix products stay with NumPy's BLAS (``np.dot(..., out=...)``); the kernels below do the elementwise
+work around them in one pass over memory and without temporaries:
+
+- ``bias_act``          y = act(z + b), in place                         (Dense forward + activation)
+- ``bias_act_dropout``  y = act(z + b) * [u >= p] / (1 - p), in place    (+ inverted dropout)
+- ``act_grad``          gz = gy * act'(y) and db = sum_rows(gz)          (activation backward + bias gradient)
+- ``act_dropout_grad``  the same through the dropout mask
+- ``penalty_grad``      dW += l1 sign(W) + 2 l2 W, then dW *= mask; returns (sum|W|, sum W^2)
+- ``adam_update``       one bias-corrected Adam step on a flat parameter (Kingma & Ba 2015, Alg. 1)
+
+Activation codes: ``IDENTITY`` = 0, ``RELU`` = 1, ``TANH`` = 2. Derivatives are taken from the activation's
+*output* y (ReLU: [y > 0]; tanh: 1 - y^2), so the forward pass keeps a single buffer per layer.
+With dropout the stored y is the dropped-and-rescaled output; kept units have y = act * s with s = 1/(1-p),
+so act = y (1 - p) there, and dropped units get a zero gradient whatever act' is.
+
+Every kernel is ``cache=True``. ``fastmath`` lets LLVM vectorize reductions and the Adam update
+(``error_model="numpy"`` drops the division-by-zero checks that otherwise block vectorization); the
+results match the NumPy twins to rounding (tests/nnlite/test_kernels.py).
+"""
+import numpy as np
+from numba import njit
+
+IDENTITY = 0
+RELU = 1
+TANH = 2
+
+_FAST = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+
+
+# --------------------------------------------------------------------------------------------- forward
+@njit(**_FAST)
+def bias_act(z, b, kind):
+    """In place: z[i, j] <- act(z[i, j] + b[j]). z (n, m) C-contiguous, b (m,)."""
+    n, m = z.shape
+    for i in range(n):
+        row = z[i]
+        if kind == RELU:
+            for j in range(m):
+                v = row[j] + b[j]
+                row[j] = v if v > 0 else 0
+        elif kind == TANH:
+            for j in range(m):
+                row[j] = np.tanh(row[j] + b[j])
+        else:
+            for j in range(m):
+                row[j] = row[j] + b[j]
+
+
+@njit(**_FAST)
+def bias_act_dropout(z, b, kind, u, p, scale):
+    """In place: z[i, j] <- act(z[i, j] + b[j]) * (u[i, j] >= p) * scale. u (n, m) uniform draws in [0, 1)."""
+    n, m = z.shape
+    for i in range(n):
+        row = z[i]
+        urow = u[i]
+        if kind == RELU:
+            for j in range(m):
+                v = row[j] + b[j]
+                v = v if v > 0 else 0
+                row[j] = v * scale if urow[j] >= p else 0
+        elif kind == TANH:
+            for j in range(m):
+                v = np.tanh(row[j] + b[j])
+                row[j] = v * scale if urow[j] >= p else 0
+        else:
+            for j in range(m):
+                v = row[j] + b[j]
+                row[j] = v * scale if urow[j] >= p else 0
+
+
+# --------------------------------------------------------------------------------------------- backward
+@njit(**_FAST)
+def act_grad(gy, y, kind, gz, db):
+    """gz = gy * act'(y) (all (n, m)); db[j] = sum_i gz[i, j]. act' is read from the output y."""
+    n, m = gy.shape
+    for j in range(m):
+        db[j] = 0
+    for i in range(n):
+        g = gy[i]
+        yr = y[i]
+        out = gz[i]
+        if kind == RELU:
+            for j in range(m):
+                v = g[j] if yr[j] > 0 else 0
+                out[j] = v
+                db[j] += v
+        elif kind == TANH:
+            for j in range(m):
+                v = g[j] * (1 - yr[j] * yr[j])
+                out[j] = v
+                db[j] += v
+        else:
+            for j in range(m):
+                v = g[j]
+                out[j] = v
+                db[j] += v
+
+
+@njit(**_FAST)
+def act_dropout_grad(gy, y, kind, u, p, scale, gz, db):
+    """Backward of ``bias_act_dropout``: gz = gy * [u >= p] * scale * act'(a), a = y (1 - p); db = sum_rows(gz)."""
+    n, m = gy.shape
+    keep = 1 - p
+    for j in range(m):
+        db[j] = 0
+    for i in range(n):
+        g = gy[i]
+        yr = y[i]
+        ur = u[i]
+        out = gz[i]
+        if kind == RELU:
+            for j in range(m):
+                v = g[j] * scale if (ur[j] >= p and yr[j] > 0) else 0
+                out[j] = v
+                db[j] += v
+        elif kind == TANH:
+            for j in range(m):
+                a = yr[j] * keep
+                v = g[j] * scale * (1 - a * a) if ur[j] >= p else 0
+                out[j] = v
+                db[j] += v
+        else:
+            for j in range(m):
+                v = g[j] * scale if ur[j] >= p else 0
+                out[j] = v
+                db[j] += v
+
+
+@njit(**_FAST)
+def penalty_grad(w, dw, l1, l2):
+    """In place on flat views: dw += l1 sign(w) + 2 l2 w. Returns (sum |w|, sum w^2) accumulated in float64."""
+    s_abs = 0.0
+    s_sq = 0.0
+    two_l2 = 2 * l2
+    for k in range(w.shape[0]):
+        x = w[k]
+        sgn = l1 if x > 0 else (-l1 if x < 0 else 0)
+        dw[k] += sgn + two_l2 * x
+        s_abs += abs(np.float64(x))
+        s_sq += np.float64(x) * np.float64(x)
+    return s_abs, s_sq
+
+
+@njit(**_FAST)
+def penalty_grad_masked(w, dw, l1, l2, mask):
+    """As ``penalty_grad``, then dw *= mask (pruned weights get no gradient). All flat views."""
+    s_abs = 0.0
+    s_sq = 0.0
+    two_l2 = 2 * l2
+    for k in range(w.shape[0]):
+        x = w[k]
+        sgn = l1 if x > 0 else (-l1 if x < 0 else 0)
+        dw[k] = (dw[k] + sgn + two_l2 * x) * mask[k]
+        s_abs += abs(np.float64(x))
+        s_sq += np.float64(x) * np.float64(x)
+    return s_abs, s_sq
+
+
+# --------------------------------------------------------------------------------------------- Adam
+@njit(**_FAST)
+def adam_update(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
+    """One Adam step in place on flat views (Kingma & Ba 2015, Algorithm 1), c1 = 1/(1-beta1^t), c2 = 1/(1-beta2^t):
+
+        m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
+        p <- p - lr * (m c1) / (sqrt(v c2) + eps)
+    """
+    one_b1 = 1 - beta1
+    one_b2 = 1 - beta2
+    for k in range(p.shape[0]):
+        gk = g[k]
+        mk = beta1 * m[k] + one_b1 * gk
+        vk = beta2 * v[k] + one_b2 * gk * gk
+        m[k] = mk
+        v[k] = vk
+        p[k] -= lr * (mk * c1) / (np.sqrt(vk * c2) + eps)
+
+
+# --------------------------------------------------------------------------------------------- NumPy twins
+def _act_ref(x, kind):
+    if kind == RELU:
+        return np.maximum(x, 0)
+    if kind == TANH:
+        return np.tanh(x)
+    return x
+
+
+def _act_deriv_ref(a, kind):
+    if kind == RELU:
+        return (a > 0).astype(a.dtype)
+    if kind == TANH:
+        return 1 - a * a
+    return np.ones_like(a)
+
+
+def bias_act_ref(z, b, kind):
+    """NumPy twin of ``bias_act``."""
+    z[...] = _act_ref(z + b, kind)
+
+
+def bias_act_dropout_ref(z, b, kind, u, p, scale):
+    """NumPy twin of ``bias_act_dropout``."""
+    z[...] = _act_ref(z + b, kind) * (u >= p) * scale
+
+
+def act_grad_ref(gy, y, kind, gz, db):
+    """NumPy twin of ``act_grad``."""
+    gz[...] = gy * _act_deriv_ref(y, kind)
+    db[...] = gz.sum(axis=0)
+
+
+def act_dropout_grad_ref(gy, y, kind, u, p, scale, gz, db):
+    """NumPy twin of ``act_dropout_grad``."""
+    keep = u >= p
+    a = y * (1 - p)
+    gz[...] = np.where(keep, gy * scale * _act_deriv_ref(a, kind), 0)
+    db[...] = gz.sum(axis=0)
+
+
+def penalty_grad_ref(w, dw, l1, l2):
+    """NumPy twin of ``penalty_grad``."""
+    dw += l1 * np.sign(w) + 2 * l2 * w
+    w64 = w.astype(np.float64)
+    return float(np.abs(w64).sum()), float((w64 * w64).sum())
+
+
+def penalty_grad_masked_ref(w, dw, l1, l2, mask):
+    """NumPy twin of ``penalty_grad_masked``."""
+    out = penalty_grad_ref(w, dw, l1, l2)
+    dw *= mask
+    return out
+
+
+def adam_update_ref(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
+    """NumPy twin of ``adam_update``."""
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    p -= lr * (m * c1) / (np.sqrt(v * c2) + eps)

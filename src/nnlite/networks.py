@@ -1,0 +1,58 @@
+"""Builders of the paper's networks (Sun et al., drug-response DNN; see /work/shared/paper.txt, Sec. B).
+
+``paper_network``: hidden Dense layers of the given widths with activations alternating ReLU, Tanh, ReLU, ...
+(the paper's search starts from a ReLU layer), inverted dropout after the activation of the first ``n_dropout``
+hidden layers, L1 + L2 penalties on every Dense layer, and a linear Dense output of width 1.
+``simple_ann_network``: the paper's "simple ANN" baseline, the same Dense layers with Identity activations and
+no dropout (a deep linear model).
+
+Initialization is left to ``Sequential(seed)``: He for a Dense followed by ReLU, Glorot otherwise.
+"""
+import numpy as np
+
+from nnlite.activations import Identity, ReLU, Tanh
+from nnlite.layers import Dense, Dropout
+from nnlite.model import Sequential
+
+DEFAULT_L1 = 1e-5
+DEFAULT_L2 = 1e-4
+
+
+def _check_widths(n_in, widths):
+    widths = [int(w) for w in widths]
+    if isinstance(n_in, bool) or int(n_in) != n_in or n_in < 1:
+        raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
+    if any(w < 1 for w in widths):
+        raise ValueError(f"hidden widths must be positive integers, got {widths}")
+    return int(n_in), widths
+
+
+def paper_network(n_in, widths, dropout=0.4, n_dropout=3, l1=DEFAULT_L1, l2=DEFAULT_L2, seed=0, dtype=np.float32):
+    """Sequential: [Dense(w_k), ReLU|Tanh alternating from ReLU, Dropout(dropout) for k < n_dropout] per hidden
+    width w_k, then Dense(w_last, 1) (linear). With ``widths=()`` it is a linear model Dense(n_in, 1)."""
+    n_in, widths = _check_widths(n_in, widths)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    if n_dropout < 0:
+        raise ValueError(f"n_dropout must be >= 0, got {n_dropout!r}")
+    layers, d = [], n_in
+    for k, w in enumerate(widths):
+        layers.append(Dense(d, w, l1=l1, l2=l2, dtype=dtype))
+        layers.append(ReLU() if k % 2 == 0 else Tanh())
+        if k < n_dropout and dropout > 0:
+            layers.append(Dropout(dropout))
+        d = w
+    layers.append(Dense(d, 1, l1=l1, l2=l2, dtype=dtype))
+    return Sequential(layers, seed=seed, dtype=dtype)
+
+
+def simple_ann_network(n_in, widths, l1=DEFAULT_L1, l2=DEFAULT_L2, seed=0, dtype=np.float32):
+    """Sequential: [Dense(w_k), Identity] per hidden width, then Dense(w_last, 1): the paper's simple ANN."""
+    n_in, widths = _check_widths(n_in, widths)
+    layers, d = [], n_in
+    for w in widths:
+        layers.append(Dense(d, w, l1=l1, l2=l2, dtype=dtype))
+        layers.append(Identity())
+        d = w
+    layers.append(Dense(d, 1, l1=l1, l2=l2, dtype=dtype))
+    return Sequential(layers, seed=seed, dtype=dtype)
