@@ -1,0 +1,65 @@
+"""Random forest regressor (Breiman 2001): bagged CART trees with a random feature subset at every node.
+
+Tree t draws its bootstrap sample and its feature subsets from its own random stream, seeded by the t-th
+state of ``np.random.SeedSequence(seed)``; trees are grown in parallel by Numba threads (prange over trees),
+so the forest does not depend on ``n_jobs``. The prediction is the mean of the trees' leaf values.
+"""
+import numpy as np
+
+from nnlite.baselines import check_X, check_X_y
+from nnlite.tree import (check_tree_params, grow_trees, n_threads, normalized, predict_trees,
+                         resolve_max_features)
+
+
+class RandomForestRegressor:
+    """Random forest of CART regression trees (variance reduction, exact presorted split search).
+
+    Parameters: ``n_estimators`` trees; ``max_features`` examined per node (float fraction of p, default 1/3,
+    'sqrt', 'log2', int, or None for all); ``min_samples_leaf``; ``max_depth`` (None = unlimited);
+    ``bootstrap`` (sample n rows with replacement per tree, else use all rows); ``seed``; ``n_jobs`` threads
+    (-1 = all).
+    Attributes after fit: flat node arrays ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``,
+    ``n_node_samples_`` of shape (n_estimators, max nodes) (rows padded past ``node_counts_[t]``),
+    ``node_counts_`` (n_estimators,), ``feature_importances_`` (p,): mean over trees of each tree's normalized
+    impurity decrease, renormalized to sum 1; ``max_features_``, ``n_features_in_``.
+    """
+
+    def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=1, max_depth=None, bootstrap=True,
+                 seed=0, n_jobs=1):
+        self.n_estimators = n_estimators
+        self.max_features = max_features
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.bootstrap = bootstrap
+        self.seed = seed
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y)
+        if isinstance(self.n_estimators, bool) or not isinstance(self.n_estimators, (int, np.integer)) \
+                or self.n_estimators < 1:
+            raise ValueError(f"n_estimators must be an int >= 1, got {self.n_estimators!r}")
+        depth = check_tree_params(self.min_samples_leaf, self.max_depth)
+        n_threads(self.n_jobs)
+        self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
+        seeds = np.random.SeedSequence(self.seed).generate_state(self.n_estimators, dtype=np.uint64)
+        grown = grow_trees(X, y, seeds, self.bootstrap, self.max_features_, self.min_samples_leaf, depth,
+                           self.n_jobs)
+        self.feature_ = grown["feature"]
+        self.threshold_ = grown["threshold"]
+        self.left_ = grown["left"]
+        self.right_ = grown["right"]
+        self.value_ = grown["value"]
+        self.n_node_samples_ = grown["n_samples"]
+        self.node_counts_ = grown["n_nodes"]
+        per_tree = np.array([normalized(row) for row in grown["importance"]])
+        self.feature_importances_ = normalized(per_tree.mean(axis=0))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        """Mean over trees of the leaf values reached by each row of X (n, p) -> (n,) float64."""
+        if not hasattr(self, "feature_"):
+            raise ValueError("RandomForestRegressor is not fitted: call fit(X, y) first")
+        X = check_X(X, n_features=self.n_features_in_)
+        return predict_trees(X, self.feature_, self.threshold_, self.left_, self.right_, self.value_, self.n_jobs)

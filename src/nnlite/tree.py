@@ -1,0 +1,195 @@
+"""CART regression tree (Breiman et al. 1984) grown by variance reduction; kernels in ``_tree_kernels``.
+
+Split search is exact (every midpoint between distinct values of the examined features) on presorted
+feature lists: large nodes keep one sorted sample list per feature and partition them after each split,
+small nodes sort their samples per examined feature (see ``_tree_kernels`` for the cost model).
+The tree is stored as flat arrays indexed by node id (root = 0): ``feature_`` (-1 at a leaf),
+``threshold_`` (x[feature] <= threshold goes to ``left_``, else ``right_``), ``value_`` (mean of y in the
+node), ``n_node_samples_``.
+"""
+import math
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+
+from nnlite import _tree_kernels as _k
+from nnlite.baselines import check_X, check_X_y
+
+
+def resolve_max_features(max_features, p):
+    """Number of features examined per node: None -> p, 'sqrt' -> floor(sqrt p), 'log2' -> floor(log2 p),
+    int k -> k (1 <= k <= p), float f in (0, 1] -> floor(f p); always at least 1."""
+    if max_features is None:
+        return p
+    if isinstance(max_features, str):
+        if max_features == "sqrt":
+            return max(1, int(math.sqrt(p)))
+        if max_features == "log2":
+            return max(1, int(math.log2(p)))
+        raise ValueError(f"max_features must be None, 'sqrt', 'log2', an int or a float in (0, 1], "
+                         f"got {max_features!r}")
+    if isinstance(max_features, bool):
+        raise ValueError(f"max_features must not be a bool, got {max_features!r}")
+    if isinstance(max_features, Integral):
+        if not 1 <= max_features <= p:
+            raise ValueError(f"max_features={max_features} must be between 1 and n_features={p}")
+        return int(max_features)
+    if isinstance(max_features, Real):
+        if not 0.0 < max_features <= 1.0:
+            raise ValueError(f"a float max_features must be in (0, 1], got {max_features}")
+        return max(1, int(max_features * p))
+    raise ValueError(f"max_features has an unsupported type: {max_features!r}")
+
+
+def check_tree_params(min_samples_leaf, max_depth):
+    """Validate the growth limits shared by trees and forests; return max_depth as an int (-1 = unlimited)."""
+    if isinstance(min_samples_leaf, bool) or not isinstance(min_samples_leaf, Integral) or min_samples_leaf < 1:
+        raise ValueError(f"min_samples_leaf must be an int >= 1, got {min_samples_leaf!r}")
+    if max_depth is None:
+        return -1
+    if isinstance(max_depth, bool) or not isinstance(max_depth, Integral) or max_depth < 0:
+        raise ValueError(f"max_depth must be None or an int >= 0, got {max_depth!r}")
+    return int(max_depth)
+
+
+def n_threads(n_jobs):
+    """Threads to use for n_jobs (None -> 1, -1 -> all Numba threads, k -> min(k, Numba threads))."""
+    import numba
+
+    available = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a nonzero int or None, got {n_jobs!r}")
+    if n_jobs < 0:
+        return max(1, available + 1 + int(n_jobs))
+    return min(int(n_jobs), available)
+
+
+@contextmanager
+def numba_threads(k):
+    """Run the enclosed Numba parallel kernels on k threads, restoring the previous setting afterwards."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(k)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def switch_size(p, mtry):
+    """Node size at or below which split search sorts per examined feature instead of partitioning all p
+    presorted lists: partitioning costs ~ p * n_node per node, sorting ~ mtry * n_node * log2(n_node) * c,
+    so sort when log2(n_node) < p / (c * mtry); c = 1.5 was the fastest on Friedman #1 data at n 220-350, p 1000
+    (max_features 1/3 -> switch at 4 samples, 0.1 -> ~100, sqrt -> always sort)."""
+    return int(2.0 ** min(20.0, p / (1.5 * mtry)))
+
+
+def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None):
+    """Grow one tree per seed on X (n, p), y (n,). Returns a dict of (T, K) flat node arrays (K = most nodes
+    of any tree), ``n_nodes`` (T,) and raw per-tree impurity decreases ``importance`` (T, p)."""
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    XT = np.ascontiguousarray(X32.T)
+    n, p = X32.shape
+    presorted = np.argsort(XT, axis=1, kind="stable").astype(np.int32)
+    sorted_vals = np.take_along_axis(XT, presorted, axis=1)
+    dense = np.zeros((p, n), dtype=np.int32)
+    dense[:, 1:] = np.cumsum(sorted_vals[:, 1:] != sorted_vals[:, :-1], axis=1)
+    ranks = np.empty((p, n), dtype=np.int32)
+    np.put_along_axis(ranks, presorted, dense, axis=1)
+
+    T = len(seeds)
+    K = max(1, 2 * n - 1)
+    # rows are padded past each tree's node count: leaves of value 0 reached by no path
+    feature = np.full((T, K), -1, dtype=np.int32)
+    threshold = np.zeros((T, K), dtype=np.float64)
+    left = np.full((T, K), -1, dtype=np.int32)
+    right = np.full((T, K), -1, dtype=np.int32)
+    value = np.zeros((T, K), dtype=np.float64)
+    n_samples = np.zeros((T, K), dtype=np.int32)
+    importance = np.zeros((T, p), dtype=np.float64)
+    n_nodes = np.zeros(T, dtype=np.int64)
+    if switch is None:
+        switch = switch_size(p, mtry)
+    with numba_threads(n_threads(n_jobs)):
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        _k.build_forest(XT, y, float(y.mean()), presorted, ranks,
+                        np.asarray(seeds, dtype=np.uint64), bool(bootstrap), int(mtry), int(min_samples_leaf),
+                        int(max_depth), int(switch), feature, threshold, left, right, value, n_samples,
+                        importance, n_nodes)
+    used = int(n_nodes.max())
+    arrays = {name: np.ascontiguousarray(a[:, :used]) for name, a in
+              (("feature", feature), ("threshold", threshold), ("left", left), ("right", right),
+               ("value", value), ("n_samples", n_samples))}
+    arrays["n_nodes"] = n_nodes
+    arrays["importance"] = importance
+    return arrays
+
+
+def normalized(v):
+    """v / sum(v), or zeros when the sum is 0 (a tree that never split)."""
+    total = v.sum()
+    return v / total if total > 0 else np.zeros_like(v)
+
+
+def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
+    """Mean over trees of the leaf value each row of X (n, p) reaches; node arrays (T, K). Returns (n,)."""
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    out = np.empty(X32.shape[0], dtype=np.float64)
+    with numba_threads(n_threads(n_jobs)):
+        _k.predict_forest(X32, feature, threshold, left, right, value, out)
+    return out
+
+
+class DecisionTreeRegressor:
+    """CART regression tree minimising the within-node squared error (variance reduction).
+
+    Parameters: ``max_features`` (None = all, 'sqrt', 'log2', int, float fraction) features examined per node,
+    drawn at random without replacement; ``min_samples_leaf``; ``max_depth`` (None = grow until leaves are pure
+    or cannot be split); ``seed`` for the feature draws.
+    Attributes after fit: ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``, ``n_node_samples_``
+    (flat (node_count_,) arrays), ``node_count_``, ``feature_importances_`` (p,) normalized impurity decrease,
+    ``max_features_``, ``n_features_in_``.
+    """
+
+    def __init__(self, max_features=None, min_samples_leaf=1, max_depth=None, seed=0):
+        self.max_features = max_features
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.seed = seed
+
+    def fit(self, X, y):
+        X, y = check_X_y(X, y)
+        depth = check_tree_params(self.min_samples_leaf, self.max_depth)
+        self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
+        seeds = np.random.SeedSequence(self.seed).generate_state(1, dtype=np.uint64)
+        grown = grow_trees(X, y, seeds, False, self.max_features_, self.min_samples_leaf, depth, 1)
+        self.node_count_ = int(grown["n_nodes"][0])
+        self.feature_ = grown["feature"][0, :self.node_count_]
+        self.threshold_ = grown["threshold"][0, :self.node_count_]
+        self.left_ = grown["left"][0, :self.node_count_]
+        self.right_ = grown["right"][0, :self.node_count_]
+        self.value_ = grown["value"][0, :self.node_count_]
+        self.n_node_samples_ = grown["n_samples"][0, :self.node_count_]
+        self.feature_importances_ = normalized(grown["importance"][0])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        """Leaf value reached by each row of X (n, p) -> (n,) float64."""
+        if not hasattr(self, "feature_"):
+            raise ValueError("DecisionTreeRegressor is not fitted: call fit(X, y) first")
+        X = check_X(X, n_features=self.n_features_in_)
+        return predict_trees(X, self.feature_[None], self.threshold_[None], self.left_[None], self.right_[None],
+                             self.value_[None])
+
+    def get_depth(self):
+        """Longest root-to-leaf path (edges) of the fitted tree."""
+        depth = np.zeros(self.node_count_, dtype=np.int64)
+        for node in range(self.node_count_):  # children always have larger ids than their parent
+            if self.feature_[node] >= 0:
+                depth[self.left_[node]] = depth[self.right_[node]] = depth[node] + 1
+        return int(depth.max())
