@@ -1,0 +1,283 @@
+"""Elastic net by coordinate descent: one penalty (ElasticNet), the path (enet_path) and k-fold CV.
+
+Objective (the same as scikit-learn's ``ElasticNet``)::
+
+    1/(2n) ||y - X w - b||^2 + alpha rho ||w||_1 + 0.5 alpha (1 - rho) ||w||^2,    rho = l1_ratio
+
+The intercept b is not penalized: X and y are centred and b = mean(y) - mean(X) w. The solver
+(``_cd_kernels.enet_cd``) minimizes n times this objective with glmnet's working sets, the
+sequential strong rule with a KKT check, gap safe screening and the duality-gap stopping rule
+G <= tol ||y - mean(y)||^2 (scikit-learn's rule, so ``tol`` means the same in both).
+"""
+import warnings
+
+import numpy as np
+
+from ._cd_kernels import enet_cd
+from ._checks import check_n_features, check_nonconstant, check_X_y
+
+
+class ConvergenceWarning(UserWarning):
+    """The coordinate descent stopped at max_iter before the duality gap met the tolerance."""
+
+
+def _check_penalty(alpha, l1_ratio, tol, max_iter):
+    if not alpha >= 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    if not 0.0 <= l1_ratio <= 1.0:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+
+
+def _center(X, y, fit_intercept):
+    """(Xc Fortran-ordered, yc, x_mean (p,), y_mean) with the column and target means removed."""
+    if fit_intercept:
+        x_mean = X.mean(axis=0)
+        y_mean = float(y.mean())
+        Xc = np.asfortranarray(X - x_mean)
+        yc = y - y_mean
+    else:
+        x_mean = np.zeros(X.shape[1])
+        y_mean = 0.0
+        Xc = np.asfortranarray(X)
+        yc = y.copy()
+    return Xc, yc, x_mean, y_mean
+
+
+def _col_norms2(Xf):
+    return np.einsum("ij,ij->j", Xf, Xf)
+
+
+def alpha_grid(Xty, n_samples, l1_ratio, eps=1e-3, n_alphas=100):
+    """Geometric grid from alpha_max = max_j |X_j.y| / (n rho) (the smallest alpha with w = 0) down
+    to eps * alpha_max, n_alphas values, decreasing (X, y centred when an intercept is fitted)."""
+    if l1_ratio <= 0:
+        raise ValueError("an automatic alpha grid needs l1_ratio > 0; pass alphas explicitly")
+    alpha_max = np.max(np.abs(Xty)) / (n_samples * l1_ratio)
+    if alpha_max <= np.finfo(np.float64).resolution:
+        return np.full(n_alphas, np.finfo(np.float64).resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None):
+    """Warm-started path over decreasing alphas on prepared data; returns (coefs (p, k), gaps (k,) of
+    the n-scaled problem, sweeps (k,))."""
+    n, p = Xf.shape
+    k = len(alphas)
+    coefs = np.empty((p, k))
+    gaps = np.empty(k)
+    n_iters = np.empty(k, dtype=np.int64)
+    w = np.zeros(p)
+    R = y.copy()
+    c = Xf.T @ y if c0 is None else c0.copy()
+    tol_gap = tol * float(y @ y)
+    l1_prev = float(np.max(np.abs(c))) if p else 0.0
+    not_converged = 0
+    for i, alpha in enumerate(alphas):
+        l1 = alpha * l1_ratio * n
+        l2 = alpha * (1.0 - l1_ratio) * n
+        gap, sweeps, _ = enet_cd(Xf, y, norms2, w, R, c, l1, max(l1_prev, l1), l2, tol_gap,
+                                 int(max_iter), bool(screening))
+        not_converged += gap > tol_gap
+        coefs[:, i] = w
+        gaps[i] = gap
+        n_iters[i] = sweeps
+        l1_prev = l1
+    if not_converged:
+        warnings.warn(f"enet: {not_converged} of {k} alphas stopped at max_iter={max_iter} with a duality "
+                      f"gap above tol * ||y||^2 = {tol_gap:.3e}", ConvergenceWarning, stacklevel=3)
+    return coefs, gaps, n_iters
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e-4, max_iter=1000,
+              screening=True, return_n_iter=False):
+    """Elastic-net solutions along a decreasing alpha grid, each warm-started from the previous one.
+
+    Like scikit-learn's ``enet_path``, X (n, p) and y (n,) are used as given (no centring, no
+    intercept). alphas=None builds ``alpha_grid(X^T y, n, l1_ratio, eps, n_alphas)``.
+    Returns (alphas (k,), coefs (p, k), dual_gaps (k,)) with the gaps of the 1/n-scaled objective,
+    plus n_iters (k,) (coordinate sweeps) when return_n_iter.
+    """
+    X, y = check_X_y(X, y)
+    _check_penalty(1.0, l1_ratio, tol, max_iter)
+    n = X.shape[0]
+    Xf = np.asfortranarray(X)
+    c0 = Xf.T @ y
+    if alphas is None:
+        alphas = alpha_grid(c0, n, l1_ratio, eps, n_alphas)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+        if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
+            raise ValueError("alphas must be a non-empty 1-D array of finite values >= 0")
+    coefs, gaps, n_iters = _solve_path(Xf, y, _col_norms2(Xf), alphas, l1_ratio, tol, max_iter,
+                                       screening, c0)
+    if return_n_iter:
+        return alphas, coefs, gaps / n, n_iters
+    return alphas, coefs, gaps / n
+
+
+class ElasticNet:
+    """Elastic-net linear regression (objective in the module docstring) by coordinate descent.
+
+    Attributes: coef_ (p,), intercept_ (float), dual_gap_ (gap of the 1/n-scaled objective at the
+    returned point), n_iter_ (coordinate sweeps, full or over the working set).
+    """
+
+    def __init__(self, alpha=1.0, l1_ratio=0.5, tol=1e-4, max_iter=1000, fit_intercept=True,
+                 warm_start=False, screening=True):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.tol = tol
+        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.screening = screening
+
+    def fit(self, X, y):
+        """Fit on X (n, p), y (n,); returns self."""
+        X, y = check_X_y(X, y)
+        _check_penalty(self.alpha, self.l1_ratio, self.tol, self.max_iter)
+        Xf, yc, x_mean, y_mean = _center(X, y, self.fit_intercept)
+        n, p = Xf.shape
+        w = np.zeros(p)
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
+            w = self.coef_.astype(np.float64).copy()
+        R = yc - Xf @ w
+        c = Xf.T @ R
+        l1 = self.alpha * self.l1_ratio * n
+        l2 = self.alpha * (1.0 - self.l1_ratio) * n
+        # strong rule as if coming from the top of the path (or from the warm start's penalty)
+        l1_prev = max(l1, float(np.max(np.abs(c)))) if not w.any() else l1
+        tol_gap = self.tol * float(yc @ yc)
+        gap, sweeps, _ = enet_cd(Xf, yc, _col_norms2(Xf), w, R, c, l1, l1_prev, l2, tol_gap,
+                                 int(self.max_iter), bool(self.screening))
+        if gap > tol_gap:
+            warnings.warn(f"ElasticNet stopped at max_iter={self.max_iter} with duality gap {gap:.3e} > "
+                          f"{tol_gap:.3e}", ConvergenceWarning, stacklevel=2)
+        self.coef_ = w
+        self.intercept_ = float(y_mean - x_mean @ w)
+        self.dual_gap_ = float(gap / n)
+        self.n_iter_ = int(sweeps)
+        self.n_features_in_ = p
+        return self
+
+    def predict(self, X):
+        """X coef_ + intercept_ for X (n, p) -> (n,)."""
+        X = check_n_features(X, self.coef_.shape[0])
+        return X @ self.coef_ + self.intercept_
+
+
+def kfold_indices(n_samples, n_folds, seed):
+    """Shuffled k-fold split: list of (train, test) index arrays; fold sizes differ by at most one
+    (the first n % k folds get one extra sample, as scikit-learn's KFold)."""
+    if not 2 <= n_folds <= n_samples:
+        raise ValueError(f"cv={n_folds} folds need 2 <= cv <= n_samples={n_samples}")
+    perm = np.random.default_rng(seed).permutation(n_samples)
+    sizes = np.full(n_folds, n_samples // n_folds)
+    sizes[: n_samples % n_folds] += 1
+    folds, start = [], 0
+    for size in sizes:
+        test = np.sort(perm[start:start + size])
+        train = np.sort(np.concatenate([perm[:start], perm[start + size:]]))
+        folds.append((train, test))
+        start += size
+    return folds
+
+
+class ElasticNetCV:
+    """Elastic net with (alpha, l1_ratio) chosen by k-fold cross-validated mean squared error.
+
+    For each l1_ratio, the alpha grid comes from the full (centred) data, as in scikit-learn; each
+    fold centres its training rows, solves the whole path (warm starts, strong rule, screening) and
+    scores the held-out rows. The pair with the lowest fold-averaged MSE wins (ties: first l1_ratio,
+    largest alpha), and ElasticNet is refitted on all rows with it.
+    cv: number of folds (shuffled with ``seed``) or an iterable of (train, test) index arrays.
+    Attributes: alpha_, l1_ratio_, alphas_ (n_l1, n_alphas) or (n_alphas,) for one l1_ratio,
+    mse_path_ (n_l1, n_alphas, n_folds), coef_, intercept_, dual_gap_, n_iter_.
+    """
+
+    def __init__(self, l1_ratio=0.5, n_alphas=100, eps=1e-3, cv=5, seed=0, alphas=None, tol=1e-4,
+                 max_iter=1000, fit_intercept=True, screening=True):
+        self.l1_ratio = l1_ratio
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.seed = seed
+        self.alphas = alphas
+        self.tol = tol
+        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.screening = screening
+
+    def _folds(self, n):
+        if isinstance(self.cv, (int, np.integer)):
+            return kfold_indices(n, int(self.cv), self.seed)
+        folds = [(np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for tr, te in self.cv]
+        if len(folds) < 2:
+            raise ValueError("cv must give at least two (train, test) splits")
+        for tr, te in folds:
+            if tr.size == 0 or te.size == 0 or tr.min() < 0 or te.min() < 0 or max(tr.max(), te.max()) >= n:
+                raise ValueError(f"cv split has empty or out-of-range indices for {n} samples")
+        return folds
+
+    def fit(self, X, y):
+        """Cross-validate over (l1_ratio, alpha), then refit on all of X (n, p), y (n,); returns self."""
+        X, y = check_X_y(X, y)
+        check_nonconstant(y, "the elastic-net alpha grid")
+        l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        for r in l1_ratios:
+            _check_penalty(1.0, r, self.tol, self.max_iter)
+        n, p = X.shape
+        if self.alphas is None:
+            if np.any(l1_ratios <= 0):
+                raise ValueError("l1_ratio must be > 0 for the automatic alpha grid; pass alphas explicitly")
+            x_mean = X.mean(axis=0) if self.fit_intercept else np.zeros(p)
+            yc = y - y.mean() if self.fit_intercept else y
+            Xty = X.T @ yc - x_mean * yc.sum()
+            grids = np.array([alpha_grid(Xty, n, r, self.eps, int(self.n_alphas)) for r in l1_ratios])
+        else:
+            a = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if a.size == 0 or not np.all(np.isfinite(a)) or a[-1] < 0:
+                raise ValueError("alphas must be a non-empty array of finite values >= 0")
+            grids = np.tile(a, (len(l1_ratios), 1))
+        folds = self._folds(n)
+        mse = np.empty((len(l1_ratios), grids.shape[1], len(folds)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for f, (train, test) in enumerate(folds):
+                Xf, yc, x_mean, y_mean = _center(X[train], y[train], self.fit_intercept)
+                norms2 = _col_norms2(Xf)
+                c0 = Xf.T @ yc
+                X_test, y_test = X[test], y[test]
+                for r, l1_ratio in enumerate(l1_ratios):
+                    coefs, _, _ = _solve_path(Xf, yc, norms2, grids[r], l1_ratio, self.tol,
+                                              self.max_iter, self.screening, c0)
+                    pred = X_test @ coefs + (y_mean - x_mean @ coefs)
+                    mse[r, :, f] = np.mean((pred - y_test[:, None]) ** 2, axis=0)
+        mean_mse = mse.mean(axis=2)
+        best = (np.inf, 0, 0)
+        for r in range(len(l1_ratios)):
+            i = int(np.argmin(mean_mse[r]))
+            if mean_mse[r, i] < best[0]:
+                best = (mean_mse[r, i], r, i)
+        _, r, i = best
+        self.alpha_ = float(grids[r, i])
+        self.l1_ratio_ = float(l1_ratios[r])
+        self.alphas_ = grids[0] if len(l1_ratios) == 1 else grids
+        self.mse_path_ = mse
+        model = ElasticNet(alpha=self.alpha_, l1_ratio=self.l1_ratio_, tol=self.tol, max_iter=self.max_iter,
+                           fit_intercept=self.fit_intercept, screening=self.screening).fit(X, y)
+        self.coef_ = model.coef_
+        self.intercept_ = model.intercept_
+        self.dual_gap_ = model.dual_gap_
+        self.n_iter_ = model.n_iter_
+        self.n_features_in_ = p
+        return self
+
+    def predict(self, X):
+        """X coef_ + intercept_ for X (n, p) -> (n,)."""
+        X = check_n_features(X, self.coef_.shape[0])
+        return X @ self.coef_ + self.intercept_

@@ -1,0 +1,143 @@
+"""Linear epsilon-SVR with the L1 (epsilon-insensitive) loss, solved in the dual as liblinear does.
+
+Primal problem (Ho & Lin 2012, JMLR 13, "Large-scale linear support vector regression")::
+
+    min_{w, w_b}  0.5 (||w||^2 + w_b^2) + C sum_i max(0, |y_i - x_i.w - B w_b| - epsilon)
+
+with B = intercept_scaling and intercept_ = B * w_b: the intercept is an extra, regularized
+feature of constant value B, exactly as in liblinear and so in scikit-learn's
+``LinearSVR(loss='epsilon_insensitive', dual=True)``. The dual and its coordinate-descent solver
+(Algorithm 4, random permutations and shrinking) are in ``_svr_kernels``.
+"""
+import numpy as np
+
+from ._checks import check_n_features, check_X_y
+from ._svr_kernels import svr_dual_cd_gram, svr_dual_cd_primal
+
+_GRAM_MAX_SAMPLES = 4096  # Q = X X^T costs 8 n^2 bytes; beyond this, iterate on w instead
+
+
+def _use_gram(n, p, solver):
+    if solver == "gram":
+        return True
+    if solver == "primal":
+        return False
+    if solver != "auto":
+        raise ValueError(f"solver must be 'auto', 'gram' or 'primal', got {solver!r}")
+    return n <= _GRAM_MAX_SAMPLES and n <= 2 * p
+
+
+class LinearSVR:
+    """L1-loss linear support vector regression (dual coordinate descent, liblinear's solver 13).
+
+    Parameters: epsilon (width of the insensitive tube), C (loss weight), tol (stop when the
+    summed projected-gradient violation of a pass is <= tol times the first pass's), max_iter
+    (passes over the data), fit_intercept, intercept_scaling (B above), seed (the random
+    permutation of each pass), solver ('auto', 'gram': iterate on Q = X X^T, O(n^2) per pass;
+    'primal': iterate on w, O(n p) per pass; both give the same iterates).
+    Attributes: coef_ (p,), intercept_ (float), n_iter_ (passes), dual_coef_ (n,) (beta).
+    """
+
+    def __init__(self, epsilon=0.1, C=1.0, tol=1e-4, max_iter=1000, fit_intercept=True,
+                 intercept_scaling=1.0, seed=0, solver="auto"):
+        self.epsilon = epsilon
+        self.C = C
+        self.tol = tol
+        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.seed = seed
+        self.solver = solver
+
+    def _check_params(self):
+        if not self.C > 0:
+            raise ValueError(f"C must be positive, got {self.C}")
+        if not self.epsilon >= 0:
+            raise ValueError(f"epsilon must be >= 0, got {self.epsilon}")
+        if not self.tol > 0:
+            raise ValueError(f"tol must be positive, got {self.tol}")
+        if int(self.max_iter) < 1:
+            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
+        if self.fit_intercept and not self.intercept_scaling > 0:
+            raise ValueError(f"intercept_scaling must be positive, got {self.intercept_scaling}")
+
+    @property
+    def _bias(self):
+        return float(self.intercept_scaling) if self.fit_intercept else 0.0
+
+    def fit(self, X, y):
+        """Fit on X (n, p), y (n,); returns self."""
+        X, y = check_X_y(X, y)
+        self._check_params()
+        session = _DualSession(self, X, y)
+        session.fit(np.arange(X.shape[1]))
+        session.export(self)
+        return self
+
+    def predict(self, X):
+        """x.coef_ + intercept_ for each row of X (n, p) -> (n,)."""
+        X = check_n_features(X, self.coef_.shape[0])
+        return X @ self.coef_ + self.intercept_
+
+    def _elimination_session(self, X, y):
+        """A solver that refits on shrinking feature subsets, warm-starting the dual (used by RFE).
+
+        beta stays dual-feasible when features are removed (the constraints are on beta alone), so
+        each round starts from the previous round's beta; with the Gram variant, Q is downdated by
+        the removed columns instead of being recomputed.
+        """
+        X, y = check_X_y(X, y)
+        self._check_params()
+        return _DualSession(self, X, y)
+
+
+class _DualSession:
+    """Dual state (beta, and Q or w) for one (X, y), refittable on subsets of the columns."""
+
+    def __init__(self, est, X, y):
+        self.est = est
+        self.X = X
+        self.y = y
+        n, p = X.shape
+        self.bias = est._bias
+        self.gram = _use_gram(n, p, est.solver)
+        self.beta = np.zeros(n)
+        self.features = None
+        self.gnorm_ref = 0.0
+        self.Q = None
+
+    def fit(self, features):
+        """Fit on X[:, features] (features: increasing indices, a subset of the previous call's)."""
+        est, X, y = self.est, self.X, self.y
+        features = np.asarray(features, dtype=np.int64)
+        args = (float(est.epsilon), float(est.C), float(est.tol), int(est.max_iter), int(est.seed))
+        if self.gram:
+            if self.Q is None:
+                Xf = X[:, features]
+                self.Q = Xf @ Xf.T + self.bias ** 2
+            else:
+                removed = np.setdiff1d(self.features, features, assume_unique=True)
+                if removed.size:
+                    Xr = X[:, removed]
+                    self.Q -= Xr @ Xr.T
+            n_iter, ref = svr_dual_cd_gram(self.Q, y, self.beta, *args, self.gnorm_ref)
+            self.coef = X[:, features].T @ self.beta
+            wb = self.bias * self.beta.sum()
+        else:
+            Xf = np.ascontiguousarray(X[:, features])
+            w = Xf.T @ self.beta
+            n_iter, ref, wb = svr_dual_cd_primal(Xf, y, self.beta, w, self.bias, *args, self.gnorm_ref)
+            self.coef = w
+        self.gnorm_ref = ref
+        self.features = features
+        self.intercept = self.bias * wb
+        self.n_iter = n_iter
+        return self.coef
+
+    def export(self, est):
+        """Copy the fitted state onto the estimator's learned attributes."""
+        est.coef_ = self.coef.copy()
+        est.intercept_ = float(self.intercept)
+        est.n_iter_ = int(self.n_iter)
+        est.dual_coef_ = self.beta.copy()
+        est.n_features_in_ = int(self.coef.shape[0])

@@ -1,0 +1,169 @@
+"""ElasticNet, enet_path and ElasticNetCV against scikit-learn (the oracle) and against their own duality gap."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import ElasticNet as SkElasticNet
+from sklearn.linear_model import ElasticNetCV as SkElasticNetCV
+from sklearn.linear_model import enet_path as sk_enet_path
+from sklearn.model_selection import KFold
+
+from nnlite.linear.enet import ElasticNet, ElasticNetCV, enet_path, kfold_indices
+
+
+def objective(coef, intercept, X, y, alpha, l1_ratio):
+    r = y - X @ coef - intercept
+    return (0.5 * r @ r / len(y) + alpha * l1_ratio * np.abs(coef).sum()
+            + 0.5 * alpha * (1 - l1_ratio) * coef @ coef)
+
+
+def make_problem(n, p, seed, rho=0.8):
+    """Columns sharing a common factor (pairwise correlation about rho^2 / (1 + rho^2)) and 5 true features."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rho * rng.standard_normal((n, 1))
+    y = X[:, :5] @ np.arange(1.0, 6.0) + rng.standard_normal(n) + 3.0
+    return X, y
+
+
+def alpha_max(X, y, l1_ratio):
+    Xc, yc = X - X.mean(0), y - y.mean()
+    return np.abs(Xc.T @ yc).max() / (len(y) * l1_ratio)
+
+
+@pytest.mark.parametrize("n,p", [(40, 100), (100, 20)])
+@pytest.mark.parametrize("l1_ratio", [0.01, 0.5, 1.0])
+@pytest.mark.parametrize("alpha_frac", [0.3, 0.01])
+def test_elastic_net_matches_sklearn(n, p, l1_ratio, alpha_frac):
+    X, y = make_problem(n, p, seed=n + p)
+    alpha = alpha_frac * alpha_max(X, y, l1_ratio)
+    sk = SkElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-10, max_iter=100_000).fit(X, y)
+    ours = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-10, max_iter=100_000).fit(X, y)
+    f_sk = objective(sk.coef_, sk.intercept_, X, y, alpha, l1_ratio)
+    f_ours = objective(ours.coef_, ours.intercept_, X, y, alpha, l1_ratio)
+    assert f_ours <= f_sk + 1e-7
+    np.testing.assert_allclose(ours.coef_, sk.coef_, atol=1e-4)
+    assert ours.intercept_ == pytest.approx(sk.intercept_, abs=1e-4)
+    assert 0 <= ours.dual_gap_ <= 1e-10 * np.sum((y - y.mean()) ** 2) / n
+
+
+def test_dual_gap_is_scikit_learns_formula():
+    """dual_gap_ recomputed in NumPy from the returned coefficients (formulation A, l2 folded into X)."""
+    X, y = make_problem(30, 50, seed=1)
+    alpha, rho = 0.2, 0.7
+    m = ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-3).fit(X, y)
+    n = len(y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    l1, l2 = n * alpha * rho, n * alpha * (1 - rho)
+    w = m.coef_
+    R = yc - Xc @ w
+    dual_norm = np.abs(Xc.T @ R - l2 * w).max()
+    scale = min(1.0, l1 / dual_norm)
+    primal = 0.5 * (R @ R + l2 * w @ w) + l1 * np.abs(w).sum()
+    dual = -0.5 * scale ** 2 * (R @ R + l2 * w @ w) + scale * R @ yc
+    # screening can only shrink the feature set the gap is measured on, so ours is <= the full one
+    assert m.dual_gap_ <= (primal - dual) / n + 1e-12
+    assert (primal - dual) <= 1e-3 * yc @ yc * 1.01
+
+
+@pytest.mark.parametrize("n,p", [(40, 100), (100, 20)])
+@pytest.mark.parametrize("l1_ratio", [0.01, 0.5, 1.0])
+def test_enet_path_matches_sklearn(n, p, l1_ratio):
+    X, y = make_problem(n, p, seed=7 * n + p)
+    X, y = X - X.mean(0), y - y.mean()
+    a_sk, c_sk, _ = sk_enet_path(X, y, l1_ratio=l1_ratio, alphas=30, tol=1e-10, max_iter=100_000)
+    a, c, gaps = enet_path(X, y, l1_ratio=l1_ratio, n_alphas=30, tol=1e-10, max_iter=100_000)
+    np.testing.assert_allclose(a, a_sk, rtol=1e-12)
+    np.testing.assert_allclose(c, c_sk, atol=1e-4)
+    for k in range(len(a)):
+        f = objective(c[:, k], 0.0, X, y, a[k], l1_ratio)
+        f_sk = objective(c_sk[:, k], 0.0, X, y, a[k], l1_ratio)
+        assert f <= f_sk + 1e-7
+    assert np.all(gaps >= -1e-12)
+
+
+def test_screening_and_warm_start_do_not_change_the_answer():
+    X, y = make_problem(50, 80, seed=3)
+    a1, c1, _ = enet_path(X, y, l1_ratio=0.5, n_alphas=20, tol=1e-12, max_iter=100_000, screening=True)
+    a2, c2, _ = enet_path(X, y, l1_ratio=0.5, n_alphas=20, tol=1e-12, max_iter=100_000, screening=False)
+    np.testing.assert_allclose(c1, c2, atol=1e-8)
+    m = ElasticNet(alpha=0.05, l1_ratio=0.5, tol=1e-12, max_iter=100_000, warm_start=True)
+    cold = ElasticNet(alpha=0.05, l1_ratio=0.5, tol=1e-12, max_iter=100_000).fit(X, y).coef_
+    m.fit(X, y)
+    first = m.coef_.copy()
+    m.alpha = 0.05  # refit from its own solution: already optimal
+    m.fit(X, y)
+    np.testing.assert_allclose(m.coef_, cold, atol=1e-8)
+    np.testing.assert_allclose(first, cold, atol=1e-8)
+
+
+def test_ridge_limit_l1_ratio_zero_matches_sklearn():
+    X, y = make_problem(30, 10, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkElasticNet(alpha=0.5, l1_ratio=0.0, tol=1e-10, max_iter=100_000).fit(X, y)
+    ours = ElasticNet(alpha=0.5, l1_ratio=0.0, tol=1e-10, max_iter=100_000).fit(X, y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    exact = np.linalg.solve(Xc.T @ Xc + len(y) * 0.5 * np.eye(X.shape[1]), Xc.T @ yc)
+    np.testing.assert_allclose(ours.coef_, exact, atol=1e-4)
+    np.testing.assert_allclose(ours.coef_, sk.coef_, atol=1e-4)
+    f_sk = objective(sk.coef_, sk.intercept_, X, y, 0.5, 0.0)
+    assert objective(ours.coef_, ours.intercept_, X, y, 0.5, 0.0) <= f_sk + 1e-7
+
+
+def test_elastic_net_cv_picks_sklearns_alpha_and_l1_ratio():
+    X, y = make_problem(90, 60, seed=5)
+    folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    sk = SkElasticNetCV(l1_ratio=[0.1, 0.5, 0.9], alphas=40, cv=folds).fit(X, y)
+    ours = ElasticNetCV(l1_ratio=[0.1, 0.5, 0.9], n_alphas=40, cv=folds).fit(X, y)
+    assert ours.l1_ratio_ == sk.l1_ratio_
+    assert ours.alpha_ == pytest.approx(sk.alpha_, rel=1e-12)
+    np.testing.assert_allclose(ours.alphas_, sk.alphas_, rtol=1e-12)
+    # both paths stop at the same duality-gap tolerance (1e-4), not at the same point
+    np.testing.assert_allclose(ours.mse_path_, sk.mse_path_, rtol=0.1)
+    np.testing.assert_allclose(ours.mse_path_.mean(axis=2), sk.mse_path_.mean(axis=2), rtol=2e-2)
+    np.testing.assert_allclose(ours.coef_, sk.coef_, atol=5e-3)
+    assert ours.predict(X).shape == (90,)
+
+
+def test_kfold_indices_partition_the_rows():
+    folds = kfold_indices(23, 5, seed=0)
+    tests = np.concatenate([te for _, te in folds])
+    assert sorted(tests.tolist()) == list(range(23))
+    assert sorted(len(te) for _, te in folds) == [4, 4, 5, 5, 5]
+    for tr, te in folds:
+        assert not set(tr) & set(te) and len(tr) + len(te) == 23
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, kfold_indices(23, 5, seed=0)))
+
+
+def test_elastic_net_cv_with_integer_cv_is_seeded():
+    X, y = make_problem(60, 30, seed=6)
+    a = ElasticNetCV(l1_ratio=0.5, n_alphas=20, cv=3, seed=1).fit(X, y)
+    b = ElasticNetCV(l1_ratio=0.5, n_alphas=20, cv=3, seed=1).fit(X, y)
+    assert a.alpha_ == b.alpha_ and np.array_equal(a.coef_, b.coef_)
+    assert a.mse_path_.shape == (1, 20, 3) and a.alphas_.shape == (20,)
+
+
+@pytest.mark.parametrize("make_bad, match", [
+    (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), y), "NaN"),
+    (lambda X, y: (X[:, :0], y), "zero columns"),
+    (lambda X, y: (X, y[:-2]), "samples"),
+    (lambda X, y: (X, np.ones_like(y)), "constant"),
+])
+def test_cv_bad_input_raises_value_error(make_bad, match):
+    X, y = make_problem(30, 8, seed=0)
+    with pytest.raises(ValueError, match=match):
+        ElasticNetCV(n_alphas=5, cv=3).fit(*make_bad(X, y))
+
+
+def test_bad_parameters_raise_value_error():
+    X, y = make_problem(30, 8, seed=0)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        ElasticNet(alpha=1.0, l1_ratio=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        ElasticNet(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        ElasticNet().fit(X, np.r_[y[:-1], np.nan])
+    with pytest.raises(ValueError, match="features"):
+        ElasticNet().fit(X, y).predict(X[:, :3])
+    with pytest.raises(ValueError, match="cv"):
+        ElasticNetCV(cv=1).fit(X, y)
