@@ -53,3 +53,90 @@ def test_kmeans_bad_input():
         kmeans_1d([1.0, 2.0], 0)
     with pytest.raises(ValueError, match="init"):
         kmeans_1d([1.0, 2.0], 1, init="kmeans++")
+
+
+# -- weight sharing on a network ----------------------------------------------------------------------------
+import copy  # noqa: E402
+
+from nnlite.compress.prune import prune_model  # noqa: E402
+from nnlite.compress.quantize import finetune_centroids, quantize_model  # noqa: E402
+from nnlite.losses import MSELoss  # noqa: E402
+from nnlite.networks import paper_network  # noqa: E402
+from nnlite.optim import SGD, Adam  # noqa: E402
+
+
+def _net_problem(seed=0, n=96):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 10)).astype(np.float32)
+    y = (np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2]).astype(np.float32)
+    return X, y
+
+
+def _trained_pruned_net():
+    X, y = _net_problem()
+    model = paper_network(10, [32, 16], dropout=0.0, n_dropout=0, seed=1)
+    model.fit(X, y, epochs=40, batch_size=32, optimizer=Adam(1e-2))
+    prune_model(model, percent=50)
+    return model, X, y
+
+
+def test_quantize_model_shares_weights_and_keeps_pruned_zeros():
+    model, _, _ = _trained_pruned_net()
+    masks = [layer.mask.copy() for layer in model.dense_layers()]
+    books = quantize_model(model, bits=3)
+    for layer, book, mask in zip(model.dense_layers(), books, masks):
+        assert book.centroids.size == 8 and book.centroids.dtype == layer.W.dtype
+        assert np.all(layer.W[mask == 0] == 0)
+        np.testing.assert_array_equal(layer.W.ravel()[book.index], book.centroids[book.labels])
+        assert np.unique(layer.W[mask == 1]).size <= 8
+        np.testing.assert_array_equal(book.index, np.flatnonzero(mask))
+
+
+def test_centroid_gradient_is_the_sum_of_member_gradients():
+    model, X, y = _trained_pruned_net()
+    books = quantize_model(model, bits=2)
+    # expected: one full-batch SGD step on the centroids with grad_c = sum of dW over cluster c
+    ref = copy.deepcopy(model)
+    loss = MSELoss()
+    loss.forward(ref.forward(X, training=True), y[:, None])
+    ref.backward(loss.backward())
+    lr = 0.05
+    expected = [b.centroids - lr * np.bincount(b.labels, weights=layer.dW.ravel()[b.index], minlength=4)
+                for b, layer in zip(books, ref.dense_layers())]
+    counts = [b.counts().copy() for b in books]
+    finetune_centroids(model, books, X, y, epochs=1, batch_size=len(X), optimizer=SGD(lr=lr), train_bias=False)
+    for b, e, c, layer in zip(books, expected, counts, model.dense_layers()):
+        np.testing.assert_allclose(b.centroids, e, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(b.counts(), c)                    # assignment unchanged
+        np.testing.assert_array_equal(layer.W.ravel()[b.index], b.centroids[b.labels])
+
+
+def test_finetuning_changes_centroids_not_assignments_and_keeps_the_best():
+    model, X, y = _trained_pruned_net()
+    Xv, yv = _net_problem(seed=5, n=64)
+    books = quantize_model(model, bits=2)
+    before = [b.centroids.copy() for b in books]
+    counts = [b.counts().copy() for b in books]
+    mse0 = float(np.mean((model.predict(Xv) - yv) ** 2))
+    history = finetune_centroids(model, books, X, y, epochs=15, batch_size=16, optimizer=Adam(3e-3),
+                                 validation=(Xv, yv), seed=0)
+    assert len(history) == 15
+    mse1 = float(np.mean((model.predict(Xv) - yv) ** 2))
+    assert mse1 <= mse0 + 1e-7
+    assert min(history) <= mse0
+    assert any(not np.array_equal(a, b.centroids) for a, b in zip(before, books))
+    for b, c, layer in zip(books, counts, model.dense_layers()):
+        np.testing.assert_array_equal(b.counts(), c)
+        assert np.unique(layer.W[layer.mask == 1]).size <= 4
+        assert np.all(layer.W[layer.mask == 0] == 0)
+
+
+def test_finetune_bad_input():
+    model, X, y = _trained_pruned_net()
+    books = quantize_model(model, bits=2)
+    with pytest.raises(ValueError, match="codebooks"):
+        finetune_centroids(model, books[:1], X, y)
+    with pytest.raises(ValueError, match="rows"):
+        finetune_centroids(model, books, X, y[:5])
+    with pytest.raises(ValueError, match="bits"):
+        quantize_model(model, bits=0)

@@ -1,0 +1,307 @@
+"""The compressed model file (``.nnz``): pruned, weight-shared, Huffman-coded Dense layers.
+
+Byte layout (all integers little-endian)::
+
+    offset    size  field
+    0         8     magic  b"\\x89NNZ\\r\\n\\x1a\\n"  (PNG-style: catches text-mode and 7-bit transfers)
+    8         2     uint16 format version (currently 1)
+    10        4     uint32 H = header length in bytes
+    14        H     header: UTF-8 JSON object (below)
+    14 + H    B     body: the binary blobs of all layers, B = header["body_bytes"]
+    14 + H + B 4    uint32 CRC-32 (zlib.crc32, ISO-HDLC polynomial) of every preceding byte
+
+Header JSON::
+
+    {"format": "nnlite.nnz", "dtype": "float32" | "float64", "seed": int, "body_bytes": B,
+     "metadata": {...},                                 # the caller's JSON-serializable dict
+     "layers": [{"type": "Dense", "n_in", "n_out", "l1", "l2", "init", "dtype", "codec": {...}},
+                {"type": "ReLU"} | {"type": "Tanh"} | {"type": "Identity"} | {"type": "Dropout", "p": 0.4}, ...]}
+
+A Dense layer's ``codec`` gives its counts and the place of each blob as [offset, length] in bytes, relative
+to the body start::
+
+    "n_nonzero": n,  "n_entries": m (n + filler zeros),  "index_bits": b,  "n_clusters": k,
+    "codebook": [o, 4k or 8k]       k shared weight values, little-endian float of the header dtype
+    "bias":     [o, 4 n_out ...]    the bias vector, same float type
+    "cluster_table": [o, len]       Huffman table of the cluster-index alphabet {0..k-1}
+    "cluster_stream": [o, len, bits] the n Huffman-coded cluster indices, ``bits`` significant bits
+    "gap_table": [o, len]           Huffman table of the gap-code alphabet {0..2**b - 1}
+    "gap_stream": [o, len, bits]    the m Huffman-coded gap codes
+
+Decoding a Dense layer with numpy alone:
+  1. Huffman table (see ``nnlite.compress.huffman``): LEB128 varint n_symbols, one byte w, then n_symbols code
+     lengths of w bits each, MSB first. The canonical code assigns codes in order of (length, symbol): code 0
+     to the first, then code = (previous code + 1) << (length - previous length).
+  2. Streams are MSB first: read bits one by one until the bits read form a codeword of the table.
+  3. Gap codes (``nnlite.compress.sparse``), M = 2**b - 1: step_j = M if code_j == M else code_j + 1;
+     positions = cumsum(step) - 1; the real entries are those with code_j != M (fillers hold a zero).
+  4. W = zeros(n_in * n_out); W[positions[real]] = codebook[cluster indices]; W = W.reshape(n_in, n_out)
+     (row-major: W[i, j] is flat position i * n_out + j, and the layer computes y = x @ W + b).
+Every value stored is an exact copy of the model's weights, so a loaded model predicts bit for bit what the
+saved one did. A wrong magic, an unknown version, a truncated file or a checksum mismatch raise ValueError.
+"""
+import io
+import json
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnlite.compress.huffman import HuffmanCode, huffman_lengths
+from nnlite.compress.sparse import GapCSR, encode_gaps
+
+MAGIC = b"\x89NNZ\r\n\x1a\n"
+VERSION = 1
+FORMAT_NAME = "nnlite.nnz"
+_PREFIX = struct.Struct("<8sHI")
+MAX_CLUSTERS = 1 << 16
+_SIMPLE_LAYERS = ("ReLU", "Tanh", "Identity")
+
+
+@dataclass
+class EncodedLayer:
+    """One Dense layer's weights as stored: codebook (k,), cluster indices (n,), gap codes (m,) and their codes.
+
+    ``nbits()`` gives the storage of each part in bits.
+    """
+    shape: tuple
+    index_bits: int
+    codebook: np.ndarray
+    clusters: np.ndarray
+    csr: GapCSR
+    cluster_code: HuffmanCode
+    gap_code: HuffmanCode
+
+    def nbits(self):
+        """Bits per part: Huffman streams, Huffman tables, codebook (float32 each), bias (float32 each)."""
+        return {
+            "cluster_stream": self.cluster_code.encoded_bits(self.clusters),
+            "gap_stream": self.gap_code.encoded_bits(self.csr.gaps),
+            "tables": 8 * (len(self.cluster_code.to_bytes()) + len(self.gap_code.to_bytes())),
+            "codebook": 32 * self.codebook.size,
+            "bias": 32 * self.shape[1],
+        }
+
+
+def encode_weights(W, index_bits=None):
+    """Split a weight matrix (n_in, n_out) into its codebook of distinct nonzero values, cluster indices and
+    gap codes, with Huffman codes fitted to both streams -> ``EncodedLayer``.
+
+    ``index_bits=None`` picks the b in [1, 16] that minimises the Huffman-coded gap stream plus its table.
+    More than 65536 distinct nonzero values raise ValueError (quantize the model first).
+    """
+    W = np.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"weights must be 2-D, got shape {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("weights contain NaN or inf")
+    flat = W.ravel()
+    positions = np.flatnonzero(flat)
+    codebook, clusters = np.unique(flat[positions], return_inverse=True)
+    if codebook.size > MAX_CLUSTERS:
+        raise ValueError(f"{codebook.size} distinct nonzero weights in a {W.shape} layer (at most {MAX_CLUSTERS});"
+                         " quantize the model first (nnlite.compress.quantize.quantize_model)")
+    if index_bits is None:
+        index_bits = best_index_bits(positions)
+    csr = GapCSR(tuple(W.shape), int(index_bits), encode_gaps(positions, index_bits), clusters.astype(np.int64))
+    cluster_code = HuffmanCode.from_symbols(csr.values, codebook.size)
+    gap_code = HuffmanCode.from_symbols(csr.gaps, 1 << csr.index_bits)
+    return EncodedLayer(tuple(W.shape), csr.index_bits, codebook, csr.values, csr, cluster_code, gap_code)
+
+
+def best_index_bits(positions, candidates=range(1, 17)):
+    """The gap width b minimising Huffman-coded gap bits + table bits for these sorted flat positions."""
+    best, best_bits = None, None
+    for b in candidates:
+        gaps = encode_gaps(positions, b)
+        counts = np.bincount(gaps, minlength=1 << b)
+        lengths = huffman_lengths(counts)
+        bits = int(np.sum(counts * lengths)) + 8 * (2 + (((1 << b) * int(lengths.max(initial=0)).bit_length() + 7) // 8))
+        if best_bits is None or bits < best_bits:
+            best, best_bits = b, bits
+    return best
+
+
+# -- writing ---------------------------------------------------------------------------------------------------
+def _layer_entry(layer):
+    name = type(layer).__name__
+    if name == "Dense":
+        return {"type": "Dense", **layer.config()}
+    if name == "Dropout":
+        return {"type": "Dropout", "p": float(layer.p)}
+    if name in _SIMPLE_LAYERS:
+        return {"type": name}
+    raise ValueError(f"cannot store a layer of type {name} in a compressed model")
+
+
+def dumps_compressed(model, metadata=None, index_bits=None):
+    """The ``.nnz`` bytes of ``model`` (see the module docstring). ``index_bits``: one int, one per Dense
+    layer, or None (per layer, the width that gives the smallest file)."""
+    from nnlite.compress.quantize import _per_layer
+
+    dtype = np.dtype(model.dtype)
+    le = dtype.newbyteorder("<")
+    n_dense = len(model.dense_layers())
+    bits_per = _per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
+    body = io.BytesIO()
+
+    def put(data):
+        start = body.tell()
+        body.write(data)
+        return [start, len(data)]
+
+    entries = []
+    dense_i = 0
+    for layer in model.layers:
+        entry = _layer_entry(layer)
+        if entry["type"] == "Dense":
+            enc = encode_weights(layer.W, bits_per[dense_i])
+            dense_i += 1
+            cl_data, cl_bits = enc.cluster_code.encode(enc.clusters)
+            gp_data, gp_bits = enc.gap_code.encode(enc.csr.gaps)
+            entry["codec"] = {
+                "n_nonzero": int(enc.clusters.size), "n_entries": int(enc.csr.gaps.size),
+                "index_bits": enc.index_bits, "n_clusters": int(enc.codebook.size),
+                "codebook": put(enc.codebook.astype(le).tobytes()),
+                "bias": put(np.asarray(layer.b).astype(le).tobytes()),
+                "cluster_table": put(enc.cluster_code.to_bytes()),
+                "cluster_stream": put(cl_data) + [cl_bits],
+                "gap_table": put(enc.gap_code.to_bytes()),
+                "gap_stream": put(gp_data) + [gp_bits],
+            }
+        entries.append(entry)
+    body = body.getvalue()
+    header = {"format": FORMAT_NAME, "dtype": dtype.name, "seed": int(getattr(model, "seed", 0)),
+              "body_bytes": len(body), "metadata": {} if metadata is None else metadata, "layers": entries}
+    try:
+        header_bytes = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
+    out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
+    return out + struct.pack("<I", zlib.crc32(out))
+
+
+def save_compressed(model, path, metadata=None, index_bits=None):
+    """Write ``model`` (a Sequential of Dense/activation/Dropout layers, typically pruned and quantized) to
+    ``path`` in the ``.nnz`` format, with ``metadata`` (a JSON-serializable dict) in the header.
+    Returns the number of bytes written."""
+    data = dumps_compressed(model, metadata=metadata, index_bits=index_bits)
+    Path(path).write_bytes(data)
+    return len(data)
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+def parse_container(data, source="<bytes>"):
+    """Check magic, version, sizes and checksum of ``.nnz`` bytes -> (header dict, body bytes)."""
+    data = bytes(data)
+    if data[:8] != MAGIC[:len(data)] or not data:
+        raise ValueError(f"{source}: not an nnlite compressed model (bad magic number)")
+    if len(data) < _PREFIX.size:
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes)")
+    _, version, hlen = _PREFIX.unpack_from(data)
+    if version != VERSION:
+        raise ValueError(f"{source}: compressed model format version {version} is not supported "
+                         f"(this nnlite reads version {VERSION})")
+    if len(data) < _PREFIX.size + hlen + 4:
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes, header alone needs "
+                         f"{_PREFIX.size + hlen + 4})")
+    crc_stored = struct.unpack_from("<I", data, len(data) - 4)[0]
+    try:
+        header = json.loads(data[_PREFIX.size:_PREFIX.size + hlen].decode("utf-8"))
+        body_bytes = int(header["body_bytes"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        header, body_bytes = None, None
+    expected = None if body_bytes is None else _PREFIX.size + hlen + body_bytes + 4
+    if expected is not None and len(data) < expected:
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} of {expected} bytes)")
+    if zlib.crc32(data[:-4]) != crc_stored or expected != len(data):
+        raise ValueError(f"{source}: corrupt compressed model (CRC-32 checksum mismatch)")
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise ValueError(f"{source}: corrupt compressed model (bad header)")
+    return header, data[_PREFIX.size + hlen:-4]
+
+
+def _blob(body, ref, what):
+    off, length = int(ref[0]), int(ref[1])
+    if off < 0 or length < 0 or off + length > len(body):
+        raise ValueError(f"corrupt compressed model: {what} lies outside the body")
+    return body[off:off + length]
+
+
+def decode_layer(entry, body, dtype):
+    """W (n_in, n_out) and b (n_out,) of one Dense header entry, decoded from the body."""
+    c = entry["codec"]
+    n_in, n_out = int(entry["n_in"]), int(entry["n_out"])
+    le = np.dtype(dtype).newbyteorder("<")
+    codebook = np.frombuffer(_blob(body, c["codebook"], "codebook"), dtype=le)
+    bias = np.frombuffer(_blob(body, c["bias"], "bias"), dtype=le)
+    if codebook.size != c["n_clusters"] or bias.size != n_out:
+        raise ValueError("corrupt compressed model: codebook or bias has the wrong size")
+    cl_code, _ = HuffmanCode.from_bytes(_blob(body, c["cluster_table"], "cluster table"))
+    gp_code, _ = HuffmanCode.from_bytes(_blob(body, c["gap_table"], "gap table"))
+    clusters = cl_code.decode(_blob(body, c["cluster_stream"], "cluster stream"), c["n_nonzero"],
+                              c["cluster_stream"][2])
+    gaps = gp_code.decode(_blob(body, c["gap_stream"], "gap stream"), c["n_entries"], c["gap_stream"][2])
+    if clusters.size and clusters.max() >= codebook.size:
+        raise ValueError("corrupt compressed model: cluster index beyond the codebook")
+    csr = GapCSR((n_in, n_out), int(c["index_bits"]), gaps, clusters)
+    W = csr.to_dense(values=codebook[clusters], dtype=np.dtype(dtype))
+    return W, bias.astype(dtype)
+
+
+def loads_compressed(data, source="<bytes>"):
+    """Rebuild the Sequential stored in ``.nnz`` bytes (see ``load_compressed``)."""
+    from nnlite.activations import Identity, ReLU, Tanh
+    from nnlite.layers import Dense, Dropout
+    from nnlite.model import Sequential
+
+    header, body = parse_container(data, source)
+    dtype = np.dtype(header["dtype"])
+    simple = {"ReLU": ReLU, "Tanh": Tanh, "Identity": Identity}
+    layers = []
+    i = 0
+    try:
+        for i, entry in enumerate(header["layers"]):
+            kind = entry["type"]
+            if kind == "Dense":
+                W, b = decode_layer(entry, body, dtype)
+                layer = Dense(int(entry["n_in"]), int(entry["n_out"]), l1=entry.get("l1", 0.0),
+                              l2=entry.get("l2", 0.0), init=entry.get("init", "auto"), dtype=dtype,
+                              rng=np.random.default_rng(0))
+                layer.W = W
+                layer.b = b
+                if not W.all():
+                    layer.mask = (W != 0).astype(dtype)
+            elif kind == "Dropout":
+                layer = Dropout(float(entry["p"]))
+            elif kind in simple:
+                layer = simple[kind]()
+            else:
+                raise ValueError(f"unknown layer type {kind!r}")
+            layers.append(layer)
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"{source}: corrupt compressed model (layer {i}: {exc!r})") from None
+    except ValueError as exc:
+        raise ValueError(f"{source}: layer {i}: {exc}") from None
+    return Sequential(layers, seed=int(header.get("seed", 0)), dtype=dtype)
+
+
+def load_compressed(path):
+    """Rebuild the Sequential saved by ``save_compressed``: same layers, weights bit-identical, pruned
+    positions carried as masks. Raises ValueError for a wrong magic number, an unsupported version, a
+    truncated file or a checksum mismatch."""
+    return loads_compressed(Path(path).read_bytes(), source=str(path))
+
+
+def read_metadata(path):
+    """The ``metadata`` dict stored by ``save_compressed`` (the file is fully checked first)."""
+    header, _ = parse_container(Path(path).read_bytes(), source=str(path))
+    return header["metadata"]
+
+
+def read_header(path):
+    """The whole JSON header (architecture, codecs, metadata) of a checked ``.nnz`` file."""
+    header, _ = parse_container(Path(path).read_bytes(), source=str(path))
+    return header

@@ -1,0 +1,104 @@
+"""Magnitude pruning with retraining (Han et al., NeurIPS 2015 "Learning both weights and connections";
+Deep Compression, ICLR 2016, sec. 2).
+
+A Dense layer keeps the connections whose |W_ij| is above a per-layer threshold; the others are set to zero and
+frozen there by the layer's ``mask`` (0/1, shaped like W): ``Dense.backward`` multiplies dW by the mask and
+``Sequential.train_step`` re-applies ``W *= mask`` after every optimizer step, so pruned weights stay exactly
+zero through Adam's momentum. Two threshold rules:
+
+* ``percent``: prune the ``percent`` % smallest-magnitude weights of the layer (already-pruned weights count,
+  so a schedule 50 -> 70 -> 90 reaches those sparsities cumulatively). Ties are broken by position, so
+  exactly floor(percent / 100 * W.size) weights are zero afterwards (or more, if more were already pruned).
+* ``quality``: prune |W_ij| < quality * std(W) (Han et al. 2015), std over all entries of the layer.
+
+``iterative_prune`` alternates pruning and retraining along a schedule of increasing percentages.
+"""
+import numpy as np
+
+from nnlite.compress.quantize import _per_layer
+
+
+def layer_threshold_mask(W, percent=None, quality=None, mask=None):
+    """0/1 mask (W's dtype, W's shape) keeping the weights that survive the threshold rule.
+
+    Exactly one of ``percent`` (in [0, 100]) and ``quality`` (>= 0) must be given; positions where an
+    existing ``mask`` is 0 stay pruned.
+    """
+    W = np.asarray(W)
+    if (percent is None) == (quality is None):
+        raise ValueError("give exactly one of percent and quality")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("weights contain NaN or inf")
+    mag = np.abs(W.astype(np.float64)).ravel()
+    alive = np.ones(mag.size, dtype=bool) if mask is None else np.asarray(mask).ravel() != 0
+    if percent is not None:
+        if not 0 <= percent <= 100:
+            raise ValueError(f"percent must be in [0, 100], got {percent!r}")
+        n_prune = int(np.floor(percent / 100.0 * mag.size + 1e-9))
+        # already-pruned weights rank first (magnitude -1), then by |W|, ties by position
+        order = np.argsort(np.where(alive, mag, -1.0), kind="stable")
+        keep = np.ones(mag.size, dtype=bool)
+        keep[order[:n_prune]] = False
+    else:
+        if not (np.isfinite(quality) and quality >= 0):
+            raise ValueError(f"quality must be a finite number >= 0, got {quality!r}")
+        keep = mag >= quality * float(np.std(W.astype(np.float64)))
+    keep &= alive
+    dtype = W.dtype if np.issubdtype(W.dtype, np.floating) else np.float32
+    return keep.reshape(W.shape).astype(dtype)
+
+
+def prune_layer(layer, percent=None, quality=None):
+    """Prune one Dense layer in place: set ``layer.mask`` and zero the pruned weights. Returns the mask."""
+    mask = layer_threshold_mask(layer.W, percent=percent, quality=quality, mask=layer.mask)
+    layer.mask = mask
+    layer.W = layer.W * mask
+    return layer.mask
+
+
+def prune_model(model, percent=None, quality=None):
+    """Prune every Dense layer of ``model`` in place -> list of masks (one per Dense layer).
+
+    ``percent`` / ``quality`` may be one number or one per Dense layer (None in a list: leave that layer).
+    """
+    layers = model.dense_layers()
+    if (percent is None) == (quality is None):
+        raise ValueError("give exactly one of percent and quality")
+    values = _per_layer(percent if percent is not None else quality, len(layers),
+                        "percent" if percent is not None else "quality")
+    masks = []
+    for layer, v in zip(layers, values):
+        if v is None:
+            masks.append(layer.mask)
+            continue
+        masks.append(prune_layer(layer, **({"percent": v} if percent is not None else {"quality": v})))
+    return masks
+
+
+def sparsity(model):
+    """Fraction of zero weights per Dense layer, list of floats."""
+    return [float(np.mean(layer.W == 0)) for layer in model.dense_layers()]
+
+
+def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_size=32, lr=1e-3,
+                    validation=None, patience=None):
+    """Prune-retrain loop: for each step of ``schedule`` (increasing percents, each one number or one per Dense
+    layer), ``prune_model(model, percent=step)`` and then ``model.fit(X, y, epochs, batch_size, Adam(lr),
+    validation, patience)`` with the masks in force. Returns the list of validation MSEs after each step
+    (``None`` entries without a validation set).
+    """
+    from nnlite.optim import Adam
+
+    scores = []
+    for step in schedule:
+        prune_model(model, percent=step)
+        if epochs:
+            model.fit(X, y, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr=lr),
+                      validation=validation, patience=patience)
+        if validation is not None:
+            Xv, yv = validation
+            pred = model.predict(Xv)
+            scores.append(float(np.mean((pred.astype(np.float64) - np.asarray(yv, dtype=np.float64).ravel()) ** 2)))
+        else:
+            scores.append(None)
+    return scores

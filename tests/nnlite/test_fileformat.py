@@ -1,0 +1,138 @@
+"""The .nnz compressed model file: exact round trip, metadata, and rejection of damaged files."""
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from nnlite.compress.fileformat import (MAGIC, VERSION, dumps_compressed, encode_weights, load_compressed,
+                                        loads_compressed, read_header, read_metadata, save_compressed)
+from nnlite.compress.prune import prune_model
+from nnlite.compress.quantize import quantize_model
+from nnlite.networks import paper_network, simple_ann_network
+
+
+@pytest.fixture(scope="module")
+def quantized():
+    model = paper_network(30, [40, 20, 10], dropout=0.4, n_dropout=2, seed=3)
+    prune_model(model, percent=[85, 60, 40, 0])
+    quantize_model(model, bits=4)
+    X = np.random.default_rng(0).normal(size=(25, 30)).astype(np.float32)
+    return model, X
+
+
+def test_round_trip_predicts_exactly(quantized, tmp_path):
+    model, X = quantized
+    path = tmp_path / "m.nnz"
+    meta = {"genes": ["A1BG", "TP53"], "scaler": {"min": [0.0, 1.5]}, "iqr": [0.25, 0.75]}
+    n = save_compressed(model, path, metadata=meta)
+    assert n == path.stat().st_size
+    loaded = load_compressed(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert [type(a).__name__ for a in loaded.layers] == [type(a).__name__ for a in model.layers]
+    assert loaded.layers[2].p == 0.4
+    for a, b in zip(loaded.dense_layers(), model.dense_layers()):
+        np.testing.assert_array_equal(a.W, b.W)
+        np.testing.assert_array_equal(a.b, b.b)
+        if b.W.all():
+            assert a.mask is None                  # nothing pruned: no mask
+        else:
+            np.testing.assert_array_equal(a.mask, (b.W != 0))
+        assert (a.l1, a.l2) == (b.l1, b.l2)
+    assert read_metadata(path) == meta
+    assert read_header(path)["layers"][0]["codec"]["n_clusters"] <= 16
+
+
+def test_float64_and_unpruned_models_round_trip(tmp_path):
+    model = simple_ann_network(6, [5], seed=0, dtype=np.float64)
+    quantize_model(model, bits=3)
+    X = np.random.default_rng(1).normal(size=(7, 6))
+    loaded = loads_compressed(dumps_compressed(model, index_bits=2))
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.dense_layers()[0].mask is None
+    # unquantized weights are stored exactly too (each distinct value is a codebook entry)
+    raw = paper_network(6, [5], seed=1)
+    np.testing.assert_array_equal(loads_compressed(dumps_compressed(raw)).predict(X), raw.predict(X))
+
+
+def test_layout_is_readable_with_the_standard_library(quantized):
+    model, _ = quantized
+    data = dumps_compressed(model, metadata={"k": 1})
+    assert data[:8] == MAGIC
+    version, hlen = struct.unpack_from("<HI", data, 8)
+    assert version == VERSION
+    header = json.loads(data[14:14 + hlen])
+    assert header["body_bytes"] == len(data) - 14 - hlen - 4
+    assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+    body = data[14 + hlen:-4]
+    dense = [e for e in header["layers"] if e["type"] == "Dense"]
+    off, length = dense[0]["codec"]["bias"]
+    np.testing.assert_array_equal(np.frombuffer(body[off:off + length], "<f4"), model.dense_layers()[0].b)
+
+
+def test_encoded_layer_matches_the_weights():
+    W = np.zeros((8, 9), dtype=np.float32)
+    W[0, 1], W[3, 3], W[7, 8] = 0.5, -0.25, 0.5
+    enc = encode_weights(W, index_bits=2)
+    np.testing.assert_array_equal(enc.codebook, [-0.25, 0.5])
+    np.testing.assert_array_equal(enc.csr.to_dense(values=enc.codebook[enc.clusters]), W)
+    assert enc.csr.n_fillers > 0
+    assert 1 <= encode_weights(W).index_bits <= 16
+
+
+def _flip(data, pos):
+    b = bytearray(data)
+    b[pos] ^= 0x10
+    return bytes(b)
+
+
+def test_damaged_files_are_rejected(quantized, tmp_path):
+    model, _ = quantized
+    data = dumps_compressed(model)
+    hlen = struct.unpack_from("<I", data, 10)[0]
+    for pos in (20, 14 + hlen + 3, len(data) - 30, len(data) - 2):
+        with pytest.raises(ValueError, match="corrupt"):
+            loads_compressed(_flip(data, pos))
+    for cut in (len(data) - 1, len(data) // 2, 14 + hlen, 12, 3):
+        with pytest.raises(ValueError, match="truncated"):
+            loads_compressed(data[:cut])
+    with pytest.raises(ValueError, match="magic"):
+        loads_compressed(b"PK\x03\x04" + data[4:])
+    with pytest.raises(ValueError, match="magic"):
+        loads_compressed(b"")
+    future = data[:8] + struct.pack("<H", VERSION + 1) + data[10:]
+    with pytest.raises(ValueError, match="version 2 is not supported"):
+        loads_compressed(future)
+    path = tmp_path / "bad.nnz"
+    path.write_bytes(data[:-7])
+    with pytest.raises(ValueError, match="bad.nnz.*truncated"):
+        load_compressed(path)
+    with pytest.raises(ValueError, match="truncated"):
+        read_metadata(path)
+
+
+def test_a_consistent_checksum_does_not_hide_bad_streams(quantized):
+    """Damage in the body with a recomputed CRC must still fail loudly or decode to the stored counts."""
+    model, _ = quantized
+    data = dumps_compressed(model)
+    hlen = struct.unpack_from("<I", data, 10)[0]
+    header = json.loads(data[14:14 + hlen])
+    header["layers"][0]["codec"]["cluster_stream"][0] += 10 ** 6      # blob outside the body
+    hb = json.dumps(header).encode()
+    bad = data[:10] + struct.pack("<I", len(hb)) + hb + data[14 + hlen:-4]
+    bad += struct.pack("<I", zlib.crc32(bad))
+    with pytest.raises(ValueError, match="outside the body"):
+        loads_compressed(bad)
+
+
+def test_bad_models_and_metadata():
+    model = paper_network(4, [3], seed=0)
+    with pytest.raises(ValueError, match="JSON"):
+        dumps_compressed(model, metadata={"x": object()})
+    with pytest.raises(ValueError, match="index_bits"):
+        dumps_compressed(model, index_bits=[2, 2, 2])
+    W = np.arange(1, 70001, dtype=np.float32).reshape(700, 100)
+    with pytest.raises(ValueError, match="quantize the model first"):
+        encode_weights(W)
