@@ -1,0 +1,64 @@
+"""Table I / Table II / timing / paired tables and the files a report writes."""
+import json
+
+import numpy as np
+import pytest
+
+from ccle.report import paired_table, table1, table2, timing_table, to_markdown, write_report
+
+
+def _records():
+    recs = []
+    rng = np.random.default_rng(0)
+    for d, base in (("drugA", 1.0), ("drugB", 0.5)):
+        for s in range(3):
+            for m, factor in (("PM", 0.8), ("EN", 0.9), ("mean", 1.0)):
+                mse = base * factor + 0.01 * s
+                recs.append({"drug": d, "split": s, "method": m, "mse": mse, "rmse": mse ** 0.5, "r2": 1 - mse,
+                             "pearson": 0.5, "spearman": 0.4, "sens_acc": 0.5 + 0.1 * (m == "PM") + 0.01 * s,
+                             "train_seconds": 1.0 + (m == "EN") + rng.random() * 0.01, "predict_seconds": 0.01,
+                             "n_train": 70, "n_test": 30, "fit_seconds": 1.0})
+    return recs
+
+
+def test_table1_means_best_and_mean_row():
+    header, rows = table1(_records())
+    assert header == ["drug", "PM", "EN", "mean", "best"]
+    assert rows[0][0] == "drugA" and rows[0][1] == pytest.approx(0.81)
+    assert [r[-1] for r in rows] == ["PM", "PM", "PM"]
+    assert rows[-1][0] == "Mean" and rows[-1][2] == pytest.approx((0.91 + 0.46) / 2)
+    md = to_markdown(header, rows, mark_best=True)
+    assert "| drugA | 0.810* | 0.910 | 1.010 |" in md
+
+
+def test_table2_statistics_over_drugs():
+    header, rows = table2(_records())
+    names = [r[0] for r in rows]
+    assert names == ["Minimum", "25 perc.", "Mean", "50 perc. (Median)", "75 perc.", "Maximum"]
+    pm = {r[0]: r[1] for r in rows}
+    assert pm["Minimum"] == pytest.approx(0.61) and pm["Maximum"] == pytest.approx(0.61)
+
+
+def test_timing_and_paired_tables():
+    h, rows = timing_table(_records())
+    by = {r[0]: r for r in rows}
+    assert by["EN"][1] == pytest.approx(2.0, abs=0.02) and by["PM"][1] == pytest.approx(1.0, abs=0.02)
+    hp, rp, hs, rs = paired_table(_records())
+    assert {r[0] for r in rp} == {"EN", "mean"}
+    summary = {r[0]: r for r in rs}
+    assert summary["EN"][1:3] == [2, 2]  # 2 drugs, PM lower MSE on both
+    # the differences are constant per drug (-0.1 / -0.05), so the test is maximally significant
+    assert summary["EN"][3] == 2 and summary["EN"][4] == 0
+
+
+def test_write_report_files(tmp_path):
+    text = write_report(_records(), tmp_path, {"protocol": "strict", "seed": 7, "data_fingerprint": "abc"})
+    for name in ("table1", "table2", "timing", "metrics", "paired", "paired_summary"):
+        assert (tmp_path / f"{name}.csv").exists() and (tmp_path / f"{name}.md").exists()
+    assert "protocol: strict" in text and "Table I" in text and "Table II" in text
+    assert "Protocol **strict**" in (tmp_path / "report.md").read_text()
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["seed"] == 7 and run["n_results"] == 18 and run["methods"] == ["PM", "EN", "mean"]
+    assert (tmp_path / "fig3.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = (tmp_path / "table1.csv").read_text().splitlines()
+    assert lines[0] == "drug,PM,EN,mean,best" and lines[-1].startswith("Mean,")
