@@ -10,7 +10,8 @@ work around them in one pass over memory and without temporaries:
 - ``penalty_grad``      dW += l1 sign(W) + 2 l2 W, then dW *= mask; returns (sum|W|, sum W^2)
 - ``adam_update``       one bias-corrected Adam step on a flat parameter (Kingma & Ba 2015, Alg. 1)
 
-Activation codes: ``IDENTITY`` = 0, ``RELU`` = 1, ``TANH`` = 2. Derivatives are taken from the activation's
+Activation codes: ``IDENTITY`` = 0, ``RELU`` = 1, ``TANH`` = 2 (libm tanh), ``TANH_FAST`` = 3 (a vectorizable
+rational approximation accurate to float32 rounding; the engine uses it for float32 networks). Derivatives are taken from the activation's
 *output* y (ReLU: [y > 0]; tanh: 1 - y^2), so the forward pass keeps a single buffer per layer.
 With dropout the stored y is the dropped-and-rescaled output; kept units have y = act * s with s = 1/(1-p),
 so act = y (1 - p) there, and dropped units get a zero gradient whatever act' is.
@@ -25,8 +26,32 @@ from numba import njit
 IDENTITY = 0
 RELU = 1
 TANH = 2
+TANH_FAST = 3   # tanh by the rational approximation below: float32 networks use it
 
 _FAST = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+
+# tanh(x) ~ x P(s) / Q(s), s = (x / 9)^2, |x| clipped to 9 (tanh(9) rounds to 1 in float32); degree 4 / 4 in s.
+# Coefficients from a weighted least-squares rational fit of tanh on (0, 9] with relative-error weights,
+# iterated Sanathanan-Koerner style with Lawson reweighting towards minimax (Q > 0 on [0, 1], no poles).
+# Max error in float64 arithmetic 2.1e-8 relative; evaluated in float32 < 4e-7 absolute over all inputs,
+# about 3 ulp near +-1 (test_kernels.py). A libm tanhf call per element does not vectorize; this does.
+_TC = np.float32(9.0)
+_TS = np.float32(1.0 / 81.0)
+_P0, _P1, _P2, _P3, _P4 = (np.float32(c) for c in (
+    0.999999980032814, 10.838837387106903, 22.936511165362553, 10.955017173033218, 0.5751390694413523))
+_Q0, _Q1, _Q2, _Q3, _Q4 = (np.float32(c) for c in (
+    1.0, 37.83882321094668, 169.78640592392836, 174.6375968251186, 33.48672097271458))
+_ONE32 = np.float32(1.0)
+
+
+@njit(cache=True, fastmath=True, error_model="numpy", inline="always")
+def tanh_fast(x):
+    """float32 tanh by the rational approximation above, clamped to [-1, 1]."""
+    xc = min(max(x, -_TC), _TC)
+    s = xc * xc * _TS
+    p = (((_P4 * s + _P3) * s + _P2) * s + _P1) * s + _P0
+    q = (((_Q4 * s + _Q3) * s + _Q2) * s + _Q1) * s + _Q0
+    return min(max(xc * p / q, -_ONE32), _ONE32)
 
 
 # --------------------------------------------------------------------------------------------- forward
@@ -34,12 +59,16 @@ _FAST = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
 def bias_act(z, b, kind):
     """In place: z[i, j] <- act(z[i, j] + b[j]). z (n, m) C-contiguous, b (m,)."""
     n, m = z.shape
+    zero = np.zeros(1, z.dtype)[0]   # typed constants: an int literal would promote float32 math to float64
     for i in range(n):
         row = z[i]
         if kind == RELU:
             for j in range(m):
                 v = row[j] + b[j]
-                row[j] = v if v > 0 else 0
+                row[j] = v if v > zero else zero
+        elif kind == TANH_FAST:
+            for j in range(m):
+                row[j] = tanh_fast(row[j] + b[j])
         elif kind == TANH:
             for j in range(m):
                 row[j] = np.tanh(row[j] + b[j])
@@ -52,22 +81,27 @@ def bias_act(z, b, kind):
 def bias_act_dropout(z, b, kind, u, p, scale):
     """In place: z[i, j] <- act(z[i, j] + b[j]) * (u[i, j] >= p) * scale. u (n, m) uniform draws in [0, 1)."""
     n, m = z.shape
+    zero = np.zeros(1, z.dtype)[0]
     for i in range(n):
         row = z[i]
         urow = u[i]
         if kind == RELU:
             for j in range(m):
                 v = row[j] + b[j]
-                v = v if v > 0 else 0
-                row[j] = v * scale if urow[j] >= p else 0
+                v = v if v > zero else zero
+                row[j] = v * scale if urow[j] >= p else zero
+        elif kind == TANH_FAST:
+            for j in range(m):
+                v = tanh_fast(row[j] + b[j])
+                row[j] = v * scale if urow[j] >= p else zero
         elif kind == TANH:
             for j in range(m):
                 v = np.tanh(row[j] + b[j])
-                row[j] = v * scale if urow[j] >= p else 0
+                row[j] = v * scale if urow[j] >= p else zero
         else:
             for j in range(m):
                 v = row[j] + b[j]
-                row[j] = v * scale if urow[j] >= p else 0
+                row[j] = v * scale if urow[j] >= p else zero
 
 
 # --------------------------------------------------------------------------------------------- backward
@@ -75,20 +109,22 @@ def bias_act_dropout(z, b, kind, u, p, scale):
 def act_grad(gy, y, kind, gz, db):
     """gz = gy * act'(y) (all (n, m)); db[j] = sum_i gz[i, j]. act' is read from the output y."""
     n, m = gy.shape
+    zero = np.zeros(1, gy.dtype)[0]
+    one = np.ones(1, gy.dtype)[0]
     for j in range(m):
-        db[j] = 0
+        db[j] = zero
     for i in range(n):
         g = gy[i]
         yr = y[i]
         out = gz[i]
         if kind == RELU:
             for j in range(m):
-                v = g[j] if yr[j] > 0 else 0
+                v = g[j] if yr[j] > zero else zero
                 out[j] = v
                 db[j] += v
-        elif kind == TANH:
+        elif kind == TANH or kind == TANH_FAST:
             for j in range(m):
-                v = g[j] * (1 - yr[j] * yr[j])
+                v = g[j] * (one - yr[j] * yr[j])
                 out[j] = v
                 db[j] += v
         else:
@@ -102,9 +138,11 @@ def act_grad(gy, y, kind, gz, db):
 def act_dropout_grad(gy, y, kind, u, p, scale, gz, db):
     """Backward of ``bias_act_dropout``: gz = gy * [u >= p] * scale * act'(a), a = y (1 - p); db = sum_rows(gz)."""
     n, m = gy.shape
-    keep = 1 - p
+    zero = np.zeros(1, gy.dtype)[0]
+    one = np.ones(1, gy.dtype)[0]
+    keep = one - p
     for j in range(m):
-        db[j] = 0
+        db[j] = zero
     for i in range(n):
         g = gy[i]
         yr = y[i]
@@ -112,18 +150,18 @@ def act_dropout_grad(gy, y, kind, u, p, scale, gz, db):
         out = gz[i]
         if kind == RELU:
             for j in range(m):
-                v = g[j] * scale if (ur[j] >= p and yr[j] > 0) else 0
+                v = g[j] * scale if (ur[j] >= p and yr[j] > zero) else zero
                 out[j] = v
                 db[j] += v
-        elif kind == TANH:
+        elif kind == TANH or kind == TANH_FAST:
             for j in range(m):
                 a = yr[j] * keep
-                v = g[j] * scale * (1 - a * a) if ur[j] >= p else 0
+                v = g[j] * scale * (one - a * a) if ur[j] >= p else zero
                 out[j] = v
                 db[j] += v
         else:
             for j in range(m):
-                v = g[j] * scale if ur[j] >= p else 0
+                v = g[j] * scale if ur[j] >= p else zero
                 out[j] = v
                 db[j] += v
 
@@ -133,10 +171,11 @@ def penalty_grad(w, dw, l1, l2):
     """In place on flat views: dw += l1 sign(w) + 2 l2 w. Returns (sum |w|, sum w^2) accumulated in float64."""
     s_abs = 0.0
     s_sq = 0.0
-    two_l2 = 2 * l2
+    two_l2 = l2 + l2
+    zero = np.zeros(1, w.dtype)[0]
     for k in range(w.shape[0]):
         x = w[k]
-        sgn = l1 if x > 0 else (-l1 if x < 0 else 0)
+        sgn = l1 if x > zero else (-l1 if x < zero else zero)
         dw[k] += sgn + two_l2 * x
         s_abs += abs(np.float64(x))
         s_sq += np.float64(x) * np.float64(x)
@@ -148,10 +187,11 @@ def penalty_grad_masked(w, dw, l1, l2, mask):
     """As ``penalty_grad``, then dw *= mask (pruned weights get no gradient). All flat views."""
     s_abs = 0.0
     s_sq = 0.0
-    two_l2 = 2 * l2
+    two_l2 = l2 + l2
+    zero = np.zeros(1, w.dtype)[0]
     for k in range(w.shape[0]):
         x = w[k]
-        sgn = l1 if x > 0 else (-l1 if x < 0 else 0)
+        sgn = l1 if x > zero else (-l1 if x < zero else zero)
         dw[k] = (dw[k] + sgn + two_l2 * x) * mask[k]
         s_abs += abs(np.float64(x))
         s_sq += np.float64(x) * np.float64(x)
@@ -165,9 +205,12 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
 
         m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
         p <- p - lr * (m c1) / (sqrt(v c2) + eps)
+
+    Pass the scalars in the arrays' dtype so that float32 parameters are updated in float32 SIMD lanes.
     """
-    one_b1 = 1 - beta1
-    one_b2 = 1 - beta2
+    one = np.ones(1, p.dtype)[0]
+    one_b1 = one - beta1
+    one_b2 = one - beta2
     for k in range(p.shape[0]):
         gk = g[k]
         mk = beta1 * m[k] + one_b1 * gk
@@ -181,7 +224,7 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
 def _act_ref(x, kind):
     if kind == RELU:
         return np.maximum(x, 0)
-    if kind == TANH:
+    if kind in (TANH, TANH_FAST):
         return np.tanh(x)
     return x
 
@@ -189,7 +232,7 @@ def _act_ref(x, kind):
 def _act_deriv_ref(a, kind):
     if kind == RELU:
         return (a > 0).astype(a.dtype)
-    if kind == TANH:
+    if kind in (TANH, TANH_FAST):
         return 1 - a * a
     return np.ones_like(a)
 

@@ -27,6 +27,8 @@ class _Fused:
     def __init__(self, dense, act, drop):
         self.dense, self.drop = dense, drop
         self.kind = act.kind if act is not None else K.IDENTITY
+        if self.kind == K.TANH and dense.dtype == np.float32:
+            self.kind = K.TANH_FAST   # vectorizable, accurate to float32 rounding
         self.cap = 0
         self.x = None
         self.dropped = False
@@ -44,6 +46,8 @@ class _Fused:
     def forward(self, x, training):
         n = x.shape[0]
         d = self.dense
+        if self.kind == K.TANH_FAST and d.dtype != np.float32:
+            self.kind = K.TANH
         self._ensure(n, d.dtype)
         y = self.y[:n]
         np.dot(x, d.W, out=y)

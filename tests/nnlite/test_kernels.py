@@ -4,12 +4,28 @@ import pytest
 
 from nnlite import _kernels as K
 
-KINDS = [K.IDENTITY, K.RELU, K.TANH]
+KINDS = [K.IDENTITY, K.RELU, K.TANH, K.TANH_FAST]
 DTYPES = [np.float32, np.float64]
 
 
-def tol(dtype):
+def tol(dtype, kind=None):
+    if kind == K.TANH_FAST:   # float32 approximation, whatever the array dtype
+        return dict(rtol=0, atol=1e-6)
     return dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+
+
+def test_tanh_fast_is_accurate_to_float32_rounding():
+    x = np.linspace(-20, 20, 400001).astype(np.float32)
+    x = np.concatenate([x, np.float32([0, 1e-30, -1e-30, 1e-6, 3e38, -3e38, 8.999, 9.0, 9.001])])
+    y = x.reshape(1, -1).copy()
+    K.bias_act(y, np.zeros(y.shape[1], np.float32), K.TANH_FAST)
+    y = y[0]
+    ref = np.tanh(x.astype(np.float64))
+    assert np.max(np.abs(y - ref)) < 4e-7
+    assert np.max(np.abs(y)) <= 1 and y[x == 0][0] == 0
+    small = np.abs(x) < 1e-3
+    np.testing.assert_allclose(y[small], x[small], rtol=1e-6)     # tanh(x) ~ x near 0, relative accuracy
+    np.testing.assert_array_equal(y[:400001], -y[:400001][::-1])  # odd
 
 
 def arrays(dtype, shape=(7, 13), seed=0):
@@ -25,7 +41,7 @@ def test_bias_act(kind, dtype):
     ours, ref = z.copy(), z.copy()
     K.bias_act(ours, b, kind)
     K.bias_act_ref(ref, b, kind)
-    np.testing.assert_allclose(ours, ref, **tol(dtype))
+    np.testing.assert_allclose(ours, ref, **tol(dtype, kind))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -38,7 +54,7 @@ def test_bias_act_dropout(kind, dtype):
     ours, ref = z.copy(), z.copy()
     K.bias_act_dropout(ours, b, kind, u, p, scale)
     K.bias_act_dropout_ref(ref, b, kind, u, p, scale)
-    np.testing.assert_allclose(ours, ref, **tol(dtype))
+    np.testing.assert_allclose(ours, ref, **tol(dtype, kind))
     assert np.array_equal(ours == 0, ref == 0)
 
 

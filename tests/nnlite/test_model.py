@@ -244,3 +244,11 @@ def test_bad_arguments():
         Sequential([])
     with pytest.raises(ValueError, match="expected 8 weight arrays"):
         model.set_weights([np.zeros(1)])
+
+
+def test_float32_model_agrees_with_its_float64_twin():
+    X, y = data(n=20)
+    m32, m64 = four_layer(dtype=np.float32, dropout=0.3), four_layer(dtype=np.float64, dropout=0.3)
+    m64.set_weights(m32.get_weights())
+    np.testing.assert_allclose(m32.predict(X), m64.predict(X), rtol=1e-5, atol=1e-5)
+    assert m32.loss(X, y) == pytest.approx(m64.loss(X, y), rel=1e-5)
