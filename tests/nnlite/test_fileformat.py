@@ -63,7 +63,7 @@ def test_layout_is_readable_with_the_standard_library(quantized):
     assert data[:8] == MAGIC
     version, hlen = struct.unpack_from("<HI", data, 8)
     assert version == VERSION
-    header = json.loads(data[14:14 + hlen])
+    header = json.loads(zlib.decompress(data[14:14 + hlen]))
     assert header["body_bytes"] == len(data) - 14 - hlen - 4
     assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
     body = data[14 + hlen:-4]
@@ -118,9 +118,9 @@ def test_a_consistent_checksum_does_not_hide_bad_streams(quantized):
     model, _ = quantized
     data = dumps_compressed(model)
     hlen = struct.unpack_from("<I", data, 10)[0]
-    header = json.loads(data[14:14 + hlen])
+    header = json.loads(zlib.decompress(data[14:14 + hlen]))
     header["layers"][0]["codec"]["cluster_stream"][0] += 10 ** 6      # blob outside the body
-    hb = json.dumps(header).encode()
+    hb = zlib.compress(json.dumps(header).encode())
     bad = data[:10] + struct.pack("<I", len(hb)) + hb + data[14 + hlen:-4]
     bad += struct.pack("<I", zlib.crc32(bad))
     with pytest.raises(ValueError, match="outside the body"):

@@ -6,7 +6,7 @@ Byte layout (all integers little-endian)::
     0         8     magic  b"\\x89NNZ\\r\\n\\x1a\\n"  (PNG-style: catches text-mode and 7-bit transfers)
     8         2     uint16 format version (currently 1)
     10        4     uint32 H = header length in bytes
-    14        H     header: UTF-8 JSON object (below)
+    14        H     header: UTF-8 JSON object (below), zlib-compressed (``json.loads(zlib.decompress(...))``)
     14 + H    B     body: the binary blobs of all layers, B = header["body_bytes"]
     14 + H + B 4    uint32 CRC-32 (zlib.crc32, ISO-HDLC polynomial) of every preceding byte
 
@@ -176,7 +176,7 @@ def dumps_compressed(model, metadata=None, index_bits=None):
     header = {"format": FORMAT_NAME, "dtype": dtype.name, "seed": int(getattr(model, "seed", 0)),
               "body_bytes": len(body), "metadata": {} if metadata is None else metadata, "layers": entries}
     try:
-        header_bytes = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        header_bytes = zlib.compress(json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8"), 9)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
     out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
@@ -209,9 +209,9 @@ def parse_container(data, source="<bytes>"):
                          f"{_PREFIX.size + hlen + 4})")
     crc_stored = struct.unpack_from("<I", data, len(data) - 4)[0]
     try:
-        header = json.loads(data[_PREFIX.size:_PREFIX.size + hlen].decode("utf-8"))
+        header = json.loads(zlib.decompress(data[_PREFIX.size:_PREFIX.size + hlen]).decode("utf-8"))
         body_bytes = int(header["body_bytes"])
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         header, body_bytes = None, None
     expected = None if body_bytes is None else _PREFIX.size + hlen + body_bytes + 4
     if expected is not None and len(data) < expected:
