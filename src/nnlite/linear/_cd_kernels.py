@@ -15,6 +15,11 @@ Work saved, none of it changing the answer:
   feature afterwards and violators are added, so the solution is exact;
 - active-set cycling (glmnet): sweep the working set once, then cycle on the nonzero coordinates only
   until they settle, and repeat until a whole working-set sweep changes nothing;
+- Anderson extrapolation of the active-set iterates (Bertrand & Massias 2021, "Anderson
+  acceleration of coordinate descent", AISTATS): every K sweeps on a fixed active set, the
+  extrapolated point sum_i c_i w^(i), c = argmin ||U c|| with sum(c) = 1 over the last K steps U, is
+  kept if it lowers the objective; CD converges slowly on collinear (expression) data and this
+  cuts the sweeps several-fold;
 - stopping rule: duality gap G(w, theta) <= tol ||y||^2, the dual point and the gap being those of
   scikit-learn (Fercoq, Gramfort & Salmon 2015, "formulation A" with the l2 part folded into X);
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
@@ -25,8 +30,10 @@ Work saved, none of it changing the answer:
 import numpy as np
 from numba import njit
 
+_K_ANDERSON = 5  # extrapolate from the last 5 steps (Bertrand & Massias use 5)
 
-@njit(cache=True)
+
+@njit(cache=True, fastmath=True)
 def _col_dot(X, j, R):
     n = R.shape[0]
     acc = 0.0
@@ -35,7 +42,7 @@ def _col_dot(X, j, R):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _col_axpy(X, j, a, R):
     """R += a * X[:, j]."""
     for i in range(R.shape[0]):
@@ -68,8 +75,102 @@ def _sweep(X, norms2, w, R, idx, m, l1, l2):
 
 
 @njit(cache=True)
+def _solve_small(A, b):
+    """Solve A z = b for a small symmetric positive semi-definite A by Gaussian elimination with
+    partial pivoting; returns (z, ok) with ok False when A is numerically singular."""
+    m = b.shape[0]
+    M = A.copy()
+    z = b.copy()
+    scale = 0.0
+    for i in range(m):
+        scale = max(scale, abs(M[i, i]))
+    if scale == 0.0:
+        return z, False
+    for k in range(m):
+        piv = k
+        for i in range(k + 1, m):
+            if abs(M[i, k]) > abs(M[piv, k]):
+                piv = i
+        if abs(M[piv, k]) <= 1e-14 * scale:
+            return z, False
+        if piv != k:
+            for t in range(m):
+                tmp = M[k, t]
+                M[k, t] = M[piv, t]
+                M[piv, t] = tmp
+            tmp = z[k]
+            z[k] = z[piv]
+            z[piv] = tmp
+        for i in range(k + 1, m):
+            f = M[i, k] / M[k, k]
+            for t in range(k, m):
+                M[i, t] -= f * M[k, t]
+            z[i] -= f * z[k]
+    for k in range(m - 1, -1, -1):
+        acc = z[k]
+        for t in range(k + 1, m):
+            acc -= M[k, t] * z[t]
+        z[k] = acc / M[k, k]
+    return z, True
+
+
+@njit(cache=True)
+def _anderson(X, w, R, act, na, hist, l1, l2, R_new):
+    """Try the Anderson extrapolation of the iterates hist (K+1, na) on coordinates act[:na]
+    (hist[K] is the current w[act]); keep it (w, R updated in place) if the objective decreases."""
+    K = hist.shape[0] - 1
+    U = np.empty((K, na))
+    for i in range(K):
+        for t in range(na):
+            U[i, t] = hist[i + 1, t] - hist[i, t]
+    UU = U @ U.T
+    z, ok = _solve_small(UU, np.ones(K))
+    if not ok:
+        return False
+    zs = z.sum()
+    if zs == 0.0 or not np.isfinite(zs):
+        return False
+    w_ext = np.zeros(na)
+    for i in range(K):
+        ci = z[i] / zs
+        for t in range(na):
+            w_ext[t] += ci * hist[i + 1, t]
+    n = R.shape[0]
+    for i in range(n):
+        R_new[i] = R[i]
+    pen_old = 0.0
+    pen_new = 0.0
+    for t in range(na):
+        j = act[t]
+        d = w_ext[t] - w[j]
+        if d != 0.0:
+            _col_axpy(X, j, -d, R_new)
+        pen_old += l1 * abs(w[j]) + 0.5 * l2 * w[j] * w[j]
+        pen_new += l1 * abs(w_ext[t]) + 0.5 * l2 * w_ext[t] * w_ext[t]
+    f_old = pen_old
+    f_new = pen_new
+    for i in range(n):
+        f_old += 0.5 * R[i] * R[i]
+        f_new += 0.5 * R_new[i] * R_new[i]
+    if not f_new < f_old:
+        return False
+    for t in range(na):
+        w[act[t]] = w_ext[t]
+    for i in range(n):
+        R[i] = R_new[i]
+    return True
+
+
+@njit(cache=True)
 def _gap(w, R, y, c, keep, l1, l2):
-    """Duality gap of scikit-learn's formulation A over the kept features; returns (gap, ||X^T R - l2 w||_inf)."""
+    """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
+
+    Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
+    the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
+    D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
+    G_B = P(w) - D_B(R) is an equally valid bound on P(w) - P(w*); the smaller of the two decides
+    convergence (B is much tighter when the l2 part dominates, A when the l1 part does).
+    """
     R2 = 0.0
     Ry = 0.0
     for i in range(R.shape[0]):
@@ -78,6 +179,7 @@ def _gap(w, R, y, c, keep, l1, l2):
     w2 = 0.0
     w1 = 0.0
     dual_norm = 0.0
+    smooth = 0.0
     for j in range(w.shape[0]):
         if not keep[j]:
             continue
@@ -86,21 +188,22 @@ def _gap(w, R, y, c, keep, l1, l2):
         a = abs(c[j] - l2 * w[j])
         if a > dual_norm:
             dual_norm = a
-    if l1 == 0.0:
-        # no l1 part: the dual point of formulation A degenerates; use scikit-learn's formulation B
-        # (Duenner et al. 2016), gap = ||R||^2 + l2/2 ||w||^2 - R.y + ||X^T R||^2 / (2 l2), or for
-        # l2 = 0 too (least squares) the first-order condition ||X^T R||^2
-        xtr2 = 0.0
-        for j in range(w.shape[0]):
-            if keep[j]:
-                xtr2 += c[j] * c[j]
-        if l2 == 0.0:
-            return xtr2, dual_norm
-        return R2 + 0.5 * l2 * w2 - Ry + xtr2 / (2.0 * l2), dual_norm
+        e = abs(c[j]) - l1
+        if e > 0.0:
+            smooth += e * e
     primal = 0.5 * (R2 + l2 * w2) + l1 * w1
+    if l2 > 0.0:
+        gap_b = primal - (-0.5 * R2 + Ry - smooth / (2.0 * l2))
+    elif l1 == 0.0:
+        return smooth, smooth, dual_norm  # least squares: first-order condition ||X^T R||^2
+    else:
+        gap_b = np.inf
+    if l1 == 0.0:
+        return gap_b, gap_b, dual_norm
     scale = l1 / dual_norm if dual_norm > l1 else 1.0
     dual = -0.5 * scale * scale * (R2 + l2 * w2) + scale * Ry
-    return primal - dual, dual_norm
+    gap_a = primal - dual
+    return min(gap_a, gap_b), gap_a, dual_norm
 
 
 @njit(cache=True)
@@ -124,6 +227,8 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             in_ws[j] = True
             ws[nws] = j
             nws += 1
+    hist = np.empty((_K_ANDERSON + 1, p))
+    R_tmp = np.empty(R.shape[0])
     n_sweeps = 0
     n_full = 0
     inner_tol = tol_gap
@@ -140,11 +245,19 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                 if w[ws[t]] != 0.0:
                     act[na] = ws[t]
                     na += 1
+            n_hist = 0
             while n_sweeps < max_iter:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
                 n_sweeps += 1
                 if dmax <= inner_tol:
                     break
+                if na > 1:
+                    for t in range(na):
+                        hist[n_hist, t] = w[act[t]]
+                    n_hist += 1
+                    if n_hist == _K_ANDERSON + 1:
+                        _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
+                        n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
         n_full += 1
         n_viol = 0
@@ -158,11 +271,11 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                     n_viol += 1
         if n_viol > 0 and n_sweeps < max_iter:
             continue
-        gap, dual_norm = _gap(w, R, y, c, keep, l1, l2)
+        gap, gap_a, dual_norm = _gap(w, R, y, c, keep, l1, l2)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break
         if screening and l1 > 0.0:
-            radius = np.sqrt(2.0 * gap) / l1
+            radius = np.sqrt(2.0 * gap_a) / l1
             denom = max(l1, dual_norm)
             changed = False
             for j in range(p):
