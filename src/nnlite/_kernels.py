@@ -9,6 +9,8 @@ work around them in one pass over memory and without temporaries:
 - ``act_dropout_grad``  the same through the dropout mask
 - ``penalty_grad``      dW += l1 sign(W) + 2 l2 W, then dW *= mask; returns (sum|W|, sum W^2)
 - ``adam_update``       one bias-corrected Adam step on a flat parameter (Kingma & Ba 2015, Alg. 1)
+- ``adam_penalty_update`` penalty gradient + mask + Adam step of a weight matrix in one pass: ``Sequential``
+                        runs it for each layer as soon as backward has produced dW (still in cache)
 
 Activation codes: ``IDENTITY`` = 0, ``RELU`` = 1, ``TANH`` = 2 (libm tanh), ``TANH_FAST`` = 3 (a vectorizable
 rational approximation accurate to float32 rounding; the engine uses it for float32 networks). Derivatives are taken from the activation's
@@ -220,6 +222,58 @@ def adam_update(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
         p[k] -= lr * (mk * c1) / (np.sqrt(vk * c2) + eps)
 
 
+@njit(**_FAST)
+def adam_penalty_update(w, dw, m, v, l1, l2, mask, use_mask, lr, beta1, beta2, eps, c1, c2):
+    """Penalty gradient, mask and Adam step of one weight matrix (all (r, c) C-contiguous) in a single pass:
+
+        dw <- (dw + l1 sign(w) + 2 l2 w) * mask      (written back: dw ends as ``penalty_grad(_masked)`` leaves it)
+        Adam step of w with gradient dw (as ``adam_update``), then w <- w * mask
+    ``mask`` is ignored unless ``use_mask``. Returns (sum |w|, sum w^2) of w before the step: float32 partial
+    sums per row (they vectorize; a float64 accumulator per element halves the SIMD width) added in float64.
+    """
+    one = np.ones(1, w.dtype)[0]
+    zero = one - one
+    one_b1 = one - beta1
+    one_b2 = one - beta2
+    two_l2 = l2 + l2
+    s_abs = 0.0
+    s_sq = 0.0
+    for i in range(w.shape[0]):
+        wr, dr, mr, vr = w[i], dw[i], m[i], v[i]
+        pa = zero
+        pq = zero
+        if use_mask:
+            kr = mask[i]
+            for k in range(wr.shape[0]):
+                x = wr[k]
+                pa += abs(x)
+                pq += x * x
+                sgn = l1 if x > zero else (-l1 if x < zero else zero)
+                g = (dr[k] + sgn + two_l2 * x) * kr[k]
+                dr[k] = g
+                mk = beta1 * mr[k] + one_b1 * g
+                vk = beta2 * vr[k] + one_b2 * g * g
+                mr[k] = mk
+                vr[k] = vk
+                wr[k] = (x - lr * (mk * c1) / (np.sqrt(vk * c2) + eps)) * kr[k]
+        else:
+            for k in range(wr.shape[0]):
+                x = wr[k]
+                pa += abs(x)
+                pq += x * x
+                sgn = l1 if x > zero else (-l1 if x < zero else zero)
+                g = dr[k] + sgn + two_l2 * x
+                dr[k] = g
+                mk = beta1 * mr[k] + one_b1 * g
+                vk = beta2 * vr[k] + one_b2 * g * g
+                mr[k] = mk
+                vr[k] = vk
+                wr[k] = x - lr * (mk * c1) / (np.sqrt(vk * c2) + eps)
+        s_abs += pa
+        s_sq += pq
+    return s_abs, s_sq
+
+
 # --------------------------------------------------------------------------------------------- NumPy twins
 def _act_ref(x, kind):
     if kind == RELU:
@@ -282,3 +336,12 @@ def adam_update_ref(p, g, m, v, lr, beta1, beta2, eps, c1, c2):
     v *= beta2
     v += (1 - beta2) * g * g
     p -= lr * (m * c1) / (np.sqrt(v * c2) + eps)
+
+
+def adam_penalty_update_ref(w, dw, m, v, l1, l2, mask, use_mask, lr, beta1, beta2, eps, c1, c2):
+    """NumPy twin of ``adam_penalty_update``."""
+    sums = penalty_grad_masked_ref(w, dw, l1, l2, mask) if use_mask else penalty_grad_ref(w, dw, l1, l2)
+    adam_update_ref(w, dw, m, v, lr, beta1, beta2, eps, c1, c2)
+    if use_mask:
+        w *= mask
+    return sums

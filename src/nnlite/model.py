@@ -15,6 +15,7 @@ from nnlite import _kernels as K
 from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.layers import Dense, Dropout, Layer, check_dtype
 from nnlite.losses import MSELoss
+from nnlite.optim import Adam
 
 FORMAT_NAME = "nnlite.Sequential"
 FORMAT_VERSION = 1
@@ -62,7 +63,9 @@ class _Fused:
         self.x = x
         return y
 
-    def backward(self, gy, need_input_grad=True):
+    def backward(self, gy, need_input_grad=True, finish=True):
+        """Fill db and dW (with the penalty gradient and mask unless ``finish`` is False: ``adam_step`` then
+        does that part) and return dL/dx, or None when not needed."""
         d = self.dense
         n = gy.shape[0]
         gz = self.gz[:n]
@@ -72,12 +75,28 @@ class _Fused:
         else:
             K.act_grad(gy, self.y[:n], self.kind, gz, d.db)
         np.dot(self.x.T, gz, out=d.dW)
-        self.penalty = d.finish_weight_grad()
+        if finish:
+            self.penalty = d.finish_weight_grad()
         if not need_input_grad:
             return None
         gx = self.gx[:n]
         np.dot(gz, d.W.T, out=gx)
         return gx
+
+    def adam_step(self, opt, iW, ib):
+        """After ``backward(finish=False)``: penalty gradient + mask + Adam step of W in one pass, Adam step of b.
+        ``iW``, ``ib``: positions of W and b in the optimizer state. Sets and returns the penalty of W before the step."""
+        d = self.dense
+        sc = opt.scalars(d.dtype)
+        t = d.dtype.type
+        mW, vW = opt.state[iW]
+        mask = d.mask
+        s_abs, s_sq = K.adam_penalty_update(d.W, d.dW, mW, vW, t(d.l1), t(d.l2),
+                                            d.dW[:0] if mask is None else mask, mask is not None, *sc)
+        mb, vb = opt.state[ib]
+        K.adam_update(d.b, d.db, mb, vb, *sc)
+        self.penalty = d.l1 * s_abs + d.l2 * s_sq
+        return self.penalty
 
 
 class _Plain:
@@ -137,6 +156,7 @@ class Sequential:
                 layer.rng = np.random.default_rng(next(drop_seeds))
         self._shuffle_rng = np.random.default_rng(shuffle_ss)
         self._steps = self._plan()
+        self._positions = self._param_positions()
         self.n_in = self._find_n_in()
         self.loss_fn = MSELoss()
         self.history = {"train": [], "val": []}
@@ -254,14 +274,47 @@ class Sequential:
         d = pred.astype(np.float64) - y
         return float(np.mean(d * d))
 
+    def _param_positions(self):
+        """For each step, the positions of its parameters in ``parameters()``."""
+        out, pos = [], 0
+        for step in self._steps:
+            layer = step.dense if isinstance(step, _Fused) else step.layer
+            count = len(layer.params())
+            out.append(list(range(pos, pos + count)))
+            pos += count
+        return out
+
     def _train_step(self, X, y, optimizer):
+        # Optimizers with begin_step/update get each layer's update right after that layer's backward pass,
+        # while W and dW are still in cache; with Adam, penalty gradient + mask + update are one kernel.
+        # Every update depends only on its own parameter's gradient, so this equals backward-then-step.
+        pairs = self.parameters()
+        interleave = hasattr(optimizer, "begin_step") and hasattr(optimizer, "update")
+        if interleave:
+            pairs = optimizer.begin_step(pairs)
+        fused_adam = interleave and isinstance(optimizer, Adam)
         pred = self._forward(X, True)
         mse = self.loss_fn.forward(pred, y)
-        self._backward(self.loss_fn.backward(), need_input_grad=False)
-        pen = float(sum(step.penalty for step in self._steps))
-        optimizer.step(self.parameters())
-        for layer in self.layers:
-            if isinstance(layer, Dense):
+        grad = np.ascontiguousarray(self.loss_fn.backward(), dtype=self.dtype)
+        pen = 0.0
+        for k in range(len(self._steps) - 1, -1, -1):
+            step = self._steps[k]
+            if fused_adam and type(step) is _Fused:
+                grad = step.backward(grad, k > 0, finish=False)
+                iW, ib = self._positions[k]
+                pen += step.adam_step(optimizer, iW, ib)
+                continue
+            grad = step.backward(grad, k > 0)
+            pen += step.penalty
+            if interleave:
+                for i in self._positions[k]:
+                    optimizer.update(i, *pairs[i])
+                layer = step.dense if type(step) is _Fused else step.layer
+                if isinstance(layer, Dense):
+                    layer.apply_mask()
+        if not interleave:
+            optimizer.step(pairs)
+            for layer in self.dense_layers():
                 layer.apply_mask()
         return mse + pen
 
@@ -282,8 +335,6 @@ class Sequential:
         (validation MSE, or the training objective when there is no validation set), and the weights of the
         best epoch are restored. ``history`` accumulates over calls.
         """
-        from nnlite.optim import Adam
-
         X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
         n = X.shape[0]

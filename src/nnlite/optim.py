@@ -1,6 +1,9 @@
 """Optimizers. ``step(pairs)`` updates each ``param`` in place from its ``grad``; ``pairs`` is a list of
 ``(param, grad)`` arrays in a fixed order (``Sequential.parameters()``), and the state (moments, velocity) is
 kept per position in that list.
+
+Both optimizers also expose ``begin_step(pairs)`` + ``update(i, param, grad)`` (``step`` is exactly that), so that
+``Sequential`` can update each layer right after its backward pass while its arrays are still in cache.
 """
 import numpy as np
 
@@ -43,19 +46,39 @@ class Adam:
         self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
         self.t = 0
         self.state = []
+        self._scalars = {}
 
     def step(self, pairs):
+        pairs = self.begin_step(pairs)
+        for i, (p, g) in enumerate(pairs):
+            self.update(i, p, g)
+
+    def begin_step(self, pairs):
+        """Check ``pairs`` against the state (allocated on the first step) and advance t. ``step`` is
+        ``begin_step`` followed by ``update`` for every position; ``Sequential`` calls them separately so that
+        each layer is updated as soon as its gradient is ready. Returns the pairs as a list."""
         pairs = list(pairs)
         _check_pairs(pairs, self.state)
         if not self.state:
             self.state = [(np.zeros_like(p), np.zeros_like(p)) for p, _ in pairs]
         self.t += 1
-        c1 = 1.0 / (1.0 - self.beta1 ** self.t)
-        c2 = 1.0 / (1.0 - self.beta2 ** self.t)
-        for (p, g), (m, v) in zip(pairs, self.state):
-            dt = p.dtype.type
-            K.adam_update(_flat(p), _flat(g), _flat(m), _flat(v), dt(self.lr), dt(self.beta1), dt(self.beta2),
-                          dt(self.eps), dt(c1), dt(c2))
+        self._scalars = {}
+        return pairs
+
+    def scalars(self, dtype):
+        """(lr, beta1, beta2, eps, c1, c2) of the current step as scalars of ``dtype``."""
+        sc = self._scalars.get(dtype)
+        if sc is None:
+            c1 = 1.0 / (1.0 - self.beta1 ** self.t)
+            c2 = 1.0 / (1.0 - self.beta2 ** self.t)
+            t = np.dtype(dtype).type
+            sc = self._scalars[dtype] = tuple(t(a) for a in (self.lr, self.beta1, self.beta2, self.eps, c1, c2))
+        return sc
+
+    def update(self, i, p, g):
+        """Adam update of the parameter at position ``i`` (after ``begin_step``)."""
+        m, v = self.state[i]
+        K.adam_update(_flat(p), _flat(g), _flat(m), _flat(v), *self.scalars(p.dtype))
 
 
 class SGD:
@@ -73,15 +96,25 @@ class SGD:
         self.state = []
 
     def step(self, pairs):
+        pairs = self.begin_step(pairs)
+        for i, (p, g) in enumerate(pairs):
+            self.update(i, p, g)
+
+    def begin_step(self, pairs):
+        """Check ``pairs`` and allocate the velocities on the first step; returns the pairs as a list."""
         pairs = list(pairs)
         _check_pairs(pairs, self.state)
-        if self.momentum == 0:
-            for p, g in pairs:
-                p -= p.dtype.type(self.lr) * g
-            return
-        if not self.state:
+        if not self.state and self.momentum != 0:
             self.state = [(np.zeros_like(p),) for p, _ in pairs]
-        for (p, g), (v,) in zip(pairs, self.state):
-            v *= self.momentum
-            v += g
-            p -= p.dtype.type(self.lr) * v
+        return pairs
+
+    def update(self, i, p, g):
+        """SGD update of the parameter at position ``i`` (after ``begin_step``)."""
+        lr = p.dtype.type(self.lr)
+        if self.momentum == 0:
+            p -= lr * g
+            return
+        (v,) = self.state[i]
+        v *= self.momentum
+        v += g
+        p -= lr * v

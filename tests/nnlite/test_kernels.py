@@ -119,3 +119,21 @@ def test_adam_update(dtype):
     K.adam_update_ref(state[1][0], g, state[1][1], state[1][2], *args)
     for a, b in zip(*state):
         np.testing.assert_allclose(a, b, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_adam_penalty_update(dtype, use_mask):
+    w, dw, m = arrays(dtype, shape=(17, 59))
+    w[0, :5] = 0
+    v = np.abs(arrays(dtype, shape=(17, 59), seed=1)[0])
+    mask = (np.random.default_rng(5).random((17, 59)) > 0.3).astype(dtype)
+    args = [dtype(a) for a in (1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 2), 1 / (1 - 0.999 ** 2))]
+    state = [a.copy() for a in (w, dw, m, v)], [a.copy() for a in (w, dw, m, v)]
+    s1 = K.adam_penalty_update(*state[0], dtype(0.01), dtype(0.02), mask, use_mask, *args)
+    s2 = K.adam_penalty_update_ref(*state[1], dtype(0.01), dtype(0.02), mask, use_mask, *args)
+    np.testing.assert_allclose(s1, s2, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    for a, b in zip(*state):
+        np.testing.assert_allclose(a, b, **tol(dtype))
+    if use_mask:
+        assert np.all(state[0][0][mask == 0] == 0) and np.all(state[0][1][mask == 0] == 0)

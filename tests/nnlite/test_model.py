@@ -252,3 +252,26 @@ def test_float32_model_agrees_with_its_float64_twin():
     m64.set_weights(m32.get_weights())
     np.testing.assert_allclose(m32.predict(X), m64.predict(X), rtol=1e-5, atol=1e-5)
     assert m32.loss(X, y) == pytest.approx(m64.loss(X, y), rel=1e-5)
+
+
+@pytest.mark.parametrize("opt", [lambda: Adam(lr=1e-2), lambda: SGD(lr=0.05, momentum=0.5)])
+def test_train_step_equals_backward_then_optimizer_step(opt):
+    """The interleaved per-layer update (fused penalty + Adam) gives what backward + optimizer.step gives."""
+    X, y = data(n=16)
+    a, b = four_layer(dropout=0.3), four_layer(dropout=0.3)
+    b.dense_layers()[1].mask = a.dense_layers()[1].mask = (np.random.default_rng(0).random((8, 5)) > 0.4) * 1.0
+    oa, ob = opt(), opt()
+    for _ in range(3):
+        la = a.train_step(X, y, oa)
+        loss = MSELoss()
+        mse = loss.forward(b.forward(X, training=True), y)
+        pen = b.penalty()
+        b.backward(loss.backward())
+        ob.step(b.parameters())
+        for layer in b.dense_layers():
+            layer.apply_mask()
+        assert la == pytest.approx(mse + pen, rel=1e-12)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
+    for (_, ga), (_, gb) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-12)
