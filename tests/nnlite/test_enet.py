@@ -169,3 +169,29 @@ def test_bad_parameters_raise_value_error():
         ElasticNet().fit(X, y).predict(X[:, :3])
     with pytest.raises(ValueError, match="cv"):
         ElasticNetCV(cv=1).fit(X, y)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.05, 0.5, 0.95])
+def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
+    """For arbitrary w, gap A and the scaled formulation-B gap are >= P(w) - P(w*) (weak duality)."""
+    from nnlite.linear._cd_kernels import _gap
+
+    X, y = make_problem(40, 60, seed=8)
+    X, y = X - X.mean(0), y - y.mean()
+    n, alpha = len(y), 0.05
+    l1, l2 = n * alpha * l1_ratio, n * alpha * (1 - l1_ratio)
+    best = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14, max_iter=100_000, fit_intercept=False).fit(X, y)
+
+    def primal(w):
+        R = y - X @ w
+        return 0.5 * R @ R + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w
+
+    rng = np.random.default_rng(0)
+    keep = np.ones(X.shape[1], dtype=bool)
+    for scale in [1e-3, 1e-1, 1.0]:
+        w = best.coef_ + scale * rng.standard_normal(X.shape[1]) * (rng.random(X.shape[1]) < 0.3)
+        R = y - X @ w
+        gap, gap_a, _ = _gap(w, R, y, X.T @ R, keep, l1, l2)
+        sub = primal(w) - primal(best.coef_)
+        assert gap_a >= sub - 1e-9 and gap >= sub - 1e-9
+        assert gap <= gap_a

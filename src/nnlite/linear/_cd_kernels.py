@@ -162,14 +162,50 @@ def _anderson(X, w, R, act, na, hist, l1, l2, R_new):
 
 
 @njit(cache=True)
+def _best_scaled_dual_b(R2, Ry, c, keep, l1, l2):
+    """max over s >= 0 of D_B(s R) = -s^2 ||R||^2 / 2 + s R.y - sum_j (s |X_j.R| - l1)_+^2 / (2 l2).
+
+    D_B(s R) is concave in s, so bisection on its derivative finds the best multiple of the residual
+    (for small l2 the unscaled residual pays heavily for every |X_j.R| > l1). The derivative is
+    <= R.y - s ||R||^2, so the maximizer lies in [0, R.y / ||R||^2].
+    """
+    hi = Ry / R2
+    m = 0
+    cand = np.empty(c.shape[0])
+    for j in range(c.shape[0]):
+        if keep[j] and hi * abs(c[j]) > l1:
+            cand[m] = abs(c[j])
+            m += 1
+    lo = 0.0
+    for _ in range(60):
+        s = 0.5 * (lo + hi)
+        d = Ry - s * R2
+        for t in range(m):
+            e = s * cand[t] - l1
+            if e > 0.0:
+                d -= cand[t] * e / l2
+        if d > 0.0:
+            lo = s
+        else:
+            hi = s
+    s = lo
+    val = -0.5 * s * s * R2 + s * Ry
+    for t in range(m):
+        e = s * cand[t] - l1
+        if e > 0.0:
+            val -= e * e / (2.0 * l2)
+    return val
+
+
+@njit(cache=True)
 def _gap(w, R, y, c, keep, l1, l2):
     """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
 
     Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
     the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
     D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
-    G_B = P(w) - D_B(R) is an equally valid bound on P(w) - P(w*); the smaller of the two decides
-    convergence (B is much tighter when the l2 part dominates, A when the l1 part does).
+    G_B = P(w) - max_s D_B(s R) is an equally valid bound on P(w) - P(w*); the smaller of the two
+    decides convergence (B is much tighter when the l2 part dominates).
     """
     R2 = 0.0
     Ry = 0.0
@@ -192,7 +228,9 @@ def _gap(w, R, y, c, keep, l1, l2):
         if e > 0.0:
             smooth += e * e
     primal = 0.5 * (R2 + l2 * w2) + l1 * w1
-    if l2 > 0.0:
+    if l2 > 0.0 and l1 > 0.0 and smooth > 0.0 and R2 > 0.0 and Ry > 0.0:
+        gap_b = primal - _best_scaled_dual_b(R2, Ry, c, keep, l1, l2)
+    elif l2 > 0.0:
         gap_b = primal - (-0.5 * R2 + Ry - smooth / (2.0 * l2))
     elif l1 == 0.0:
         return smooth, smooth, dual_norm  # least squares: first-order condition ||X^T R||^2
