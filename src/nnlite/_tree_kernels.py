@@ -340,18 +340,32 @@ def build_forest(XT, y, y_center, presorted, ranks, seeds, bootstrap, mtry, min_
 
 @njit(cache=True, parallel=True)
 def predict_forest(X, feature, threshold, left, right, value, out):
-    """out[i] = mean over trees t of the value of the leaf that X[i] reaches in tree t. X (n, p); arrays (T, K)."""
+    """out[i] = mean over trees t of the value of the leaf that X[i] reaches in tree t. X (n, p); arrays (T, K).
+
+    Rows are processed in blocks of 64 (prange over blocks), each block walking one tree at a time so that the
+    tree's arrays stay in cache; the per-row sum runs over trees in order 0..T-1 whatever the thread count."""
     n = X.shape[0]
     T = feature.shape[0]
-    for i in prange(n):
-        acc = 0.0
+    block = 64
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        lo = b * block
+        hi = min(n, lo + block)
+        acc = np.zeros(hi - lo)
         for t in range(T):
-            node = 0
             ft = feature[t]
-            while ft[node] >= 0:
-                if X[i, ft[node]] <= threshold[t, node]:
-                    node = left[t, node]
-                else:
-                    node = right[t, node]
-            acc += value[t, node]
-        out[i] = acc / T
+            th = threshold[t]
+            lt = left[t]
+            rt = right[t]
+            for i in range(lo, hi):
+                node = 0
+                f = ft[0]
+                while f >= 0:
+                    if X[i, f] <= th[node]:
+                        node = lt[node]
+                    else:
+                        node = rt[node]
+                    f = ft[node]
+                acc[i - lo] += value[t, node]
+        for i in range(lo, hi):
+            out[i] = acc[i - lo] / T
