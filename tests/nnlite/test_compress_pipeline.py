@@ -81,3 +81,12 @@ def test_bad_input():
         compress_model(model, X, y[:3], X, y)
     with pytest.raises(ValueError, match="prune_percent"):
         compress_model(model, X, y, X, y, prune_percent=150)
+
+
+def test_prune_schedules():
+    from nnlite.compress.pipeline import prune_schedule
+
+    np.testing.assert_allclose(prune_schedule(4), [0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(prune_schedule(2, "cubic"), [0.875, 1.0])
+    with pytest.raises(ValueError, match="schedule"):
+        prune_schedule(3, "exponential")

@@ -1,7 +1,7 @@
 """The three-stage Deep Compression pipeline (Han, Mao & Dally, ICLR 2016, Fig. 1) on a copy of a model:
 
-1. prune + retrain: ``prune_steps`` rounds of magnitude pruning to increasing sparsity (linearly up to
-   ``prune_percent``), each followed by up to ``retrain_epochs`` epochs of Adam with the masks in force
+1. prune + retrain: ``prune_steps`` rounds of magnitude pruning to increasing sparsity (up to
+   ``prune_percent`` along a linear or cubic ``schedule``), each followed by up to ``retrain_epochs`` epochs of Adam with the masks in force
    (early stopping on the validation set keeps the best weights);
 2. trained quantization: per layer, 1-D k-means (k = 2**bits, linear init) of the surviving weights, then
    ``finetune_epochs`` epochs of centroid fine-tuning (shared-weight gradients, best validation MSE kept);
@@ -25,9 +25,23 @@ def _mse(model, X, y):
     return float(np.mean((pred - np.asarray(y, dtype=np.float64).reshape(len(y), -1)) ** 2))
 
 
-def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0, prune_steps=3, bits=5,
-                   index_bits=None, retrain_epochs=30, finetune_epochs=30, batch_size=32, lr=1e-3,
-                   finetune_lr=1e-4, patience=10, metadata=None, seed=0):
+def prune_schedule(n_steps, kind="linear"):
+    """Fractions of the final sparsity reached after each of ``n_steps`` pruning rounds, ending at 1.
+
+    "linear": t / n. "cubic": 1 - (1 - t / n)**3 (Zhu & Gupta 2017, "To prune, or not to prune"): large
+    steps while many redundant weights remain, small ones near the end, where each weight matters more.
+    """
+    t = np.arange(1, int(n_steps) + 1) / int(n_steps)
+    if kind == "linear":
+        return t
+    if kind == "cubic":
+        return 1 - (1 - t) ** 3
+    raise ValueError(f"schedule must be 'linear' or 'cubic', got {kind!r}")
+
+
+def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0, prune_steps=4, bits=5,
+                   index_bits=None, retrain_epochs=40, finetune_epochs=30, batch_size=32, lr=3e-4,
+                   finetune_lr=1e-4, patience=10, schedule="linear", metadata=None, seed=0):
     """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
 
     ``model`` is left untouched. ``prune_percent`` and ``bits`` may be one value or one per Dense layer;
@@ -54,8 +68,9 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0,
     history = {}
 
     # 1. pruning with retraining
-    schedule = [list(percents * (i + 1) / prune_steps) for i in range(int(prune_steps))]
-    history["prune_val_mse"] = iterative_prune(m, X_train, y_train, schedule, epochs=retrain_epochs,
+    steps = prune_schedule(prune_steps, schedule)
+    history["prune_val_mse"] = iterative_prune(m, X_train, y_train, [list(percents * f) for f in steps],
+                                               epochs=retrain_epochs,
                                                batch_size=batch_size, lr=lr, validation=validation,
                                                patience=patience)
     val_mse["pruned"] = _mse(m, X_val, y_val)
@@ -81,7 +96,8 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0,
               for i, (layer, b) in enumerate(zip(m.dense_layers(), bits_per))]
     settings = {"prune_percent": percents.tolist(), "prune_steps": int(prune_steps), "bits": bits,
                 "index_bits": index_bits, "retrain_epochs": retrain_epochs, "finetune_epochs": finetune_epochs,
-                "batch_size": batch_size, "lr": lr, "finetune_lr": finetune_lr, "patience": patience, "seed": seed}
+                "batch_size": batch_size, "lr": lr, "finetune_lr": finetune_lr, "patience": patience,
+                "schedule": schedule, "seed": seed}
     report = CompressionReport(layers=layers, val_mse=val_mse, file_bytes=len(data), settings=settings,
                                history=history)
     return m, report
