@@ -62,7 +62,7 @@ def test_no_validation_split_and_full_batch():
 
 def test_default_hyperparameters_are_the_documented_ones():
     est = NetworkRegressor()
-    assert est.widths == (200,) * 12 and est.lr == 1e-3 and est.batch_size == 32 and est.patience == 20
+    assert est.widths == (200, 200, 200) and est.lr == 1e-3 and est.batch_size == 32 and est.patience == 20
     assert est.epochs == 300 and est.dropout == 0.4 and est.n_dropout == 3 and est.validation_fraction == 0.2
 
 
