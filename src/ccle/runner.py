@@ -96,7 +96,7 @@ class ResultStore:
         with open(self.path, "rb") as fh:
             for raw in fh:
                 if not raw.endswith(b"\n"):
-                    continue  # torn last line of an interrupted write
+                    continue  # torn last line of an interrupted write (repair() ends it with a newline)
                 try:
                     rec = json.loads(raw)
                 except ValueError:
@@ -108,6 +108,16 @@ class ResultStore:
     def done(self, config_key):
         """Set of (drug, split, method) already finished under ``config_key``."""
         return {(r["drug"], int(r["split"]), r["method"]) for r in self.load(config_key)}
+
+    def repair(self):
+        """End a torn last line (from a crash mid-write) with a newline, so the next record starts a line."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                last = fh.read(1)
+            if last != b"\n":
+                with open(self.path, "ab") as fh:
+                    fh.write(b"\n")
 
     def append(self, record):
         """Append one record as one line, atomically (one ``os.write`` with O_APPEND, then fsync)."""
@@ -298,6 +308,7 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = out_dir / "cache"
     store = ResultStore(out_dir)
+    store.repair()
     for ds in datasets:
         split_indices(len(ds.y), ds.drug, 0, cfg.seed, cfg.test_fraction)  # raises on too few rows
     key = cfg.key()
