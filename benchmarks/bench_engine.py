@@ -63,7 +63,8 @@ def record(benchmark, key):
 class NumpyNet:
     """The same network written the way one would in plain NumPy (float32, temporaries, no fusion)."""
 
-    def __init__(self, seed=0):
+    def __init__(self, seed=0, p_drop=P_DROP):
+        self.p_drop = p_drop
         rng = np.random.default_rng(seed)
         self.rng = np.random.default_rng(seed + 1)
         self.W, self.b = [], []
@@ -82,7 +83,7 @@ class NumpyNet:
             z = acts[-1] @ self.W[k] + self.b[k]
             a = np.maximum(z, 0) if k % 2 == 0 else np.tanh(z)
             if k < N_DROPOUT:
-                mask = (self.rng.random(a.shape, dtype=np.float32) >= P_DROP) / np.float32(1 - P_DROP)
+                mask = (self.rng.random(a.shape, dtype=np.float32) >= self.p_drop) / np.float32(1 - self.p_drop)
                 a = a * mask
                 masks.append(mask)
             acts.append(a)
@@ -99,8 +100,9 @@ class NumpyNet:
             a = acts[k]
             if k - 1 < N_DROPOUT:
                 g = g * masks[k - 1]
-                a = a * np.float32(1 - P_DROP)
+                a = a * np.float32(1 - self.p_drop)
             g = g * (a > 0) if (k - 1) % 2 == 0 else g * (1 - a * a)
+        self.grads = grads
         self.t += 1
         c1, c2 = 1 - 0.9 ** self.t, 1 - 0.999 ** self.t
         for p, gr, m, v in zip(self.params, grads, self.m, self.v):
@@ -118,6 +120,22 @@ class NumpyNet:
 
 
 # --------------------------------------------------------------------------------------------- benchmarks
+def test_numpy_reference_computes_the_same_training_step(data):
+    """Not a timing: the reference must train the same network. Without dropout and from the same weights,
+    one full-batch step gives the same gradients (to float32 rounding) and the same loss."""
+    X, y = data
+    model = paper_network(D_IN, [WIDTH] * DEPTH, dropout=0.0, l1=L1, l2=L2, seed=0)
+    net = NumpyNet(p_drop=0.0)
+    for W, b, d in zip(net.W, net.b, model.dense_layers()):
+        W[...] = d.W
+        b[...] = d.b
+    model.train_step(X, y, Adam(lr=LR))
+    net.step(X, y)
+    for k, d in enumerate(model.dense_layers()):
+        for ours, ref in ((d.dW, net.grads[2 * k]), (d.db, net.grads[2 * k + 1])):
+            assert np.linalg.norm(ours - ref) <= 1e-5 * np.linalg.norm(ref)
+
+
 @pytest.mark.parametrize("batch", list(BATCHES))
 def test_epoch_nnlite(benchmark, data, batch):
     benchmark.group = f"epoch-{batch}"
