@@ -21,6 +21,7 @@ import gzip
 import io
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -170,7 +171,7 @@ def write_gct(path, matrix, fmt="%.7g"):
 
     Values are written with the printf format ``fmt`` (``%.7g``: 7 significant digits, relative error
     below float32 resolution; use ``%.9g`` for a bit-exact float32 round trip). The file is written to a
-    temporary name and renamed, so readers never see a partial file.
+    temporary name and renamed, so readers never see a partial file. Returns the path (a ``Path``).
     """
     path = os.fspath(path)
     values = np.asarray(matrix.values, dtype=np.float32)
@@ -200,4 +201,4 @@ def write_gct(path, matrix, fmt="%.7g"):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    return path
+    return Path(path)

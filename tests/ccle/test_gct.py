@@ -1,0 +1,124 @@
+"""GCT 1.2 / 1.3 reader and writer: round trips, block boundaries, gzip, and one clear error per bad input."""
+import gzip
+
+import numpy as np
+import pytest
+
+from ccle.data import gct
+from ccle.data.expression import ExpressionMatrix
+from ccle.data.gct import read_gct, write_gct
+from ccle.errors import CCLEError
+
+
+def _matrix(n_cells=5, n_genes=7, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(0.0, 2.0, (n_cells, n_genes)).astype(np.float32)
+    values[rng.random(values.shape) < 0.3] = 0.0
+    return ExpressionMatrix(values, [f"CELL{i}_LUNG" for i in range(n_cells)], [f"ENSG{g:05d}" for g in range(n_genes)],
+                            [f"SYM{g}" for g in range(n_genes)], "test")
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", ["m.gct", "m.gct.gz"])
+def test_round_trip_exact_with_9_digits(tmp_path, name):
+    m = _matrix()
+    path = write_gct(tmp_path / name, m, fmt="%.9g")
+    back = read_gct(path)
+    assert back.values.dtype == np.float32
+    assert back.values.shape == (5, 7)
+    np.testing.assert_array_equal(back.values, m.values)
+    assert back.cell_lines == m.cell_lines and back.genes == m.genes and back.descriptions == m.descriptions
+    if name.endswith(".gz"):
+        with gzip.open(path, "rt") as fh:
+            assert fh.readline() == "#1.2\n"
+
+
+def test_default_format_is_close_and_layout_is_genes_by_cells(tmp_path):
+    m = _matrix()
+    path = write_gct(tmp_path / "m.gct", m)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "#1.2" and lines[1] == "7\t5"
+    assert lines[2].split("\t")[:3] == ["Name", "Description", "CELL0_LUNG"]
+    assert lines[3].split("\t")[:2] == ["ENSG00000", "SYM0"] and len(lines) == 3 + 7
+    np.testing.assert_allclose(read_gct(path).values, m.values, rtol=1e-6)
+
+
+def test_block_boundaries(tmp_path, monkeypatch):
+    monkeypatch.setattr(gct, "_BLOCK", 3)  # 7 genes = blocks of 3, 3, 1
+    m = _matrix(n_cells=4, n_genes=7, seed=3)
+    back = read_gct(write_gct(tmp_path / "m.gct", m, fmt="%.9g"))
+    np.testing.assert_array_equal(back.values, m.values)
+
+
+def test_known_values_and_missing_tokens(tmp_path):
+    path = _write(tmp_path / "k.gct", "#1.2\n3\t2\nName\tDescription\tA_LUNG\tB_SKIN\n"
+                                      "g1\td1\t1.5\t0\ng2\td 2\tNA\t1e3\ng3\t\t-2\t\n")
+    m = read_gct(path)
+    assert m.cell_lines == ["A_LUNG", "B_SKIN"] and m.genes == ["g1", "g2", "g3"]
+    assert m.descriptions == ["d1", "d 2", ""]
+    expected = np.array([[1.5, np.nan, -2.0], [0.0, 1000.0, np.nan]], dtype=np.float32)
+    np.testing.assert_array_equal(m.values, expected)
+
+
+def test_windows_line_endings_and_trailing_blank_line(tmp_path):
+    path = tmp_path / "w.gct"
+    path.write_bytes(b"#1.2\r\n1\t2\r\nName\tDescription\tA_LUNG\tB_LUNG\r\ng\td\t1\t2\r\n\r\n")
+    np.testing.assert_array_equal(read_gct(path).values, [[1.0], [2.0]])
+
+
+def test_gct_13_with_metadata(tmp_path):
+    text = ("#1.3\n2\t3\t2\t1\n"
+            "id\tDescription\tchrom\tA_LUNG\tB_LUNG\tC_SKIN\n"
+            "tissue\tna\tna\tlung\tlung\tskin\n"
+            "g1\tTP53\tchr17\t1\t2\t3\n"
+            "g2\tKRAS\tchr12\t4\t5\t6\n")
+    m = read_gct(_write(tmp_path / "m13.gct", text))
+    assert m.genes == ["g1", "g2"] and m.descriptions == ["TP53", "KRAS"]
+    np.testing.assert_array_equal(m.values, [[1, 4], [2, 5], [3, 6]])
+
+
+def test_gct_13_without_row_metadata(tmp_path):
+    text = "#1.3\n1\t2\t0\t0\nid\tA_LUNG\tB_LUNG\ng1\t1\t2\n"
+    m = read_gct(_write(tmp_path / "m13.gct", text))
+    assert m.descriptions is None
+    np.testing.assert_array_equal(m.values, [[1], [2]])
+
+
+HEADER = "Name\tDescription\tA_LUNG\tB_LUNG\n"
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ("#1.2\n3\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\t4\n", r":5: line 2 declares 3 data rows but the file ends after 2"),
+    ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\t4\n", r":5: more data rows than the 1 declared on line 2"),
+    ("#1.2\n1\t3\n" + HEADER + "g1\td\t1\t2\n", r":3: header has 2 cell line columns but line 2 declares 3"),
+    ("#1.2\n2\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\tabc\n", r":5: non-numeric value 'abc' in column 2 \(cell line 'B_LUNG'\)"),
+    ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\t2\t3\n", r":4: expected 2 values"),
+    ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\n", r":4: expected 2 values"),
+    ("#1.2\n1\t2\n" + HEADER + "g1\n", r":4: expected 4 tab-separated fields"),
+    ("#1.2\n1\t2\nName\tDescription\tA_LUNG\tA_LUNG\ng1\td\t1\t2\n", r":3: duplicated cell line 'A_LUNG'"),
+    ("Name\tDescription\tA\n", r":1: not a GCT file"),
+    ("#1.2\nx\ty\n" + HEADER, r":2: dimension line must hold integers"),
+    ("#1.3\n1\t2\n" + HEADER, r":2: GCT 1.3 dimension line needs 4"),
+    ("#1.2\n2\t2\n" + HEADER + "g1\td\t1\t2\n\ng2\td\t3\t4\n", r":5: blank line inside the data"),
+])
+def test_bad_files_name_file_and_line(tmp_path, text, pattern):
+    path = _write(tmp_path / "bad.gct", text)
+    with pytest.raises(CCLEError, match=r"bad\.gct" + pattern):
+        read_gct(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CCLEError, match="no such file"):
+        read_gct(tmp_path / "absent.gct")
+
+
+def test_writer_rejects_tabs_in_names(tmp_path):
+    m = _matrix()
+    m.genes[0] = "bad\tname"
+    with pytest.raises(CCLEError, match="tab or newline"):
+        write_gct(tmp_path / "x.gct", m)
+    assert not list(tmp_path.iterdir())  # no partial or temporary file left behind
