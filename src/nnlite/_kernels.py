@@ -152,7 +152,8 @@ def act_dropout_grad(gy, y, kind, u, p, scale, gz, db):
         out = gz[i]
         if kind == RELU:
             for j in range(m):
-                v = g[j] * scale if (ur[j] >= p and yr[j] > zero) else zero
+                # y > 0 only where the unit was kept and active (dropped units hold exactly 0)
+                v = g[j] * scale if yr[j] > zero else zero
                 out[j] = v
                 db[j] += v
         elif kind == TANH or kind == TANH_FAST:
