@@ -136,3 +136,66 @@ def test_bad_models_and_metadata():
     W = np.arange(1, 70001, dtype=np.float32).reshape(700, 100)
     with pytest.raises(ValueError, match="quantize the model first"):
         encode_weights(W)
+
+
+def _numpy_only_predict(data, X):
+    """Decode an .nnz file following only the module docstring, with numpy and the standard library."""
+    hlen = struct.unpack_from("<I", data, 10)[0]
+    header = json.loads(zlib.decompress(data[14:14 + hlen]))
+    body = data[14 + hlen:-4]
+    f = np.dtype(header["dtype"]).newbyteorder("<")
+
+    def blob(ref):
+        return body[ref[0]:ref[0] + ref[1]]
+
+    def table(buf):
+        n, shift, pos = 0, 0, 0
+        while True:
+            n |= (buf[pos] & 0x7F) << shift
+            shift += 7
+            pos += 1
+            if not buf[pos - 1] & 0x80:
+                break
+        w = buf[pos]
+        bits = np.unpackbits(np.frombuffer(buf[pos + 1:], np.uint8))[:n * w].reshape(n, w) if w else np.zeros((n, 0))
+        lengths = [int("".join(map(str, row)) or "0", 2) for row in bits] if w else [0] * n
+        codes, code, prev = {}, 0, 0
+        for ln, s in sorted((ln, s) for s, ln in enumerate(lengths) if ln):
+            code <<= ln - prev
+            codes[(ln, code)] = s
+            code, prev = code + 1, ln
+        return codes
+
+    def stream(codes, ref, n):
+        out, cur, ln = [], 0, 0
+        for bit in np.unpackbits(np.frombuffer(blob(ref), np.uint8))[:ref[2]]:
+            cur, ln = (cur << 1) | int(bit), ln + 1
+            if (ln, cur) in codes:
+                out.append(codes[(ln, cur)])
+                cur, ln = 0, 0
+        assert len(out) == n
+        return np.array(out, dtype=np.int64)
+
+    h = np.asarray(X, dtype=np.float64)
+    for e in header["layers"]:
+        if e["type"] == "Dense":
+            c = e["codec"]
+            book = np.frombuffer(blob(c["codebook"]), f)
+            clusters = stream(table(blob(c["cluster_table"])), c["cluster_stream"], c["n_nonzero"])
+            gaps = stream(table(blob(c["gap_table"])), c["gap_stream"], c["n_entries"])
+            M = 2 ** c["index_bits"] - 1
+            pos = np.cumsum(np.where(gaps == M, M, gaps + 1)) - 1
+            W = np.zeros(e["n_in"] * e["n_out"])
+            W[pos[gaps != M]] = book[clusters]
+            h = h @ W.reshape(e["n_in"], e["n_out"]) + np.frombuffer(blob(c["bias"]), f)
+        elif e["type"] == "ReLU":
+            h = np.maximum(h, 0)
+        elif e["type"] == "Tanh":
+            h = np.tanh(h)
+    return h[:, 0]
+
+
+def test_file_is_decodable_from_its_documentation_alone(quantized):
+    model, X = quantized
+    data = dumps_compressed(model, metadata={"k": 1})
+    np.testing.assert_allclose(_numpy_only_predict(data, X), model.predict(X), rtol=1e-4, atol=1e-5)

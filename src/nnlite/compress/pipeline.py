@@ -40,8 +40,8 @@ def prune_schedule(n_steps, kind="linear"):
 
 
 def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0, prune_steps=4, bits=5,
-                   index_bits=None, retrain_epochs=40, finetune_epochs=30, batch_size=32, lr=3e-4,
-                   finetune_lr=1e-4, patience=10, schedule="linear", metadata=None, seed=0):
+                   index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=3e-4,
+                   finetune_lr=1e-4, patience=20, schedule="cubic", metadata=None, seed=0):
     """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
 
     ``model`` is left untouched. ``prune_percent`` and ``bits`` may be one value or one per Dense layer;

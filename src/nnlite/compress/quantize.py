@@ -84,9 +84,9 @@ def kmeans_1d(values, k, init="linear", max_iter=300, seed=0):
         nonempty = counts > 0
         c = np.where(nonempty, sums / np.maximum(counts, 1), c)
     c = np.sort(c)
-    labels_sorted = np.searchsorted(xs, (c[:-1] + c[1:]) / 2, side="right")
+    final_splits = np.searchsorted(xs, (c[:-1] + c[1:]) / 2, side="right")
     labels = np.empty(x.size, dtype=np.int64)
-    labels[order] = np.repeat(np.arange(k), np.diff(np.concatenate([[0], labels_sorted, [xs.size]])))
+    labels[order] = np.repeat(np.arange(k), np.diff(np.concatenate([[0], final_splits, [xs.size]])))
     return c, labels
 
 

@@ -42,7 +42,7 @@ class LayerSizes:
         n_in, n_out = enc.shape
         n, m, k, b = enc.clusters.size, enc.csr.gaps.size, enc.codebook.size, enc.index_bits
         parts = enc.nbits()
-        cluster_bits = int(np.ceil(np.log2(k))) if k > 1 else (1 if k else 0)
+        cluster_bits = int(np.ceil(np.log2(k))) if k > 1 else 0
         return cls(
             layer=i, shape=(n_in, n_out), n_nonzero=int(n), n_fillers=int(m - n), n_clusters=int(k), index_bits=b,
             dense=_bytes(32 * (n_in * n_out + n_out)),
