@@ -333,7 +333,8 @@ class Sequential:
         ``validation = (X_val, y_val)``: after each epoch the validation MSE is recorded; with ``patience``,
         training stops after ``patience`` epochs without a strict improvement of the monitored value
         (validation MSE, or the training objective when there is no validation set), and the weights of the
-        best epoch are restored. ``history`` accumulates over calls.
+        best epoch are restored. ``history`` accumulates over calls. A non-finite objective stops training:
+        with ``patience`` the best weights seen so far are restored, otherwise ValueError.
         """
         X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
@@ -372,9 +373,12 @@ class Sequential:
             if validation is not None:
                 monitored = self._mse(Xv, yv)
                 self.history["val"].append(monitored)
-            if not np.isfinite(train_value):
-                raise ValueError(f"training diverged at epoch {epoch} (objective {train_value}); lower the learning rate")
             self.epochs_run = epoch
+            if not np.isfinite(train_value) or not np.isfinite(monitored):
+                if best_weights is None:
+                    raise ValueError(f"training diverged at epoch {epoch} (objective {train_value}); "
+                                     "lower the learning rate")
+                break   # keep the best weights seen before the divergence (restored below)
             if verbose:
                 val = f" val {monitored:.5g}" if validation is not None else ""
                 print(f"epoch {epoch}: train {train_value:.5g}{val}")

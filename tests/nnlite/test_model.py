@@ -275,3 +275,23 @@ def test_train_step_equals_backward_then_optimizer_step(opt):
         np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
     for (_, ga), (_, gb) in zip(a.parameters(), b.parameters()):
         np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-12)
+
+
+class _ExplodingSGD(SGD):
+    """SGD whose learning rate triples at every step: finite for a few epochs, then diverges."""
+
+    def begin_step(self, pairs):
+        self.lr *= 3
+        return super().begin_step(pairs)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_keeps_the_best_weights_or_raises():
+    X, y = data(n=40)
+    with pytest.raises(ValueError, match="diverged at epoch 1"):
+        four_layer(dtype=np.float32, l1=0, l2=0).fit(X, y, epochs=5, batch_size=8, optimizer=SGD(lr=1e30))
+    model = four_layer(dtype=np.float32, l1=0, l2=0)
+    model.fit(X, y, epochs=50, batch_size=8, patience=50, optimizer=_ExplodingSGD(lr=1e-3))
+    assert model.epochs_run < 50 and not np.isfinite(model.history["train"][-1])
+    assert np.all(np.isfinite(model.predict(X)))
+    assert model.best_epoch < model.epochs_run
