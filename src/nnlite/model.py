@@ -284,11 +284,12 @@ class Sequential:
             pos += count
         return out
 
-    def _train_step(self, X, y, optimizer):
+    def _train_step(self, X, y, optimizer, pairs=None):
         # Optimizers with begin_step/update get each layer's update right after that layer's backward pass,
         # while W and dW are still in cache; with Adam, penalty gradient + mask + update are one kernel.
         # Every update depends only on its own parameter's gradient, so this equals backward-then-step.
-        pairs = self.parameters()
+        if pairs is None:
+            pairs = self.parameters()
         interleave = hasattr(optimizer, "begin_step") and hasattr(optimizer, "update")
         if interleave:
             pairs = optimizer.begin_step(pairs)
@@ -355,10 +356,11 @@ class Sequential:
             xb_buf = np.empty((batch_size, X.shape[1]), dtype=self.dtype)
             yb_buf = np.empty((batch_size, y.shape[1]), dtype=self.dtype)
         best_value, best_weights, waited = np.inf, None, 0
+        pairs = self.parameters()   # the layers cannot change during fit: list the arrays once
         for epoch in range(1, epochs + 1):
             total = 0.0
             if full:
-                total = self._train_step(X, y, optimizer) * n
+                total = self._train_step(X, y, optimizer, pairs) * n
             else:
                 perm = self._shuffle_rng.permutation(n)
                 for s in range(0, n, batch_size):
@@ -366,7 +368,7 @@ class Sequential:
                     m = idx.shape[0]
                     xb = np.take(X, idx, axis=0, out=xb_buf[:m])
                     yb = np.take(y, idx, axis=0, out=yb_buf[:m])
-                    total += self._train_step(xb, yb, optimizer) * m
+                    total += self._train_step(xb, yb, optimizer, pairs) * m
             train_value = total / n
             self.history["train"].append(train_value)
             monitored = train_value
