@@ -248,7 +248,8 @@ def test_report_ratios(capsys):
                 lines.append(f"  vs {ref}: {t * 1e3:.1f} ms/epoch, ratio nnlite/{ref} = {ours / t:.2f}")
         if ("matmuls", batch) in RESULTS:
             t = RESULTS[("matmuls", batch)]
-            lines.append(f"  matmuls alone: {t * 1e3:.1f} ms; nnlite reaches {t / ours:.0%} of the same-shape GEMM rate")
+            lines.append(f"  matmuls alone: {t * 1e3:.1f} ms; nnlite reaches {t / ours:.0%} of the same-shape "
+                         "GEMM rate")
         if "square_rate" in RESULTS:
             rate = RESULTS["square_rate"]
             lines.append(f"  single-thread 1024^3 matmul rate {rate / 1e9:.1f} GFLOP/s; nnlite reaches "

@@ -13,14 +13,17 @@ work around them in one pass over memory and without temporaries:
                         runs it for each layer as soon as backward has produced dW (still in cache)
 
 Activation codes: ``IDENTITY`` = 0, ``RELU`` = 1, ``TANH`` = 2 (libm tanh), ``TANH_FAST`` = 3 (a vectorizable
-rational approximation accurate to float32 rounding; the engine uses it for float32 networks). Derivatives are taken from the activation's
-*output* y (ReLU: [y > 0]; tanh: 1 - y^2), so the forward pass keeps a single buffer per layer.
-With dropout the stored y is the dropped-and-rescaled output; kept units have y = act * s with s = 1/(1-p),
+rational approximation accurate to float32 rounding; the engine uses it for float32 networks).
+Derivatives are taken from the activation's *output* y (ReLU: [y > 0]; tanh: 1 - y^2), so the forward pass
+keeps a single buffer per layer. With dropout the stored y is the dropped-and-rescaled output; kept units have y = act * s with s = 1/(1-p),
 so act = y (1 - p) there, and dropped units get a zero gradient whatever act' is.
 
 Every kernel is ``cache=True``. ``fastmath`` lets LLVM vectorize reductions and the Adam update
 (``error_model="numpy"`` drops the division-by-zero checks that otherwise block vectorization); the
-results match the NumPy twins to rounding (tests/nnlite/test_kernels.py).
+results match the NumPy twins to rounding (tests/nnlite/test_kernels.py). Scalars are passed in the arrays'
+dtype and constants built with ``np.zeros(1, a.dtype)[0]``: a Python int or float literal would promote float32
+arithmetic to float64 and halve (or prevent) the vectorization.
+Fastmath assumes finite values: inputs are checked for NaN/inf before they reach the engine.
 """
 import numpy as np
 from numba import njit

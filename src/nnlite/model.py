@@ -85,7 +85,8 @@ class _Fused:
 
     def adam_step(self, opt, iW, ib):
         """After ``backward(finish=False)``: penalty gradient + mask + Adam step of W in one pass, Adam step of b.
-        ``iW``, ``ib``: positions of W and b in the optimizer state. Sets and returns the penalty of W before the step."""
+        ``iW``, ``ib``: positions of W and b in the optimizer state. Sets and returns the penalty of W before
+        the step."""
         d = self.dense
         sc = opt.scalars(d.dtype)
         t = d.dtype.type
