@@ -1,0 +1,435 @@
+"""Numpy-only loader and predictor for compressed models (``.nnz``): what a small machine needs to predict.
+
+Imports numpy and the standard library only (no numba, scipy, pandas, nor any ``nnlite`` module that would
+pull them in), so ``import nnlite.runtime`` works where only numpy is installed. It reads the byte layout
+documented in :mod:`nnlite.compress.fileformat` (magic, version, zlib-compressed JSON header, body, CRC-32)
+and rebuilds every Dense layer:
+
+1. Huffman tables -> canonical codes. Decoding is table-driven and vectorized: for every bit position p of
+   the stream, the L-bit window starting at p (L = longest code length) is read from a 40-bit big-endian
+   word, and its code length is found in the canonical *limit table* (``lim[l] = (first[l] + count[l]) <<
+   (L - l)``, non-decreasing in l, so length = 1 + number of limits <= window: one ``searchsorted``) and its
+   symbol as ``sorted_symbols[offset[l] + (window >> (L - l)) - first[l]]``. Only the positions that start a
+   codeword matter: they form the chain p_0 = 0, p_{i+1} = p_i + length(p_i), found for all i at once by
+   pointer doubling (P <- concat(P, J_k[P]), J_{k+1} = J_k[J_k] with J_0 = "next codeword", log2(n) rounds).
+2. Gap codes (M = 2**b - 1): step = M if code == M else code + 1; positions = cumsum(step) - 1 of the
+   entries with code != M (the filler zeros carry no value).
+3. W = zeros(n_in * n_out); W[positions] = codebook[cluster indices], reshaped row-major to (n_in, n_out).
+
+The forward pass is y = act(x @ W + b) layer by layer (Dropout is the identity at prediction time), in the
+model's float type and in row blocks of 4096, like ``Sequential.predict``. Exactness against
+``nnlite.compress.fileformat.load_compressed(path).predict(X)``: the decoded weights are bit-identical, the
+products are the same ``np.dot`` calls, bias addition, ReLU and Identity are exact, so networks without Tanh
+predict **bit for bit** the same. float32 Tanh layers evaluate the engine's rational approximation of tanh
+(``nnlite._kernels.tanh_fast``) in plain float32 numpy; the engine's Numba kernel is compiled with fastmath
+(fused multiply-adds, reciprocal-estimate division in its SIMD lanes, so even the engine's own result depends
+on the CPU), so these agree **to float32 rounding**: a few ulp per tanh, ~1e-6 relative on the output
+(tests/nnlite/test_runtime.py states the tolerances). float64 Tanh uses ``np.tanh`` like the engine.
+
+Ensembles (a committee whose prediction is the mean of its members' outputs) are stored as one ``.nnz``: the
+file's own network is member 0, and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the
+.nnz bytes of members 1..k-1]}`` (see :func:`ensemble_metadata`). :meth:`RuntimeModel.predict` then returns
+the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
+``ccle.model.PerDrugModel`` combines its committee).
+"""
+import base64
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"\x89NNZ\r\n\x1a\n"
+VERSION = 1
+FORMAT_NAME = "nnlite.nnz"
+ENSEMBLE_KEY = "ensemble"
+_PREFIX = struct.Struct("<8sHI")
+_BLOCK_ROWS = 4096
+_ACTIVATIONS = ("ReLU", "Tanh", "Identity")
+
+# The engine's float32 tanh (nnlite._kernels.tanh_fast): tanh(x) ~ x P(s) / Q(s), s = (x / 9)^2, |x| <= 9.
+# Copied here as numbers so that this module needs no Numba; tests check they equal the engine's.
+_TC = np.float32(9.0)
+_TS = np.float32(1.0 / 81.0)
+_P = tuple(np.float32(c) for c in (0.999999980032814, 10.838837387106903, 22.936511165362553,
+                                   10.955017173033218, 0.5751390694413523))
+_Q = tuple(np.float32(c) for c in (1.0, 37.83882321094668, 169.78640592392836, 174.6375968251186,
+                                   33.48672097271458))
+
+
+# ---------------------------------------------------------------------------------------------- container
+def parse_container(data, source="<bytes>"):
+    """Check magic, version, sizes and CRC-32 of ``.nnz`` bytes -> (header dict, body bytes).
+
+    Raises ValueError naming ``source`` for a wrong magic number, an unsupported version, a truncated file,
+    a checksum mismatch or an unreadable header.
+    """
+    data = bytes(data)
+    if not data or data[:8] != MAGIC[:len(data)]:
+        raise ValueError(f"{source}: not an nnlite compressed model (bad magic number)")
+    if len(data) < _PREFIX.size + 4:
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes)")
+    _, version, hlen = _PREFIX.unpack_from(data)
+    if version != VERSION:
+        raise ValueError(f"{source}: compressed model format version {version} is not supported "
+                         f"(this runtime reads version {VERSION})")
+    if len(data) < _PREFIX.size + hlen + 4:
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes, header alone needs "
+                         f"{_PREFIX.size + hlen + 4})")
+    if zlib.crc32(data[:-4]) != struct.unpack_from("<I", data, len(data) - 4)[0]:
+        raise ValueError(f"{source}: corrupt compressed model (CRC-32 checksum mismatch)")
+    try:
+        header = json.loads(zlib.decompress(data[_PREFIX.size:_PREFIX.size + hlen]).decode("utf-8"))
+        body_bytes = int(header["body_bytes"])
+    except (zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise ValueError(f"{source}: corrupt compressed model (bad header)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise ValueError(f"{source}: corrupt compressed model (bad header)")
+    if _PREFIX.size + hlen + body_bytes + 4 != len(data):
+        raise ValueError(f"{source}: truncated compressed model ({len(data)} of "
+                         f"{_PREFIX.size + hlen + body_bytes + 4} bytes)")
+    return header, data[_PREFIX.size + hlen:-4]
+
+
+def file_crc32(data):
+    """The CRC-32 stored in the last 4 bytes of ``.nnz`` bytes (the checksum of everything before it)."""
+    return struct.unpack_from("<I", bytes(data), len(data) - 4)[0]
+
+
+# ---------------------------------------------------------------------------------------------- Huffman
+def _read_varint(buf, pos):
+    value, shift = 0, 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise ValueError("Huffman table truncated or corrupt (bad varint)")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def read_code_lengths(buf):
+    """Code lengths (n_symbols,) int64 of a Huffman table: varint n_symbols, uint8 w, lengths of w bits MSB
+    first (see :mod:`nnlite.compress.huffman`)."""
+    buf = bytes(buf)
+    n, pos = _read_varint(buf, 0)
+    if pos >= len(buf):
+        raise ValueError("Huffman table truncated")
+    w = buf[pos]
+    pos += 1
+    if w > 6:
+        raise ValueError(f"Huffman table corrupt: {w} bits per code length")
+    if w == 0:
+        return np.zeros(n, dtype=np.int64)
+    nbytes = (n * w + 7) // 8
+    if pos + nbytes > len(buf):
+        raise ValueError("Huffman table truncated")
+    bits = np.unpackbits(np.frombuffer(buf, dtype=np.uint8, count=nbytes, offset=pos))[:n * w]
+    lengths = bits.reshape(n, w).astype(np.int64) @ (np.int64(1) << np.arange(w - 1, -1, -1, dtype=np.int64))
+    if lengths.size and lengths.max() > 32:
+        raise ValueError("Huffman table corrupt: code longer than 32 bits")
+    used = lengths[lengths > 0]
+    if used.size and np.sum(np.ldexp(1.0, -used)) > 1.0:
+        raise ValueError("Huffman table corrupt: code lengths violate the Kraft inequality")
+    return lengths
+
+
+def canonical_tables(lengths):
+    """Decoding tables of the canonical code with these lengths (codes assigned in (length, symbol) order).
+
+    Returns ``(L, first, count, offset, sorted_symbols)``: L the longest length; for l = 0..L, ``first[l]``
+    the first code of length l, ``count[l]`` how many codes have it, ``offset[l]`` the index of that first
+    code in ``sorted_symbols`` (symbols in code order).
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.lexsort((np.arange(lengths.size), lengths))
+    sorted_symbols = order[lengths[order] > 0]
+    L = int(lengths.max()) if lengths.size else 0
+    count = np.bincount(lengths[sorted_symbols], minlength=L + 1).astype(np.int64)
+    count[0] = 0
+    first = np.zeros(L + 1, dtype=np.int64)
+    offset = np.zeros(L + 1, dtype=np.int64)
+    code = 0
+    for ln in range(1, L + 1):
+        code = (code + int(count[ln - 1])) << 1 if ln > 1 else 0
+        first[ln] = code
+        offset[ln] = offset[ln - 1] + count[ln - 1]
+    return L, first, count, offset, sorted_symbols
+
+
+def huffman_decode(data, n, n_bits, lengths):
+    """Decode ``n`` symbols from the MSB-first bit stream ``data`` (bytes) of ``n_bits`` significant bits,
+    coded with the canonical code of ``lengths`` -> int64 (n,). Vectorized (see the module docstring).
+
+    Raises ValueError when the stream runs past ``n_bits`` or holds a bit pattern that is no codeword.
+    """
+    n = int(n)
+    n_bits = int(n_bits)
+    buf = np.frombuffer(bytes(data), dtype=np.uint8)
+    if n < 0:
+        raise ValueError("number of symbols to decode must be >= 0")
+    if n_bits > 8 * buf.size or n_bits < 0:
+        raise ValueError(f"Huffman stream truncated: {n_bits} bits announced, {8 * buf.size} present")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    L, first, count, offset, symbols = canonical_tables(lengths)
+    if symbols.size == 0:
+        raise ValueError("cannot decode symbols with an empty Huffman code")
+    # the L-bit window at every bit position p < n_bits, from 5 big-endian bytes (7 + 32 <= 40 bits)
+    padded = np.zeros(buf.size + 5, dtype=np.uint64)
+    padded[:buf.size] = buf
+    p = np.arange(n_bits, dtype=np.int64)
+    byte = p >> 3
+    word = np.zeros(n_bits, dtype=np.uint64)
+    for k in range(5):
+        word = (word << np.uint64(8)) | padded[byte + k]
+    shift = (np.uint64(40 - L) - (p & 7).astype(np.uint64))
+    window = ((word >> shift) & np.uint64((1 << L) - 1)).astype(np.int64)
+    # canonical decoding with the limit table: length = 1 + #{l : lim[l] <= window}
+    ls = np.arange(1, L + 1)
+    lim = (first[1:] + count[1:]) << (L - ls)
+    length = 1 + np.searchsorted(lim, window, side="right")
+    valid = length <= L
+    length = np.where(valid, length, L)
+    index = offset[length] + (window >> (L - length)) - first[length]
+    valid &= (index >= 0) & (index < symbols.size)
+    # next codeword start; a non-codeword or a run past n_bits leads to the error sink n_bits + 1,
+    # the clean end of the stream is the sink n_bits; both sinks map to themselves
+    jump = np.where(valid & (p + length <= n_bits), p + length, n_bits + 1)
+    jump = np.concatenate([jump, [n_bits, n_bits + 1]])
+    starts = np.zeros(1, dtype=np.int64)
+    while starts.size < n:  # pointer doubling: starts of codewords 0..2^k-1, then 2^k..2^(k+1)-1
+        starts = np.concatenate([starts, jump[starts]])
+        jump = jump[jump]
+    starts = starts[:n]
+    bad = np.flatnonzero(starts >= n_bits)
+    if bad.size:
+        j = int(bad[0])
+        if j > 0 and starts[j] == n_bits + 1 and not valid[starts[j - 1]]:
+            raise ValueError("corrupt Huffman stream: bit pattern is not a codeword")
+        raise ValueError(f"Huffman stream truncated: {n} symbols need more than {n_bits} bits")
+    last = int(starts[-1])
+    if not valid[last]:
+        raise ValueError("corrupt Huffman stream: bit pattern is not a codeword")
+    if last + length[last] > n_bits:
+        raise ValueError(f"Huffman stream truncated: {n} symbols need more than {n_bits} bits")
+    return symbols[index[starts]].astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------- layers
+def decode_gaps(codes, index_bits):
+    """Flat positions (n,) of the real entries of gap codes (m,) with ``index_bits`` bits (module doc, step 2)."""
+    M = (1 << int(index_bits)) - 1
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() > M):
+        raise ValueError(f"gap codes must lie in [0, {M}]")
+    steps = np.where(codes == M, M, codes + 1)
+    return (np.cumsum(steps) - 1)[codes != M]
+
+
+def _blob(body, ref, what):
+    off, length = int(ref[0]), int(ref[1])
+    if off < 0 or length < 0 or off + length > len(body):
+        raise ValueError(f"corrupt compressed model: {what} lies outside the body")
+    return body[off:off + length]
+
+
+def decode_dense(entry, body, dtype):
+    """W (n_in, n_out) and b (n_out,) of one Dense header entry (module doc, steps 1-3)."""
+    c = entry["codec"]
+    n_in, n_out = int(entry["n_in"]), int(entry["n_out"])
+    le = np.dtype(dtype).newbyteorder("<")
+    codebook = np.frombuffer(_blob(body, c["codebook"], "codebook"), dtype=le)
+    bias = np.frombuffer(_blob(body, c["bias"], "bias"), dtype=le)
+    if codebook.size != int(c["n_clusters"]) or bias.size != n_out:
+        raise ValueError("corrupt compressed model: codebook or bias has the wrong size")
+    clusters = huffman_decode(_blob(body, c["cluster_stream"], "cluster stream"), c["n_nonzero"],
+                              c["cluster_stream"][2], read_code_lengths(_blob(body, c["cluster_table"], "table")))
+    gaps = huffman_decode(_blob(body, c["gap_stream"], "gap stream"), c["n_entries"], c["gap_stream"][2],
+                          read_code_lengths(_blob(body, c["gap_table"], "table")))
+    if clusters.size and clusters.max() >= codebook.size:
+        raise ValueError("corrupt compressed model: cluster index beyond the codebook")
+    positions = decode_gaps(gaps, c["index_bits"])
+    if positions.size != clusters.size or (positions.size and positions[-1] >= n_in * n_out):
+        raise ValueError("corrupt compressed model: gap codes do not match the layer shape")
+    W = np.zeros(n_in * n_out, dtype=dtype)
+    W[positions] = codebook[clusters]
+    return W.reshape(n_in, n_out), bias.astype(dtype)
+
+
+def _tanh32(z):
+    """In place: the engine's float32 tanh approximation (x P(s) / Q(s), s = (x/9)^2, clamped to [-1, 1])."""
+    np.clip(z, -_TC, _TC, out=z)
+    s = z * z
+    s *= _TS
+    p = _P[4] * s
+    q = _Q[4] * s
+    for k in (3, 2, 1):
+        p += _P[k]
+        p *= s
+        q += _Q[k]
+        q *= s
+    p += _P[0]
+    q += _Q[0]
+    z *= p
+    z /= q
+    np.clip(z, np.float32(-1), np.float32(1), out=z)
+    return z
+
+
+class Network:
+    """A decoded feed-forward network: ``steps`` = list of (W (n_in, n_out), b (n_out,), activation name).
+
+    ``predict(X)`` -> (n,) for one output, else (n, n_out), in ``dtype`` (what ``Sequential.predict`` returns).
+    """
+
+    def __init__(self, steps, dtype, layers):
+        self.steps = steps
+        self.dtype = np.dtype(dtype)
+        self.layers = layers
+        self.n_in = steps[0][0].shape[0]
+        self.n_out = steps[-1][0].shape[1]
+
+    @classmethod
+    def from_header(cls, header, body):
+        dtype = np.dtype(header["dtype"])
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"corrupt compressed model: unsupported float type {dtype}")
+        steps = []
+        for i, entry in enumerate(header["layers"]):
+            try:
+                kind = entry["type"]
+                if kind == "Dense":
+                    W, b = decode_dense(entry, body, dtype)
+                    steps.append([W, b, "Identity"])
+                elif kind in _ACTIVATIONS:
+                    if not steps or steps[-1][2] != "Identity":
+                        raise ValueError(f"{kind} layer without a Dense layer before it")
+                    steps[-1][2] = kind
+                elif kind != "Dropout":
+                    raise ValueError(f"unknown layer type {kind!r}")
+            except (KeyError, TypeError, IndexError) as exc:
+                raise ValueError(f"corrupt compressed model (layer {i}: {exc!r})") from None
+            except ValueError as exc:
+                raise ValueError(f"layer {i}: {exc}") from None
+        if not steps:
+            raise ValueError("compressed model has no Dense layer")
+        for k in range(1, len(steps)):
+            if steps[k][0].shape[0] != steps[k - 1][0].shape[1]:
+                raise ValueError(f"corrupt compressed model: Dense layer {k} takes {steps[k][0].shape[0]} inputs "
+                                 f"but the previous one gives {steps[k - 1][0].shape[1]}")
+        return cls([tuple(s) for s in steps], dtype, header["layers"])
+
+    def _forward(self, x):
+        for W, b, act in self.steps:
+            z = np.dot(x, W)
+            z += b
+            if act == "ReLU":
+                np.maximum(z, 0, out=z)
+            elif act == "Tanh":
+                if z.dtype == np.float32:
+                    _tanh32(z)
+                else:
+                    np.tanh(z, out=z)
+            x = z
+        return x
+
+    def predict(self, X):
+        """Network output for X (n, n_in) (dropout off) -> (n,) or (n, n_out), float type of the model."""
+        X = _check_X(X, self.n_in, self.dtype)
+        out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
+        for s in range(0, X.shape[0], _BLOCK_ROWS):
+            out[s:s + _BLOCK_ROWS] = self._forward(X[s:s + _BLOCK_ROWS])
+        return out[:, 0] if self.n_out == 1 else out
+
+    def describe(self):
+        """One line per Dense step: shape, activation, nonzero weights."""
+        return [f"Dense {W.shape[0]} -> {W.shape[1]}, {act}, {int(np.count_nonzero(W))} nonzero weights"
+                for W, _, act in self.steps]
+
+
+def _check_X(X, n_in, dtype):
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X is empty (0 rows)")
+    if X.shape[1] != n_in:
+        raise ValueError(f"X has {X.shape[1]} features but the network expects {n_in}")
+    if not np.issubdtype(X.dtype, np.number):
+        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity")
+    return X
+
+
+# ---------------------------------------------------------------------------------------------- model
+class RuntimeModel:
+    """A loaded ``.nnz`` file: ``networks`` (member 0 is the file's own network, then the ensemble members),
+    ``metadata`` (the caller's dict, without the packed members), ``header``, ``crc32``, ``n_bytes``.
+
+    ``predict(X)``: for a single network, exactly what ``Sequential.predict`` returns ((n,) in the model's
+    float type); for an ensemble, the float64 mean of the members' outputs, (n,).
+    """
+
+    def __init__(self, networks, header, crc32, n_bytes):
+        self.networks = networks
+        self.header = header
+        self.metadata = {k: v for k, v in header.get("metadata", {}).items() if k != ENSEMBLE_KEY}
+        self.crc32 = crc32
+        self.n_bytes = n_bytes
+        self.n_in = networks[0].n_in
+
+    def predict(self, X):
+        if len(self.networks) == 1:
+            return self.networks[0].predict(X)
+        return np.mean(self.predict_members(X), axis=0)
+
+    def predict_members(self, X):
+        """float64 (k, n): each member's output for X (n, n_in) (one-output networks)."""
+        return np.stack([np.asarray(net.predict(X), dtype=np.float64).ravel() for net in self.networks])
+
+
+def loads(data, source="<bytes>"):
+    """Decode ``.nnz`` bytes -> :class:`RuntimeModel` (ValueError naming ``source`` when they are corrupt)."""
+    header, body = parse_container(data, source)
+    networks = [_network(header, body, source)]
+    packed = header.get("metadata", {}).get(ENSEMBLE_KEY) if isinstance(header.get("metadata"), dict) else None
+    if packed is not None:
+        try:
+            if packed.get("combine") != "mean":
+                raise ValueError(f"unsupported ensemble combination {packed.get('combine')!r}")
+            members = [base64.b64decode(m.encode("ascii"), validate=True) for m in packed["members"]]
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: corrupt ensemble metadata ({exc})") from None
+        for i, blob in enumerate(members, start=1):
+            h, b = parse_container(blob, f"{source} (ensemble member {i})")
+            networks.append(_network(h, b, f"{source} (ensemble member {i})"))
+        if any(net.n_in != networks[0].n_in for net in networks):
+            raise ValueError(f"{source}: ensemble members take different numbers of inputs")
+    return RuntimeModel(networks, header, file_crc32(data), len(data))
+
+
+def _network(header, body, source):
+    try:
+        return Network.from_header(header, body)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{source}: corrupt compressed model ({exc!r})") from None
+
+
+def load(path):
+    """Read and decode a ``.nnz`` file -> :class:`RuntimeModel`."""
+    return loads(Path(path).read_bytes(), source=str(path))
+
+
+def ensemble_metadata(member_bytes):
+    """The ``metadata["ensemble"]`` entry that stores members 1..k-1 (their ``.nnz`` bytes, e.g. from
+    ``nnlite.compress.fileformat.dumps_compressed``) inside the file of member 0: the file then predicts the
+    mean of all k members' outputs."""
+    return {"combine": "mean", "members": [base64.b64encode(bytes(b)).decode("ascii") for b in member_bytes]}
