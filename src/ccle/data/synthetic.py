@@ -21,14 +21,20 @@ With ``z`` the standardized ``log2(x + 1)`` of the written values, the signal is
 (tanh, hinge, sigmoid step, bump ``exp(-z^2)``, pairwise ``tanh * tanh`` interactions, one linear term),
 standardized to ``s``; the latent response is ``r = sqrt(f) s + sqrt(1 - f) e`` with ``e ~ N(0, 1)`` and a
 per-drug signal fraction ``f``. Responses are ``y = Q_d(rank(r) / (n - 1))``: a monotone map onto a quantile
-function ``Q_d`` that passes through the real ActArea min, quartiles and max of the drug, with power-law outer
-segments whose exponents are chosen to reproduce the real mean and standard deviation
+function ``Q_d`` that passes through the real ActArea min, quartiles and max of the drug, with exponential-ramp
+outer segments whose shapes are chosen to reproduce the real mean and standard deviation
 (:data:`ACTAREA_SUMMARY`, Barretina et al. 2012, 2015-02-24 release). So each drug has its real number of
-cell lines and (to 4 decimals) its real ActArea quartiles and range.
+cell lines and (to 4 decimals) its real ActArea quartiles and range; means and standard deviations are within
+about 5% of the real ones.
+
+Learnability (default 2,000 genes, seed 0, 80/20 split, log2(x+1) + min-max features): a random forest on all
+genes reaches held-out R^2 of about 0.1-0.5 depending on the drug (heavy-tailed drugs are the hardest), a random
+forest on the true driver genes 0.4-0.75, a linear model on the true driver genes only 0.2-0.4.
 """
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -75,6 +81,7 @@ ACTAREA_SUMMARY = {
     "ZD-6474": (496, 1.18, 0.698, 0.0272, 0.671, 1.0974, 1.5636, 4.1439),
 }
 N_SCREENED = 504  # cell lines with at least one drug response in the real release
+SIGNAL_FRACTION = (0.85, 0.95)  # share of the latent response variance explained by the genes, per drug
 
 # Primary targets as listed in the CCLE drug file; drugs sharing a target share part of their driver genes.
 TARGETS = {
@@ -120,9 +127,18 @@ class DefaultData:
 
 
 # --------------------------------------------------------------------------- target quantile functions
+def _ramp(t, c):
+    """``(exp(c t) - 1) / (exp(c) - 1)`` on t in [0, 1] (``t`` for c = 0): 0 -> 0, 1 -> 1, convex for c > 0
+    (stays low, then rises steeply: a long tail), concave for c < 0."""
+    if abs(c) < 1e-9:
+        return t
+    return np.expm1(c * t) / np.expm1(c)
+
+
 def _segment_quantiles(p, knots, a, b):
-    """Q(p) through (0, min), (.25, q1), (.5, med), (.75, q3), (1, max): linear inside, power ``a`` / ``b`` on
-    the outer quarters (Q = q1 - (q1 - min) (1 - p/.25)^a ... written so that a, b > 1 give long tails)."""
+    """Q(p) through (0, min), (.25, q1), (.5, med), (.75, q3), (1, max): linear between the quartiles, and
+    ``min + (q1 - min) ramp(p / .25, a)`` / ``q3 + (max - q3) ramp((p - .75) / .25, b)`` on the outer quarters
+    (see :func:`_ramp`; a < 0 puts few values near the minimum, b > 0 a long upper tail)."""
     lo, q1, q2, q3, hi = knots
     p = np.asarray(p, dtype=np.float64)
     out = np.empty_like(p)
@@ -130,28 +146,30 @@ def _segment_quantiles(p, knots, a, b):
     s1 = (p >= 0.25) & (p < 0.5)
     s2 = (p >= 0.5) & (p < 0.75)
     s3 = p >= 0.75
-    out[s0] = lo + (q1 - lo) * (p[s0] / 0.25) ** a
+    out[s0] = lo + (q1 - lo) * _ramp(p[s0] / 0.25, a)
     out[s1] = q1 + (q2 - q1) * (p[s1] - 0.25) / 0.25
     out[s2] = q2 + (q3 - q2) * (p[s2] - 0.5) / 0.25
-    out[s3] = q3 + (hi - q3) * ((p[s3] - 0.75) / 0.25) ** b
+    out[s3] = q3 + (hi - q3) * _ramp((p[s3] - 0.75) / 0.25, b)
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def quantile_function(drug):
-    """``(knots, a, b)`` of the target quantile function of ``drug``: the real min/quartiles/max, with the outer
-    exponents picked on a grid to bring the mean and std closest to the real ones (relative squared error)."""
+    """``(knots, a, b)`` of the target quantile function of ``drug``: the real min/quartiles/max, with the
+    outer-segment shapes ``a``, ``b`` picked on a grid to bring the mean and standard deviation of ``count``
+    evenly spaced quantiles closest to the real ones (sum of squared relative errors)."""
     count, mean, std, lo, q1, q2, q3, hi = ACTAREA_SUMMARY[drug]
     knots = (lo, q1, q2, q3, hi)
-    p = (np.arange(int(count)) + 0.0) / (int(count) - 1)
-    grid = np.exp(np.linspace(np.log(0.3), np.log(12.0), 40))
-    best = None
-    for a in grid:
-        for b in grid:
-            y = _segment_quantiles(p, knots, a, b)
-            err = ((y.mean() - mean) / mean) ** 2 + ((y.std(ddof=1) - std) / std) ** 2
-            if best is None or err < best[0]:
-                best = (err, float(a), float(b))
-    return knots, best[1], best[2]
+    p = np.arange(int(count)) / (int(count) - 1)
+    grid = np.concatenate([-np.geomspace(150.0, 0.1, 40), [0.0], np.geomspace(0.1, 150.0, 45)])
+    lower = np.stack([_segment_quantiles(p, knots, a, 0.0) for a in grid])  # only the p < .25 part varies
+    upper = np.stack([_segment_quantiles(p, knots, 0.0, b) for b in grid])
+    base = _segment_quantiles(p, knots, 0.0, 0.0)
+    # y(a, b) = lower(a) + upper(b) - base, for every pair
+    y = lower[:, None, :] + upper[None, :, :] - base
+    err = ((y.mean(-1) - mean) / mean) ** 2 + ((y.std(-1, ddof=1) - std) / std) ** 2
+    i, j = np.unravel_index(np.argmin(err), err.shape)
+    return knots, float(grid[i]), float(grid[j])
 
 
 # --------------------------------------------------------------------------- generator
@@ -324,7 +342,7 @@ def generate(folder, n_genes=2000, n_cells=1000, n_tissues=20, seed=0):
         count = ACTAREA_SUMMARY[drug][0]
         signal, genes, terms = _drug_truth(rng, z, eligible, drug, shared)
         measured = np.sort(rng.choice(screened, size=count, replace=False))
-        frac = float(np.round(rng.uniform(0.6, 0.8), 3))
+        frac = float(np.round(rng.uniform(*SIGNAL_FRACTION), 3))
         latent = np.sqrt(frac) * signal[measured] + np.sqrt(1.0 - frac) * rng.standard_normal(count)
         knots, a, b = quantile_function(drug)
         ranks = np.empty(count)
@@ -401,6 +419,10 @@ def default_data(cache_dir=None, n_genes=2000, seed=0, n_cells=1000, n_tissues=2
                         f"set CCLE_CACHE_DIR to a writable folder") from None
     try:
         generate(tmp, n_genes=n_genes, n_cells=n_cells, n_tissues=n_tissues, seed=seed)
+        missing = [p.name for p in (data.expression_path, data.drugs_path, data.truth_path)
+                   if not (tmp / p.name).is_file()]
+        if missing:
+            raise CCLEError(f"{tmp}: default data generation did not write {', '.join(missing)}")
         try:
             os.rename(tmp, final)
         except OSError:
