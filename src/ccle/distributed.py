@@ -1,0 +1,132 @@
+"""Running the benchmark's (drug, split, method) tasks on a Dask distributed cluster.
+
+:func:`run_dask` has the contract of ``ccle.runner._run_pool``: it runs ``tasks`` and, as each one finishes,
+appends its record to the resume store **in this (the client) process** and updates the progress line, so
+everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
+serial run (:func:`ccle.runner.run_task`), so results are identical to ``--jobs 1``.
+
+Fault tolerance: a worker that dies mid-task makes the scheduler run the task again elsewhere (Dask's
+``distributed.scheduler.allowed-failures``, default 3); a task that raises is resubmitted ``retries`` times
+(``client.submit(..., retries=)``). Only when both are exhausted does the error reach here; the records already
+appended stay, and rerunning the command resumes.
+
+``scheduler``: ``"local"`` starts a :class:`distributed.LocalCluster` on 127.0.0.1 (worker processes, one thread
+each, BLAS limited to one thread); anything else is the address of a running scheduler (``tcp://host:8786``).
+On a real cluster the workers need ``ccle``/``nnlite`` importable (the same versions) and, for the shared
+RFE/search cache to be shared, the output folder on a shared file system; without one each worker keeps its
+own cache under the same path (same results, some repeated work), or pass ``cache_dir=None``.
+"""
+import logging
+import os
+
+from ccle.errors import CCLEError
+
+DATA_KEY = "ccle-benchmark-data"
+
+
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise CCLEError("--scheduler needs Dask distributed: pip install 'dask[distributed]' "
+                        "(or the project's [distributed] extra)") from None
+    return distributed
+
+
+def _task(ds, split, method, cfg, cache_dir):
+    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process)."""
+    from ccle.runner import limit_threads, run_task
+
+    limiter = limit_threads()
+    try:
+        return run_task(ds, split, method, cfg, cache_dir)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def start_local_cluster(n_workers=2, threads_per_worker=1, **kw):
+    """A LocalCluster of ``n_workers`` worker processes on 127.0.0.1 (no dashboard), BLAS threads set to 1
+    in the environment the worker processes inherit."""
+    distributed = _dask()
+    from ccle.runner import THREAD_ENV
+
+    for name in THREAD_ENV:
+        os.environ[name] = "1"
+    kw.setdefault("dashboard_address", None)
+    kw.setdefault("silence_logs", logging.ERROR)
+    return distributed.LocalCluster(n_workers=int(n_workers), threads_per_worker=int(threads_per_worker),
+                                    processes=True, host="127.0.0.1", **kw)
+
+
+def connect(scheduler, n_workers=None):
+    """``(client, cluster)`` for ``scheduler`` ("local" -> a new LocalCluster, owned by the caller, with
+    ``n_workers`` processes (default: CPU count); an address -> a client of that scheduler, cluster None)."""
+    distributed = _dask()
+    if scheduler == "local":
+        cluster = start_local_cluster(n_workers or os.cpu_count() or 1)
+        return distributed.Client(cluster), cluster
+    try:
+        return distributed.Client(scheduler, timeout="30s"), None
+    except (OSError, TimeoutError) as exc:
+        raise CCLEError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, client=None, n_workers=None,
+             retries=2, max_in_flight=None):
+    """Run ``tasks`` ((drug, split, method) tuples) on Dask; append each finished record to ``store`` (a
+    :class:`ccle.runner.ResultStore`) and report it to ``bar`` (``Progress``) as soon as it completes.
+
+    ``client``: an existing ``distributed.Client`` (then ``scheduler`` is ignored and nothing is shut down);
+    otherwise one is made from ``scheduler`` (see :func:`connect`) and closed at the end. At most
+    ``max_in_flight`` tasks (default: 2 per worker thread, at least 4) are submitted at a time, so that an
+    interruption leaves little running. The datasets are sent to the workers once (``scatter``).
+    Returns the list of records in completion order.
+    """
+    distributed = _dask()
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = connect(scheduler, n_workers)
+    records = []
+    futures = []
+    try:
+        by_drug = {ds.drug: ds for ds in datasets}
+        data = client.scatter(by_drug, broadcast=True, hash=False) if tasks else None
+        if max_in_flight is None:
+            threads = sum(client.nthreads().values()) or 1
+            max_in_flight = max(4, 2 * threads)
+        queue = list(tasks)
+        ac = distributed.as_completed()
+        in_flight = 0
+
+        def submit():
+            drug, split, method = queue.pop(0)
+            fut = client.submit(_task, data[drug], split, method, cfg, cache_dir, retries=int(retries), pure=False,
+                                key=f"ccle-task-{drug}-{split}-{method}-{cfg.key()}-{os.urandom(4).hex()}")
+            futures.append(fut)
+            ac.add(fut)
+
+        while queue and in_flight < max_in_flight:
+            submit()
+            in_flight += 1
+        for fut in ac:
+            rec = fut.result()  # raises the task's error after its retries
+            store.append(rec)
+            bar.update(rec)
+            records.append(rec)
+            in_flight -= 1
+            fut.release()
+            if queue:
+                submit()
+                in_flight += 1
+        return records
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
