@@ -40,8 +40,6 @@ class _Fused:
             d = self.dense
             self.cap = max(n, self.cap)
             self.y = np.empty((self.cap, d.n_out), dtype)
-            self.gz = np.empty((self.cap, d.n_out), dtype)
-            self.gx = np.empty((self.cap, d.n_in), dtype)
             self.u = np.empty((self.cap, d.n_out), dtype) if self.drop is not None else None
 
     def forward(self, x, training):
@@ -63,12 +61,13 @@ class _Fused:
         self.x = x
         return y
 
-    def backward(self, gy, need_input_grad=True, finish=True):
-        """Fill db and dW (with the penalty gradient and mask unless ``finish`` is False: ``adam_step`` then
-        does that part) and return dL/dx, or None when not needed."""
+    def backward(self, gy, gz, gx, finish=True):
+        """From gy = dL/dy (n, n_out): gz = dL/dz into ``gz`` (n, n_out; a different array: the kernels
+        vectorize only when their outputs do not overlap their inputs), db and dW (with the penalty gradient
+        and mask unless ``finish`` is False: ``adam_step`` then does that part), and dL/dx into ``gx``
+        (n, n_in) unless it is None."""
         d = self.dense
         n = gy.shape[0]
-        gz = self.gz[:n]
         if self.dropped:
             t = d.dtype.type
             K.act_dropout_grad(gy, self.y[:n], self.kind, self.u[:n], t(self.drop.p), t(self.drop.scale), gz, d.db)
@@ -77,11 +76,8 @@ class _Fused:
         np.dot(self.x.T, gz, out=d.dW)
         if finish:
             self.penalty = d.finish_weight_grad()
-        if not need_input_grad:
-            return None
-        gx = self.gx[:n]
-        np.dot(gz, d.W.T, out=gx)
-        return gx
+        if gx is not None:
+            np.dot(gz, d.W.T, out=gx)
 
     def adam_step(self, opt, iW, ib):
         """After ``backward(finish=False)``: penalty gradient + mask + Adam step of W in one pass, Adam step of b.
@@ -110,7 +106,7 @@ class _Plain:
     def forward(self, x, training):
         return self.layer.forward(x, training=training)
 
-    def backward(self, gy, need_input_grad=True):
+    def backward(self, gy):
         g = self.layer.backward(gy)
         if isinstance(self.layer, Dense):
             self.penalty = self.layer.penalty()
@@ -158,6 +154,9 @@ class Sequential:
         self._shuffle_rng = np.random.default_rng(shuffle_ss)
         self._steps = self._plan()
         self._positions = self._param_positions()
+        widths = [w for st in self._steps if type(st) is _Fused for w in (st.dense.n_in, st.dense.n_out)]
+        self._max_width = max(widths + [1])
+        self._gbuf = None
         self.n_in = self._find_n_in()
         self.loss_fn = MSELoss()
         self.history = {"train": [], "val": []}
@@ -232,12 +231,54 @@ class Sequential:
             x = step.forward(x, training)
         return x
 
-    def _backward(self, grad, need_input_grad=True):
-        grad = np.ascontiguousarray(grad, dtype=self.dtype)
-        last = len(self._steps) - 1
-        for k in range(last, -1, -1):
-            grad = self._steps[k].backward(grad, need_input_grad or k > 0)
-        return grad
+    def _grad_buffers(self, n):
+        """Three flat arrays, each large enough for any step's (n, width) gradient: backward alternates the
+        incoming gradient and dL/dx between the first two and forms gz in the third, so the gradient traffic
+        stays in three cache-resident blocks whatever the depth."""
+        size = n * self._max_width
+        if self._gbuf is None or self._gbuf[0].size < size or self._gbuf[0].dtype != self.dtype:
+            self._gbuf = tuple(np.empty(size, self.dtype) for _ in range(3))
+        return self._gbuf
+
+    def _backward(self, grad, need_input_grad=True, optimizer=None, pairs=None):
+        """Back-propagate ``grad`` (n, n_out); returns dL/dX (a view of an internal buffer) or None.
+
+        With an ``optimizer`` that has ``begin_step``/``update`` (``begin_step`` already called), each layer is
+        updated right after its own backward pass, while W and dW are in cache (with Adam: penalty gradient
+        + mask + update in one kernel). Every update depends only on its own parameter's gradient, so this
+        equals a full backward pass followed by ``optimizer.step``. Returns (dL/dX, sum of penalties)."""
+        n = grad.shape[0]
+        cur_buf, free_buf, gz_buf = self._grad_buffers(n)
+        cur = cur_buf[:grad.size].reshape(grad.shape)
+        cur[...] = grad
+        fused_adam = isinstance(optimizer, Adam)
+        pen = 0.0
+        for k in range(len(self._steps) - 1, -1, -1):
+            step = self._steps[k]
+            if type(step) is _Fused:
+                n_in = step.dense.n_in
+                gx = free_buf[:n * n_in].reshape(n, n_in) if (need_input_grad or k > 0) else None
+                step.backward(cur, gz_buf[:cur.size].reshape(cur.shape), gx, finish=not fused_adam)
+                if fused_adam:
+                    iW, ib = self._positions[k]
+                    step.adam_step(optimizer, iW, ib)
+                elif optimizer is not None:
+                    for i in self._positions[k]:
+                        optimizer.update(i, *pairs[i])
+                    step.dense.apply_mask()
+            else:
+                g = np.asarray(step.backward(cur), dtype=self.dtype)
+                if g.size <= free_buf.size:
+                    gx = free_buf[:g.size].reshape(g.shape)
+                    gx[...] = g
+                else:   # a custom layer wider than every Dense: let it have its own array
+                    gx = np.array(g)
+                if optimizer is not None:
+                    for i in self._positions[k]:
+                        optimizer.update(i, *pairs[i])
+            pen += step.penalty
+            cur, cur_buf, free_buf = gx, free_buf, cur_buf
+        return cur, pen
 
     def forward(self, X, training=False):
         """Network output for X (n, n_in) -> (n, n_out) (a new array). ``training`` turns dropout on."""
@@ -254,7 +295,7 @@ class Sequential:
             raise ValueError("backward called before forward")
         if grad.shape != self._forward_done:
             raise ValueError(f"grad must have the shape of the last output {self._forward_done}, got {grad.shape}")
-        return np.array(self._backward(grad, need_input_grad=True))
+        return np.array(self._backward(grad, need_input_grad=True)[0])
 
     def predict(self, X, batch_size=4096):
         """Predictions for X (n, n_in): (n,) when the network has one output, else (n, n_out). Dropout off."""
@@ -286,34 +327,15 @@ class Sequential:
         return out
 
     def _train_step(self, X, y, optimizer, pairs=None):
-        # Optimizers with begin_step/update get each layer's update right after that layer's backward pass,
-        # while W and dW are still in cache; with Adam, penalty gradient + mask + update are one kernel.
-        # Every update depends only on its own parameter's gradient, so this equals backward-then-step.
         if pairs is None:
             pairs = self.parameters()
         interleave = hasattr(optimizer, "begin_step") and hasattr(optimizer, "update")
         if interleave:
             pairs = optimizer.begin_step(pairs)
-        fused_adam = interleave and isinstance(optimizer, Adam)
         pred = self._forward(X, True)
         mse = self.loss_fn.forward(pred, y)
-        grad = np.ascontiguousarray(self.loss_fn.backward(), dtype=self.dtype)
-        pen = 0.0
-        for k in range(len(self._steps) - 1, -1, -1):
-            step = self._steps[k]
-            if fused_adam and type(step) is _Fused:
-                grad = step.backward(grad, k > 0, finish=False)
-                iW, ib = self._positions[k]
-                pen += step.adam_step(optimizer, iW, ib)
-                continue
-            grad = step.backward(grad, k > 0)
-            pen += step.penalty
-            if interleave:
-                for i in self._positions[k]:
-                    optimizer.update(i, *pairs[i])
-                layer = step.dense if type(step) is _Fused else step.layer
-                if isinstance(layer, Dense):
-                    layer.apply_mask()
+        _, pen = self._backward(self.loss_fn.backward(), need_input_grad=False,
+                                optimizer=optimizer if interleave else None, pairs=pairs)
         if not interleave:
             optimizer.step(pairs)
             for layer in self.dense_layers():
