@@ -3,8 +3,11 @@
 Execution plan. The layer list is compiled into steps: each ``Dense`` followed by an activation (``Identity``,
 ``ReLU``, ``Tanh``) and optionally a ``Dropout`` becomes one fused step: the matrix products go to BLAS via
 ``np.dot(..., out=buffer)``, and bias + activation (+ dropout) forward, activation (+ dropout) backward + bias
-gradient, and penalty gradient + mask each run as one Numba pass (``nnlite._kernels``). Per-step buffers are
-allocated once for the largest batch seen and reused, so a training step allocates almost nothing.
+gradient, and penalty gradient + mask each run as one Numba pass (``nnlite._kernels``). Each step keeps its
+output (and dropout draws) for backward; the backward gradients share three model-wide buffers. All buffers
+are allocated once for the largest batch seen and reused, so a training step allocates almost nothing.
+In ``train_step``/``fit`` each layer's optimizer update runs right after that layer's backward pass (with Adam:
+penalty gradient + mask + update in one kernel), while its weights are still in cache.
 Any other layer runs through its own ``forward``/``backward``. Both routes compute the same function (tested).
 """
 import json
