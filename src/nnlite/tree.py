@@ -82,10 +82,11 @@ def numba_threads(k):
 
 def switch_size(p, mtry):
     """Node size at or below which split search sorts per examined feature instead of partitioning all p
-    presorted lists: partitioning costs ~ p * n_node per node, sorting ~ mtry * n_node * log2(n_node) * c,
-    so sort when log2(n_node) < p / (c * mtry); c = 1.5 was the fastest on Friedman #1 data at n 220-350, p 1000
-    (max_features 1/3 -> switch at 4 samples, 0.1 -> ~100, sqrt -> always sort)."""
-    return int(2.0 ** min(20.0, p / (1.5 * mtry)))
+    presorted lists. Partitioning costs ~ p * n_node per node; sorting ~ mtry * n_node * g(n_node), with g
+    growing with the node (counting sort up to 80 samples, then quicksort), so the switch grows with p / mtry.
+    Fitted to CPU times at n = 220 and 350, p = 1000 (Friedman #1): p / mtry = 3 -> 64 (best of 32-96),
+    10 -> ~130 (best of 128 / all), 32 -> ~260 (sorting everywhere was fastest)."""
+    return max(2, int(64.0 * (p / (3.0 * mtry)) ** 0.6))
 
 
 def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None):

@@ -67,14 +67,19 @@ def test_best_root_split_against_brute_force():
     assert tree.threshold_[0] == pytest.approx((float(best[2]) + float(above)) / 2)
 
 
-def test_sort_kernel_against_numpy():
+def test_sort_kernels_against_numpy():
+    """Quicksort (any keys) and counting sort (distinct keys, as the tree's rank << 32 | sample keys are)."""
     rng = np.random.default_rng(0)
     stack = np.empty(128, dtype=np.int64)
-    for m in (0, 1, 2, 15, 16, 17, 100, 1000):
+    for m in (0, 1, 2, 15, 16, 17, 80, 100, 1000):
         a = rng.integers(0, max(m // 3, 1), size=m).astype(np.int64) << 32 | rng.integers(0, 50, size=m)
         expected = np.sort(a)
         kernels._sort_keys(a, m, stack)
         np.testing.assert_array_equal(a, expected)
+        distinct = rng.permutation(np.unique(a))
+        out = np.empty_like(distinct)
+        kernels._count_sort_keys(distinct, len(distinct), out)
+        np.testing.assert_array_equal(out, np.sort(distinct))
 
 
 def test_ties_and_constant_features():
