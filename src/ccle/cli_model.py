@@ -126,7 +126,7 @@ def cmd_predict(args):
     if args.out:
         out = Path(args.out)
         try:
-            df.to_csv(out, index=False, float_format="%.9g")
+            df.to_csv(out, index=False)
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
         counts = df["class"].value_counts()
@@ -134,7 +134,7 @@ def cmd_predict(args):
               + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")) + ")",
               file=sys.stderr)
     else:
-        df.to_csv(sys.stdout, index=False, float_format="%.9g")
+        df.to_csv(sys.stdout, index=False)
     return 0
 
 
