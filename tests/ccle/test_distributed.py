@@ -1,0 +1,92 @@
+"""The benchmark on a Dask LocalCluster (127.0.0.1, 2 worker processes): identical records to the serial run,
+every finished record appended by the client, a worker killed mid-run costs nothing."""
+import os
+import signal
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from ccle.distributed import run_dask, start_local_cluster  # noqa: E402
+from ccle.runner import DrugData, ResultStore, RunConfig, run_benchmark, task_list  # noqa: E402
+
+TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
+        "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)}, "RF": {"n_estimators": 5}}
+METHODS = ["PM", "SVR", "EN", "RF", "mean"]
+TIMING = {"fit_seconds", "selector_seconds", "search_seconds", "train_seconds", "predict_seconds"}
+
+
+def _datasets(n=50, p=10):
+    rng = np.random.default_rng(0)
+    out = []
+    for k, drug in enumerate(("drugA", "drugB")):
+        X = rng.normal(size=(n, p)).astype(np.float32)
+        y = X[:, 1] - np.tanh(X[:, 2]) + 0.1 * rng.normal(size=n) + k
+        out.append(DrugData(drug, X, y, [f"c{i}" for i in range(n)], [f"g{j}" for j in range(p)]))
+    return out
+
+
+def _comparable(records):
+    return {(r["drug"], int(r["split"]), r["method"]): {k: v for k, v in r.items() if k not in TIMING}
+            for r in records}
+
+
+class _Bar:
+    """Progress stand-in; ``on_first`` runs when the first record arrives."""
+
+    def __init__(self, on_first=None):
+        self.records = []
+        self.on_first = on_first
+
+    def update(self, rec):
+        self.records.append(rec)
+        if len(self.records) == 1 and self.on_first is not None:
+            self.on_first()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with start_local_cluster(n_workers=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    data, cfg = _datasets(), RunConfig(n_features=5, widths=(4,), options=TINY)
+    out = tmp_path_factory.mktemp("serial")
+    return _comparable(run_benchmark(data, cfg, out, n_splits=2, methods=METHODS, progress=False))
+
+
+def test_dask_run_matches_the_serial_run(cluster, serial, tmp_path):
+    data, cfg = _datasets(), RunConfig(n_features=5, widths=(4,), options=TINY)
+    tasks = task_list([d.drug for d in data], 2, METHODS)
+    store, bar = ResultStore(tmp_path), _Bar()
+    with distributed.Client(cluster) as client:
+        assert set(client.run(lambda: os.environ.get("OPENBLAS_NUM_THREADS")).values()) == {"1"}
+        records = run_dask(tasks, data, cfg, tmp_path / "cache", store, bar, client=client)
+    assert len(records) == len(tasks) == len(bar.records)
+    assert _comparable(store.load(cfg.key())) == serial
+    assert _comparable(records) == serial
+
+
+def test_a_killed_worker_is_retried_and_nothing_is_lost(cluster, serial, tmp_path):
+    data, cfg = _datasets(), RunConfig(n_features=5, widths=(4,), options=TINY)
+    tasks = task_list([d.drug for d in data], 2, METHODS)
+    client = distributed.Client(cluster)
+    pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def kill_one_worker():  # when the first result arrives, other tasks are running on both workers
+        os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
+
+    store = ResultStore(tmp_path)
+    try:
+        # through a scheduler address (the --scheduler ADDRESS path): run_dask makes and closes its own client
+        records = run_dask(tasks, data, cfg, tmp_path / "cache", store, _Bar(kill_one_worker),
+                           scheduler=cluster.scheduler_address, max_in_flight=6)
+    finally:
+        client.close()
+    assert killed and len(records) == len(tasks)
+    assert _comparable(store.load(cfg.key())) == serial
