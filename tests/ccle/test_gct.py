@@ -18,16 +18,21 @@ def _matrix(n_cells=5, n_genes=7, seed=0):
                             [f"SYM{g}" for g in range(n_genes)], "test")
 
 
+@pytest.fixture(params=["numba", "python"])
+def engine(request):
+    return request.param
+
+
 def _write(path, text):
     path.write_text(text)
     return path
 
 
 @pytest.mark.parametrize("name", ["m.gct", "m.gct.gz"])
-def test_round_trip_exact_with_9_digits(tmp_path, name):
+def test_round_trip_exact_with_9_digits(tmp_path, name, engine):
     m = _matrix()
     path = write_gct(tmp_path / name, m, fmt="%.9g")
-    back = read_gct(path)
+    back = read_gct(path, engine=engine)
     assert back.values.dtype == np.float32
     assert back.values.shape == (5, 7)
     np.testing.assert_array_equal(back.values, m.values)
@@ -47,43 +52,43 @@ def test_default_format_is_close_and_layout_is_genes_by_cells(tmp_path):
     np.testing.assert_allclose(read_gct(path).values, m.values, rtol=1e-6)
 
 
-def test_block_boundaries(tmp_path, monkeypatch):
+def test_block_boundaries(tmp_path, monkeypatch, engine):
     monkeypatch.setattr(gct, "_BLOCK", 3)  # 7 genes = blocks of 3, 3, 1
     m = _matrix(n_cells=4, n_genes=7, seed=3)
-    back = read_gct(write_gct(tmp_path / "m.gct", m, fmt="%.9g"))
+    back = read_gct(write_gct(tmp_path / "m.gct", m, fmt="%.9g"), engine=engine)
     np.testing.assert_array_equal(back.values, m.values)
 
 
-def test_known_values_and_missing_tokens(tmp_path):
+def test_known_values_and_missing_tokens(tmp_path, engine):
     path = _write(tmp_path / "k.gct", "#1.2\n3\t2\nName\tDescription\tA_LUNG\tB_SKIN\n"
                                       "g1\td1\t1.5\t0\ng2\td 2\tNA\t1e3\ng3\t\t-2\t\n")
-    m = read_gct(path)
+    m = read_gct(path, engine=engine)
     assert m.cell_lines == ["A_LUNG", "B_SKIN"] and m.genes == ["g1", "g2", "g3"]
     assert m.descriptions == ["d1", "d 2", ""]
     expected = np.array([[1.5, np.nan, -2.0], [0.0, 1000.0, np.nan]], dtype=np.float32)
     np.testing.assert_array_equal(m.values, expected)
 
 
-def test_windows_line_endings_and_trailing_blank_line(tmp_path):
+def test_windows_line_endings_and_trailing_blank_line(tmp_path, engine):
     path = tmp_path / "w.gct"
     path.write_bytes(b"#1.2\r\n1\t2\r\nName\tDescription\tA_LUNG\tB_LUNG\r\ng\td\t1\t2\r\n\r\n")
-    np.testing.assert_array_equal(read_gct(path).values, [[1.0], [2.0]])
+    np.testing.assert_array_equal(read_gct(path, engine=engine).values, [[1.0], [2.0]])
 
 
-def test_gct_13_with_metadata(tmp_path):
+def test_gct_13_with_metadata(tmp_path, engine):
     text = ("#1.3\n2\t3\t2\t1\n"
             "id\tDescription\tchrom\tA_LUNG\tB_LUNG\tC_SKIN\n"
             "tissue\tna\tna\tlung\tlung\tskin\n"
             "g1\tTP53\tchr17\t1\t2\t3\n"
             "g2\tKRAS\tchr12\t4\t5\t6\n")
-    m = read_gct(_write(tmp_path / "m13.gct", text))
+    m = read_gct(_write(tmp_path / "m13.gct", text), engine=engine)
     assert m.genes == ["g1", "g2"] and m.descriptions == ["TP53", "KRAS"]
     np.testing.assert_array_equal(m.values, [[1, 4], [2, 5], [3, 6]])
 
 
-def test_gct_13_without_row_metadata(tmp_path):
+def test_gct_13_without_row_metadata(tmp_path, engine):
     text = "#1.3\n1\t2\t0\t0\nid\tA_LUNG\tB_LUNG\ng1\t1\t2\n"
-    m = read_gct(_write(tmp_path / "m13.gct", text))
+    m = read_gct(_write(tmp_path / "m13.gct", text), engine=engine)
     assert m.descriptions is None
     np.testing.assert_array_equal(m.values, [[1], [2]])
 
@@ -105,10 +110,10 @@ HEADER = "Name\tDescription\tA_LUNG\tB_LUNG\n"
     ("#1.3\n1\t2\n" + HEADER, r":2: GCT 1.3 dimension line needs 4"),
     ("#1.2\n2\t2\n" + HEADER + "g1\td\t1\t2\n\ng2\td\t3\t4\n", r":5: blank line inside the data"),
 ])
-def test_bad_files_name_file_and_line(tmp_path, text, pattern):
+def test_bad_files_name_file_and_line(tmp_path, text, pattern, engine):
     path = _write(tmp_path / "bad.gct", text)
     with pytest.raises(CCLEError, match=r"bad\.gct" + pattern):
-        read_gct(path)
+        read_gct(path, engine=engine)
 
 
 def test_missing_file(tmp_path):
@@ -122,3 +127,37 @@ def test_writer_rejects_tabs_in_names(tmp_path):
     with pytest.raises(CCLEError, match="tab or newline"):
         write_gct(tmp_path / "x.gct", m)
     assert not list(tmp_path.iterdir())  # no partial or temporary file left behind
+
+
+def test_number_syntax_matches_float_parsing(tmp_path, engine):
+    tokens = ["0", "-0", "1", "+3", "-.5", "5.", "1e-5", "2.5E+02", "1E3", "123456.789", "0.000123456789",
+              "9007199254740993", "12345678901234567890", "1e-30", "3.4e38", "inf", "-inf", " 7 ", "0.1", "1e22"]
+    text = "#1.2\n1\t%d\nName\tDescription\t%s\ng\td\t%s\n" % (
+        len(tokens), "\t".join(f"C{i}_X" for i in range(len(tokens))), "\t".join(tokens))
+    m = read_gct(_write(tmp_path / "n.gct", text), engine=engine)
+    expected = np.array([float(t) for t in tokens], dtype=np.float64).astype(np.float32)
+    np.testing.assert_array_equal(m.values[:, 0], expected)
+
+
+def test_numba_equals_python_engine_across_chunk_boundaries(tmp_path, monkeypatch):
+    rng = np.random.default_rng(7)
+    values = rng.lognormal(0.0, 3.0, (9, 40)).astype(np.float32)
+    values[rng.random(values.shape) < 0.3] = 0.0
+    m = ExpressionMatrix(values, [f"C{i}_LUNG" for i in range(9)], [f"g{i}" for i in range(40)],
+                         [f"d{i}" for i in range(40)], "t")
+    path = write_gct(tmp_path / "m.gct", m, fmt="%.9g")
+    text = path.read_text().splitlines(keepends=True)
+    text[10] = text[10].replace("\t0\t", "\tNA\t", 1)  # a line for the Python path in the middle
+    path.write_text("".join(text))
+    reference = read_gct(path, engine="python")
+    monkeypatch.setattr(gct, "_CHUNK", 37)  # lines longer than a chunk, lines split across chunks
+    monkeypatch.setattr(gct, "_BLOCK", 4)
+    fast = read_gct(path, engine="numba")
+    np.testing.assert_array_equal(fast.values, reference.values)
+    assert fast.genes == reference.genes and fast.descriptions == reference.descriptions
+    assert np.isnan(fast.values).sum() == 1
+
+
+def test_unknown_engine(tmp_path):
+    with pytest.raises(ValueError, match="engine must be"):
+        read_gct(tmp_path / "x.gct", engine="fortran")
