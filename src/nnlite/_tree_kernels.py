@@ -109,8 +109,9 @@ def _sort_keys(a, m, stack):
 
 @njit(cache=True)
 def _count_sort_keys(a, m, out):
-    """Write ``a[:m]`` (distinct integers) sorted into ``out[:m]``: element k goes to position #{j: a[j] < a[k]}.
-    O(m**2) but branch-free and vectorized, faster than quicksort up to m ~ 80 (measured 4.9 vs 5.6 ns per element at m = 64)."""
+    """Write ``a[:m]`` (distinct integers) sorted into ``out[:m]``: a[k] goes to position #{j: a[j] < a[k]}.
+    O(m**2) but branch-free and vectorized: faster than quicksort up to m ~ 80 (measured 4.9 vs 5.6 ns per
+    element at m = 64)."""
     for k in range(m):
         v = a[k]
         pos = 0
@@ -120,16 +121,19 @@ def _count_sort_keys(a, m, out):
 
 
 @njit(cache=True)
-def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_samples_leaf, max_depth, switch_size,
-               feature, threshold, left, right, value, n_samples, importance):
+def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_samples_leaf, max_depth,
+               switch_size, feature, threshold, left, right, value, n_samples, importance):
     """Grow one CART regression tree; return its node count.
 
     XT (p, n) float32 features (transposed); y (n,) float64; y_center: subtracted from y in the split search
-    (the argmax is shift invariant; centering keeps the proxy's rounding error small); presorted (p, n) int32 argsort of each row of XT;
-    ranks (p, n) int32 dense rank of XT[f, i] within row f; seed: uint64 stream seed; bootstrap: draw n samples
-    with replacement (weights = counts) or use all with weight 1; mtry: features examined per node (more while
-    all examined ones are constant); max_depth < 0 means unlimited. Outputs (length >= 2n - 1) are filled in
-    place; ``importance`` (p,) accumulates the weighted impurity decrease of each split on its feature.
+    (the argmax is shift invariant; centering keeps the proxy's rounding error small); presorted (p, n) int32
+    argsort of each row of XT; ranks (p, n) int32 dense rank of XT[f, i] within row f; seed: uint64 stream
+    seed; bootstrap: draw n samples with replacement (weights = counts) or use all with weight 1; mtry:
+    features examined per node (more while all examined ones are constant); min_samples_leaf counts distinct
+    in-bag samples; max_depth < 0 means unlimited; switch_size: nodes of at most this many samples use
+    sort mode. Outputs (length >= 2n - 1) are filled in place; ``importance`` (p,) accumulates the weighted
+    impurity decrease W_N Var(N) - W_L Var(L) - W_R Var(R) of each split on its feature.
+    Memory per tree: p * (n + 1) int32 sorted lists.
     """
     p, n = XT.shape
     state = np.empty(1, dtype=np.uint64)
@@ -353,44 +357,67 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
 
 
 @njit(cache=True, parallel=True)
-def build_forest(XT, y, y_center, presorted, ranks, seeds, bootstrap, mtry, min_samples_leaf, max_depth, switch_size,
-                 feature, threshold, left, right, value, n_samples, importance, n_nodes):
+def build_forest(XT, y, y_center, presorted, ranks, seeds, bootstrap, mtry, min_samples_leaf, max_depth,
+                 switch_size, feature, threshold, left, right, value, n_samples, importance, n_nodes):
     """Grow ``len(seeds)`` trees in parallel (prange over trees); tree t writes row t of the (T, 2n - 1) output
     arrays, row t of ``importance`` (T, p) and ``n_nodes[t]``. See ``build_tree`` for the arguments."""
     for t in prange(seeds.shape[0]):
-        n_nodes[t] = build_tree(XT, y, y_center, presorted, ranks, seeds[t], bootstrap, mtry, min_samples_leaf, max_depth,
-                                switch_size, feature[t], threshold[t], left[t], right[t], value[t], n_samples[t],
-                                importance[t])
+        n_nodes[t] = build_tree(XT, y, y_center, presorted, ranks, seeds[t], bootstrap, mtry, min_samples_leaf,
+                                max_depth, switch_size, feature[t], threshold[t], left[t], right[t], value[t],
+                                n_samples[t], importance[t])
+
+
+@njit(cache=True)
+def build_forest_serial(XT, y, y_center, presorted, ranks, seeds, bootstrap, mtry, min_samples_leaf, max_depth,
+                        switch_size, feature, threshold, left, right, value, n_samples, importance, n_nodes):
+    """``build_forest`` on the calling thread only: n_jobs=1 never starts the OpenMP runtime (GNU OpenMP is
+    not fork-safe, and callers may fork worker processes)."""
+    for t in range(seeds.shape[0]):
+        n_nodes[t] = build_tree(XT, y, y_center, presorted, ranks, seeds[t], bootstrap, mtry, min_samples_leaf,
+                                max_depth, switch_size, feature[t], threshold[t], left[t], right[t], value[t],
+                                n_samples[t], importance[t])
+
+
+@njit(cache=True)
+def _predict_block(X, feature, threshold, left, right, value, out, lo, hi):
+    """out[lo:hi] = mean leaf value over trees, walking one tree at a time over the rows lo..hi-1 (the tree's
+    arrays stay in cache); the per-row sum runs over trees in order 0..T-1."""
+    T = feature.shape[0]
+    acc = np.zeros(hi - lo)
+    for t in range(T):
+        ft = feature[t]
+        th = threshold[t]
+        lt = left[t]
+        rt = right[t]
+        for i in range(lo, hi):
+            node = 0
+            f = ft[0]
+            while f >= 0:
+                if X[i, f] <= th[node]:
+                    node = lt[node]
+                else:
+                    node = rt[node]
+                f = ft[node]
+            acc[i - lo] += value[t, node]
+    for i in range(lo, hi):
+        out[i] = acc[i - lo] / T
+
+
+_BLOCK = 64
 
 
 @njit(cache=True, parallel=True)
 def predict_forest(X, feature, threshold, left, right, value, out):
     """out[i] = mean over trees t of the value of the leaf that X[i] reaches in tree t. X (n, p); arrays (T, K).
-
-    Rows are processed in blocks of 64 (prange over blocks), each block walking one tree at a time so that the
-    tree's arrays stay in cache; the per-row sum runs over trees in order 0..T-1 whatever the thread count."""
+    Rows in blocks of 64, prange over blocks."""
     n = X.shape[0]
-    T = feature.shape[0]
-    block = 64
-    n_blocks = (n + block - 1) // block
-    for b in prange(n_blocks):
-        lo = b * block
-        hi = min(n, lo + block)
-        acc = np.zeros(hi - lo)
-        for t in range(T):
-            ft = feature[t]
-            th = threshold[t]
-            lt = left[t]
-            rt = right[t]
-            for i in range(lo, hi):
-                node = 0
-                f = ft[0]
-                while f >= 0:
-                    if X[i, f] <= th[node]:
-                        node = lt[node]
-                    else:
-                        node = rt[node]
-                    f = ft[node]
-                acc[i - lo] += value[t, node]
-        for i in range(lo, hi):
-            out[i] = acc[i - lo] / T
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        _predict_block(X, feature, threshold, left, right, value, out, b * _BLOCK, min(n, (b + 1) * _BLOCK))
+
+
+@njit(cache=True)
+def predict_forest_serial(X, feature, threshold, left, right, value, out):
+    """``predict_forest`` on the calling thread only (no OpenMP runtime is started)."""
+    n = X.shape[0]
+    for b in range((n + _BLOCK - 1) // _BLOCK):
+        _predict_block(X, feature, threshold, left, right, value, out, b * _BLOCK, min(n, (b + 1) * _BLOCK))

@@ -54,7 +54,8 @@ def check_tree_params(min_samples_leaf, max_depth):
 
 
 def n_threads(n_jobs):
-    """Threads to use for n_jobs (None -> 1, -1 -> all Numba threads, k -> min(k, Numba threads))."""
+    """Threads to use for n_jobs (None -> 1, -1 -> all Numba threads, k -> min(k, Numba threads)).
+    One thread runs the serial kernels, which never start Numba's threading layer."""
     import numba
 
     available = numba.config.NUMBA_NUM_THREADS
@@ -115,12 +116,16 @@ def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs
     n_nodes = np.zeros(T, dtype=np.int64)
     if switch is None:
         switch = switch_size(p, mtry)
-    with numba_threads(n_threads(n_jobs)):
-        y = np.ascontiguousarray(y, dtype=np.float64)
-        _k.build_forest(XT, y, float(y.mean()), presorted, ranks,
-                        np.asarray(seeds, dtype=np.uint64), bool(bootstrap), int(mtry), int(min_samples_leaf),
-                        int(max_depth), int(switch), feature, threshold, left, right, value, n_samples,
-                        importance, n_nodes)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    args = (XT, y, float(y.mean()), presorted, ranks, np.asarray(seeds, dtype=np.uint64), bool(bootstrap), int(mtry),
+            int(min_samples_leaf), int(max_depth), int(switch), feature, threshold, left, right, value, n_samples,
+            importance, n_nodes)
+    threads = n_threads(n_jobs)
+    if threads == 1:
+        _k.build_forest_serial(*args)
+    else:
+        with numba_threads(threads):
+            _k.build_forest(*args)
     used = int(n_nodes.max())
     arrays = {name: np.ascontiguousarray(a[:, :used]) for name, a in
               (("feature", feature), ("threshold", threshold), ("left", left), ("right", right),
@@ -140,8 +145,12 @@ def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
     """Mean over trees of the leaf value each row of X (n, p) reaches; node arrays (T, K). Returns (n,)."""
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     out = np.empty(X32.shape[0], dtype=np.float64)
-    with numba_threads(n_threads(n_jobs)):
-        _k.predict_forest(X32, feature, threshold, left, right, value, out)
+    threads = n_threads(n_jobs)
+    if threads == 1:
+        _k.predict_forest_serial(X32, feature, threshold, left, right, value, out)
+    else:
+        with numba_threads(threads):
+            _k.predict_forest(X32, feature, threshold, left, right, value, out)
     return out
 
 
