@@ -84,6 +84,8 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
     Returns the list of records in completion order.
     """
     distributed = _dask()
+    if not tasks:
+        return []
     own = client is None
     cluster = None
     if own:
@@ -92,7 +94,7 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
     futures = []
     try:
         by_drug = {ds.drug: ds for ds in datasets}
-        data = client.scatter(by_drug, broadcast=True, hash=False) if tasks else None
+        data = client.scatter(by_drug, broadcast=True, hash=False)
         if max_in_flight is None:
             threads = sum(client.nthreads().values()) or 1
             max_in_flight = max(4, 2 * threads)
