@@ -91,3 +91,15 @@ def test_real_per_drug_counts_match_summary(real):
         ds = drug_dataset(expr, drugs, drug)
         assert ds.X.shape == (summary.loc[drug, "n_with_TGSA_expr"], 706)
         assert len(ds.dropped["no_expression"]) + ds.X.shape[0] == summary.loc[drug, "count"]
+
+
+def test_expression_matrix_checks_and_selection():
+    m = ExpressionMatrix(np.arange(6).reshape(2, 3), ["A_LUNG", "B_LUNG"], ["x", "y", "z"], ["dx", "dy", "dz"], "m")
+    assert m.values.dtype == np.float32 and m.shape == (2, 3)
+    sub = m.select_genes([True, False, True])
+    assert sub.genes == ["x", "z"] and sub.descriptions == ["dx", "dz"] and sub.values.tolist() == [[0, 2], [3, 5]]
+    assert m.select_cells([1]).cell_lines == ["B_LUNG"]
+    with pytest.raises(CCLEError, match="m: 1 cell line names for 2 rows"):
+        ExpressionMatrix(np.zeros((2, 3)), ["A"], ["x", "y", "z"], None, "m")
+    with pytest.raises(CCLEError, match="m: 2 gene names for 3 columns"):
+        ExpressionMatrix(np.zeros((2, 3)), ["A", "B"], ["x", "y"], None, "m")

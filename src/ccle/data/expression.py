@@ -72,8 +72,8 @@ class ExpressionMatrix:
 
     def select_genes(self, index):
         """A new matrix holding the genes at the integer positions (or boolean mask) ``index``."""
-        index = np.arange(self.n_genes)[np.asarray(index)] if np.asarray(index).dtype == bool else \
-            np.asarray(index, dtype=np.intp)
+        index = np.asarray(index)
+        index = np.flatnonzero(index) if index.dtype == bool else index.astype(np.intp)
         return ExpressionMatrix(self.values[:, index], list(self.cell_lines), [self.genes[i] for i in index],
                                 None if self.descriptions is None else [self.descriptions[i] for i in index],
                                 self.source)

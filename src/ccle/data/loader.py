@@ -26,9 +26,7 @@ def expression_format(path):
 def read_expression(path, sample_info=None):
     """Read an expression file of either format into an :class:`~ccle.data.expression.ExpressionMatrix`."""
     if expression_format(path) == "gct":
-        if sample_info is not None:
-            pass  # GCT files are already keyed by CCLE names
-        return read_gct(path)
+        return read_gct(path)  # GCT columns are CCLE names already: sample_info is not needed
     return read_depmap_matrix(path, sample_info=sample_info)
 
 
