@@ -7,8 +7,8 @@ shifted left when the length grows. So the lengths alone define the code, which 
 
 Special cases: an alphabet whose counts are all zero has no codes (only the empty message encodes);
 a single used symbol gets a 1-bit code "0". Lengths are limited to ``MAX_LENGTH`` = 32 bits: deeper trees
-(only possible with Fibonacci-like counts and > 3.5 million symbols) are flattened by clamping and then
-lengthening the deepest unclamped codes until the Kraft sum is <= 1.
+(a code of L bits needs Fibonacci-like counts summing to at least F(L + 2), about 9 million for L = 33) are
+flattened by clamping and then lengthening the deepest unclamped codes until the Kraft sum is <= 1.
 
 Table serialisation (``to_bytes``), byte-aligned, all integers unsigned::
 
