@@ -9,6 +9,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from ccle.distributed import run_dask, start_local_cluster  # noqa: E402
+from ccle.report import table1  # noqa: E402
 from ccle.runner import DrugData, ResultStore, RunConfig, run_benchmark, task_list  # noqa: E402
 
 TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1}}
@@ -54,7 +55,8 @@ def cluster():
 def serial(tmp_path_factory):
     data, cfg = _datasets(), RunConfig(n_features=5, widths=(4,), options=TINY)
     out = tmp_path_factory.mktemp("serial")
-    return _comparable(run_benchmark(data, cfg, out, n_splits=2, methods=METHODS, progress=False))
+    records = run_benchmark(data, cfg, out, n_splits=2, methods=METHODS, progress=False)
+    return _comparable(records), table1(records, ["drugA", "drugB"], METHODS)
 
 
 def test_dask_run_matches_the_serial_run(cluster, serial, tmp_path):
@@ -65,8 +67,9 @@ def test_dask_run_matches_the_serial_run(cluster, serial, tmp_path):
         assert set(client.run(lambda: os.environ.get("OPENBLAS_NUM_THREADS")).values()) == {"1"}
         records = run_dask(tasks, data, cfg, tmp_path / "cache", store, bar, client=client)
     assert len(records) == len(tasks) == len(bar.records)
-    assert _comparable(store.load(cfg.key())) == serial
-    assert _comparable(records) == serial
+    assert _comparable(store.load(cfg.key())) == serial[0]
+    assert _comparable(records) == serial[0]
+    assert table1(store.load(cfg.key()), ["drugA", "drugB"], METHODS) == serial[1]   # Table I
 
 
 def test_a_killed_worker_is_retried_and_nothing_is_lost(cluster, serial, tmp_path):
@@ -88,4 +91,4 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(cluster, serial, tmp_pat
     finally:
         client.close()
     assert killed and len(records) == len(tasks)
-    assert _comparable(store.load(cfg.key())) == serial
+    assert _comparable(store.load(cfg.key())) == serial[0]
