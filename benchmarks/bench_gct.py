@@ -1,7 +1,8 @@
 """GCT parse time and peak memory: ``ccle.data.gct.read_gct`` against ``pandas.read_csv`` on the same file.
 
-Default size: 10,000 genes x 1,019 cell lines (about 50 MB of text, a 39 MB float32 matrix). The full CCLE RNA-seq size, 56,318 x 1,019
-(about 300 MB of text, a 230 MB float32 matrix), runs when ``CCLE_BENCH_FULL_GCT=1``. Targets: faster than
+Default size: 10,000 genes x 1,019 cell lines (about 50 MB of text, a 39 MiB float32 matrix). The full CCLE
+RNA-seq size, 56,318 x 1,019 (about 290 MB of text, a 219 MiB float32 matrix), runs when
+``CCLE_BENCH_FULL_GCT=1``. Targets: faster than
 pandas and a peak memory increase of at most 1.5x the float32 matrix.
 
 Run: ``python -m pytest benchmarks/bench_gct.py --benchmark-enable -s`` (``-s`` shows the memory table).

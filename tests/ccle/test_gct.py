@@ -97,10 +97,12 @@ HEADER = "Name\tDescription\tA_LUNG\tB_LUNG\n"
 
 
 @pytest.mark.parametrize("text, pattern", [
-    ("#1.2\n3\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\t4\n", r":5: line 2 declares 3 data rows but the file ends after 2"),
+    ("#1.2\n3\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\t4\n",
+     r":5: line 2 declares 3 data rows but the file ends after 2"),
     ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\t4\n", r":5: more data rows than the 1 declared on line 2"),
     ("#1.2\n1\t3\n" + HEADER + "g1\td\t1\t2\n", r":3: header has 2 cell line columns but line 2 declares 3"),
-    ("#1.2\n2\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\tabc\n", r":5: non-numeric value 'abc' in column 2 \(cell line 'B_LUNG'\)"),
+    ("#1.2\n2\t2\n" + HEADER + "g1\td\t1\t2\ng2\td\t3\tabc\n",
+     r":5: non-numeric value 'abc' in column 2 \(cell line 'B_LUNG'\)"),
     ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\t2\t3\n", r":4: expected 2 values"),
     ("#1.2\n1\t2\n" + HEADER + "g1\td\t1\n", r":4: expected 2 values"),
     ("#1.2\n1\t2\n" + HEADER + "g1\n", r":4: expected 4 tab-separated fields"),
