@@ -6,12 +6,14 @@ documented in :mod:`nnlite.compress.fileformat` (magic, version, zlib-compressed
 and rebuilds every Dense layer:
 
 1. Huffman tables -> canonical codes. Decoding is table-driven and vectorized: for every bit position p of
-   the stream, the L-bit window starting at p (L = longest code length) is read from a 40-bit big-endian
-   word, and its code length is found in the canonical *limit table* (``lim[l] = (first[l] + count[l]) <<
-   (L - l)``, non-decreasing in l, so length = 1 + number of limits <= window: one ``searchsorted``) and its
-   symbol as ``sorted_symbols[offset[l] + (window >> (L - l)) - first[l]]``. Only the positions that start a
-   codeword matter: they form the chain p_0 = 0, p_{i+1} = p_i + length(p_i), found for all i at once by
-   pointer doubling (P <- concat(P, J_k[P]), J_{k+1} = J_k[J_k] with J_0 = "next codeword", log2(n) rounds).
+   the stream, the L-bit window starting at p (L = longest code length) is cut from a 40-bit big-endian word;
+   a lookup table over all 2**L windows (L <= 16; the canonical codes, left-justified, tile it in code order)
+   gives the code length and symbol of the codeword starting at p. For longer codes the length comes from the
+   canonical *limit table* (``lim[l] = (first[l] + count[l]) << (L - l)``, non-decreasing in l, so length =
+   1 + number of limits <= window: one ``searchsorted``) and the symbol is
+   ``sorted_symbols[offset[l] + (window >> (L - l)) - first[l]]``. Only the positions that start a codeword
+   matter: they form the chain p_0 = 0, p_{i+1} = p_i + length(p_i), found for all i at once by pointer
+   doubling (P <- concat(P, J_k[P]), J_{k+1} = J_k[J_k] with J_0 = "next codeword", log2(n) rounds).
 2. Gap codes (M = 2**b - 1): step = M if code == M else code + 1; positions = cumsum(step) - 1 of the
    entries with code != M (the filler zeros carry no value).
 3. W = zeros(n_in * n_out); W[positions] = codebook[cluster indices], reshaped row-major to (n_in, n_out).
@@ -48,6 +50,7 @@ FORMAT_NAME = "nnlite.nnz"
 ENSEMBLE_KEY = "ensemble"
 _PREFIX = struct.Struct("<8sHI")
 _BLOCK_ROWS = 4096
+_LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
 
 # ---------------------------------------------------------------------------------------------- container
@@ -167,30 +170,39 @@ def huffman_decode(data, n, n_bits, lengths):
         raise ValueError(f"Huffman stream truncated: {n_bits} bits announced, {8 * buf.size} present")
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
     L, first, count, offset, symbols = canonical_tables(lengths)
     if symbols.size == 0:
         raise ValueError("cannot decode symbols with an empty Huffman code")
-    # the L-bit window at every bit position p < n_bits, from 5 big-endian bytes (7 + 32 <= 40 bits)
-    padded = np.zeros(buf.size + 5, dtype=np.uint64)
-    padded[:buf.size] = buf
-    p = np.arange(n_bits, dtype=np.int64)
-    byte = p >> 3
-    word = np.zeros(n_bits, dtype=np.uint64)
-    for k in range(5):
-        word = (word << np.uint64(8)) | padded[byte + k]
-    shift = (np.uint64(40 - L) - (p & 7).astype(np.uint64))
-    window = ((word >> shift) & np.uint64((1 << L) - 1)).astype(np.int64)
-    # canonical decoding with the limit table: length = 1 + #{l : lim[l] <= window}
-    ls = np.arange(1, L + 1)
-    lim = (first[1:] + count[1:]) << (L - ls)
-    length = 1 + np.searchsorted(lim, window, side="right")
-    valid = length <= L
-    length = np.where(valid, length, L)
-    index = offset[length] + (window >> (L - length)) - first[length]
-    valid &= (index >= 0) & (index < symbols.size)
+    # the L-bit window at every bit position p < n_bits: the 40-bit big-endian word of the 5 bytes from byte
+    # p >> 3 (7 + 32 <= 40 bits), shifted by p & 7; computed per byte, then for the 8 bit offsets at once
+    m = (n_bits + 7) // 8
+    pad = np.zeros(m + 4, dtype=np.int64)
+    pad[:m] = buf[:m]
+    word = pad[:m] << 32 | pad[1:m + 1] << 24 | pad[2:m + 2] << 16 | pad[3:m + 3] << 8 | pad[4:m + 4]
+    window = ((word[:, None] >> (40 - L - np.arange(8))) & ((1 << L) - 1)).ravel()[:n_bits]
+    if L <= _LUT_MAX_BITS:
+        # lookup table over all L-bit windows: canonical codes left-justified to L bits tile [0, 2**L) in code
+        # order, code c of length l covering 2**(L - l) entries; the rest (incomplete code) has length 0
+        code_len = lengths[symbols]
+        reps = np.int64(1) << (L - code_len)
+        lut_len = np.zeros(1 << L, dtype=np.int64)
+        lut_sym = np.zeros(1 << L, dtype=np.int64)
+        filled = int(reps.sum())
+        lut_len[:filled] = np.repeat(code_len, reps)
+        lut_sym[:filled] = np.repeat(symbols, reps)
+        length = lut_len[window]
+        valid = length > 0
+    else:
+        # canonical decoding with the limit table: length = 1 + #{l : lim[l] <= window}
+        ls = np.arange(1, L + 1)
+        lim = (first[1:] + count[1:]) << (L - ls)
+        length = 1 + np.searchsorted(lim, window, side="right")
+        valid = length <= L
     # next codeword start; a non-codeword or a run past n_bits leads to the error sink n_bits + 1,
     # the clean end of the stream is the sink n_bits; both sinks map to themselves
-    jump = np.where(valid & (p + length <= n_bits), p + length, n_bits + 1)
+    nxt = np.arange(n_bits, dtype=np.int64) + length
+    jump = np.where(valid & (nxt <= n_bits), nxt, n_bits + 1)
     jump = np.concatenate([jump, [n_bits, n_bits + 1]])
     starts = np.zeros(1, dtype=np.int64)
     while starts.size < n:  # pointer doubling: starts of codewords 0..2^k-1, then 2^k..2^(k+1)-1
@@ -208,7 +220,11 @@ def huffman_decode(data, n, n_bits, lengths):
         raise ValueError("corrupt Huffman stream: bit pattern is not a codeword")
     if last + length[last] > n_bits:
         raise ValueError(f"Huffman stream truncated: {n} symbols need more than {n_bits} bits")
-    return symbols[index[starts]].astype(np.int64)
+    w = window[starts]
+    if L <= _LUT_MAX_BITS:
+        return lut_sym[w]
+    ln = length[starts]
+    return symbols[offset[ln] + (w >> (L - ln)) - first[ln]].astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------- layers

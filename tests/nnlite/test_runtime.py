@@ -82,6 +82,11 @@ def test_huffman_corrupt_streams_raise():
         rt.huffman_decode(bytes([0]), 9, 8, code.lengths)            # 9 one-bit codes in 8 bits
     with pytest.raises(ValueError, match="truncated"):
         rt.huffman_decode(bytes([0]), 1, 16, code.lengths)           # more bits announced than present
+    long_code = np.array([1, 17])                 # codes "0" and "1" + 16 zeros: beyond the 16-bit lookup table
+    stream = bytes([0b01000000, 0, 0b00011000])    # "0", the 17-bit code, "0", then "11": no codeword
+    assert np.array_equal(rt.huffman_decode(stream, 3, 19, long_code), [0, 1, 0])
+    with pytest.raises(ValueError, match="not a codeword"):
+        rt.huffman_decode(stream, 4, 24, long_code)
     with pytest.raises(ValueError, match="Kraft"):
         rt.read_code_lengths(HuffmanCode(np.array([1, 2, 2])).to_bytes()[:2] + bytes([0b01010100]))
 
