@@ -93,7 +93,7 @@ def switch_size(p, mtry):
 def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None):
     """Grow one tree per seed on X (n, p), y (n,). Returns a dict of (T, K) flat node arrays (K = most nodes
     of any tree), ``n_nodes`` (T,) and raw per-tree impurity decreases ``importance`` (T, p)."""
-    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    X32 = as_float32(X)
     XT = np.ascontiguousarray(X32.T)
     n, p = X32.shape
     presorted = np.argsort(XT, axis=1, kind="stable").astype(np.int32)
@@ -135,6 +135,15 @@ def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs
     return arrays
 
 
+def as_float32(X):
+    """X as C-contiguous float32 (features are compared in float32, as in scikit-learn's trees)."""
+    with np.errstate(over="ignore"):
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.all(np.isfinite(X32)):
+        raise ValueError("X has values too large for float32 (|x| > 3.4e38)")
+    return X32
+
+
 def normalized(v):
     """v / sum(v), or zeros when the sum is 0 (a tree that never split)."""
     total = v.sum()
@@ -143,7 +152,7 @@ def normalized(v):
 
 def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
     """Mean over trees of the leaf value each row of X (n, p) reaches; node arrays (T, K). Returns (n,)."""
-    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    X32 = as_float32(X)
     out = np.empty(X32.shape[0], dtype=np.float64)
     threads = n_threads(n_jobs)
     if threads == 1:

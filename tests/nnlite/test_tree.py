@@ -99,6 +99,8 @@ def test_bad_input_raises():
         DecisionTreeRegressor().predict(X)
     with pytest.raises(ValueError, match="inf"):
         DecisionTreeRegressor().fit(np.where(np.eye(4, 2) > 0, np.inf, 0.0), np.ones(4))
+    with pytest.raises(ValueError, match="float32"):
+        DecisionTreeRegressor().fit(np.full((4, 2), 1e39), np.ones(4))
     with pytest.raises(ValueError, match="max_features"):
         DecisionTreeRegressor(max_features=3).fit(X, np.ones(4))
     with pytest.raises(ValueError, match="min_samples_leaf"):
