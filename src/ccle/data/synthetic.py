@@ -164,12 +164,17 @@ def quantile_function(drug):
     knots = (lo, q1, q2, q3, hi)
     p = np.arange(int(count)) / (int(count) - 1)
     grid = np.concatenate([-np.geomspace(150.0, 0.1, 40), [0.0], np.geomspace(0.1, 150.0, 45)])
-    lower = np.stack([_segment_quantiles(p, knots, a, 0.0) for a in grid])  # only the p < .25 part varies
-    upper = np.stack([_segment_quantiles(p, knots, 0.0, b) for b in grid])
-    base = _segment_quantiles(p, knots, 0.0, 0.0)
-    # y(a, b) = lower(a) + upper(b) - base, for every pair
-    y = lower[:, None, :] + upper[None, :, :] - base
-    err = ((y.mean(-1) - mean) / mean) ** 2 + ((y.std(-1, ddof=1) - std) / std) ** 2
+    # a moves only the values with p < .25, b only those with p >= .75: sums and sums of squares add up
+    low, up = p < 0.25, p >= 0.75
+    mid = _segment_quantiles(p[~low & ~up], knots, 0.0, 0.0)
+    lower = np.stack([_segment_quantiles(p[low], knots, a, 0.0) for a in grid])
+    upper = np.stack([_segment_quantiles(p[up], knots, 0.0, b) for b in grid])
+    total = lower.sum(1)[:, None] + mid.sum() + upper.sum(1)[None, :]
+    squares = (lower ** 2).sum(1)[:, None] + (mid ** 2).sum() + (upper ** 2).sum(1)[None, :]
+    n = p.size
+    y_mean = total / n
+    y_std = np.sqrt(np.maximum(squares - total ** 2 / n, 0.0) / (n - 1))
+    err = ((y_mean - mean) / mean) ** 2 + ((y_std - std) / std) ** 2
     i, j = np.unravel_index(np.argmin(err), err.shape)
     return knots, float(grid[i]), float(grid[j])
 
