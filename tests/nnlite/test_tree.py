@@ -1,6 +1,8 @@
 """DecisionTreeRegressor: interpolation, parity with scikit-learn's CART, kernels against NumPy twins."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import make_friedman1
 from sklearn.tree import DecisionTreeRegressor as SkTree
 
@@ -105,3 +107,20 @@ def test_bad_input_raises():
         DecisionTreeRegressor(max_features=3).fit(X, np.ones(4))
     with pytest.raises(ValueError, match="min_samples_leaf"):
         DecisionTreeRegressor(min_samples_leaf=0.5).fit(X, np.ones(4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), p=st.integers(1, 6), levels=st.integers(1, 4), mf=st.sampled_from([None, "sqrt", 1]),
+       seed=st.integers(0, 2**32 - 1))
+def test_fully_grown_tree_predicts_group_means(n, p, levels, mf, seed):
+    """With heavy ties: a fully grown tree stops only at pure nodes or identical rows, so each training row gets
+    the mean response of the rows equal to it."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels, size=(n, p)).astype(float)
+    y = rng.integers(0, 3, size=n).astype(float)
+    tree = DecisionTreeRegressor(max_features=mf, seed=seed).fit(X, y)
+    _, group = np.unique(X, axis=0, return_inverse=True)
+    group = group.ravel()
+    means = np.bincount(group, weights=y) / np.bincount(group)
+    np.testing.assert_allclose(tree.predict(X), means[group], rtol=1e-12, atol=1e-12)
+    assert tree.node_count_ <= 2 * n - 1
