@@ -113,7 +113,11 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
             submit()
             in_flight += 1
         for fut in ac:
-            rec = fut.result()  # raises the task's error after its retries
+            try:
+                rec = fut.result()  # raises the task's error after its retries
+            except distributed.KilledWorker as exc:
+                raise CCLEError(f"a benchmark task kept killing its Dask workers ({exc}); the {len(records)} results "
+                                f"finished so far are kept in {store.path}: rerun the same command to resume") from None
             store.append(rec)
             bar.update(rec)
             records.append(rec)
