@@ -9,7 +9,7 @@ import pytest
 from ccle import deploy
 from ccle.cli_model import add_commands
 from ccle.data.expression import ExpressionMatrix
-from ccle.data.gct import read_gct, write_gct
+from ccle.data.gct import write_gct
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
 
@@ -212,3 +212,21 @@ def test_cli_train_predict_inspect(data, tmp_path, capsys):
     assert _run(["inspect", str(tmp_path / "absent.nnz")]) == 2
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
+
+
+def test_numpy_only_recipe_from_the_readme(data):
+    """The README's few lines for a machine with numpy alone give predict_file's numbers (float32 rounding)."""
+    import nnlite.runtime as rt
+
+    e = data["expression"]
+    m = rt.load(data["model"])
+    meta = m.metadata
+    X = e.values[:, [e.genes.index(g) for g in meta["genes"]]]          # raw values, columns in meta["genes"] order
+    if meta["expression_transform"]["log2p1"]:
+        X = np.log2(X + np.float32(1))
+    s = meta["scaler"]
+    Z = np.clip(X * np.asarray(s["scale"], np.float32) + np.asarray(s["min"], np.float32), 0, 1)
+    pred = m.predict(Z) * meta["target"]["scale"] + meta["target"]["mean"]
+    ref = deploy.predict_file(data["model"], e)
+    np.testing.assert_allclose(pred, _predicted(ref), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(Z, deploy.model_inputs(deploy.read_model_metadata(data["model"]), e)[0])
