@@ -12,9 +12,10 @@ appended stay, and rerunning the command resumes.
 
 ``scheduler``: ``"local"`` starts a :class:`distributed.LocalCluster` on 127.0.0.1 (worker processes, one thread
 each, BLAS limited to one thread); anything else is the address of a running scheduler (``tcp://host:8786``).
-On a real cluster the workers need ``ccle``/``nnlite`` importable (the same versions) and, for the shared
-RFE/search cache to be shared, the output folder on a shared file system; without one each worker keeps its
-own cache under the same path (same results, some repeated work), or pass ``cache_dir=None``.
+On a real cluster the workers need ``ccle``/``nnlite`` importable (the same versions) and, for the RFE/search
+cache to be shared, the output folder on a shared file system; without one each worker keeps its own cache
+under the same path, or none when it cannot create that path (same results either way: a cached selector or
+search result equals a fresh one; only work is repeated). The results file is written by the client only.
 """
 import logging
 import os
@@ -35,8 +36,15 @@ def _dask():
 
 def _task(ds, split, method, cfg, cache_dir):
     """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process)."""
+    from pathlib import Path
+
     from ccle.runner import limit_threads, run_task
 
+    if cache_dir is not None:
+        try:
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            cache_dir = None  # a worker that cannot reach the client's folder computes without the cache
     limiter = limit_threads()
     try:
         return run_task(ds, split, method, cfg, cache_dir)
