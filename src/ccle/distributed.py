@@ -22,8 +22,6 @@ import os
 
 from ccle.errors import CCLEError
 
-DATA_KEY = "ccle-benchmark-data"
-
 
 def _dask():
     try:
