@@ -53,6 +53,7 @@ _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
 
+
 # ---------------------------------------------------------------------------------------------- container
 def parse_container(data, source="<bytes>"):
     """Check magic, version, sizes and CRC-32 of ``.nnz`` bytes -> (header dict, body bytes).
