@@ -90,3 +90,14 @@ def test_prune_schedules():
     np.testing.assert_allclose(prune_schedule(2, "cubic"), [0.875, 1.0])
     with pytest.raises(ValueError, match="schedule"):
         prune_schedule(3, "exponential")
+
+
+def test_auto_prune_percent_keeps_20_sqrt_n_weights():
+    from nnlite.compress.pipeline import auto_prune_percent
+
+    p = auto_prune_percent([200_000, 30_000, 400, 10])
+    kept = np.array([200_000, 30_000, 400, 10]) * (1 - p / 100)
+    np.testing.assert_allclose(kept, [20 * np.sqrt(200_000), 20 * np.sqrt(30_000), 400, 10])
+    X, y = _data(0, 20)
+    with pytest.raises(ValueError, match="auto"):
+        compress_model(paper_network(40, [4], seed=0), X, y, X, y, prune_percent="most")

@@ -39,12 +39,24 @@ def prune_schedule(n_steps, kind="linear"):
     raise ValueError(f"schedule must be 'linear' or 'cubic', got {kind!r}")
 
 
-def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0, prune_steps=4, bits=5,
+def auto_prune_percent(n_weights, scale=20.0):
+    """Per-layer pruning percent that keeps min(N, scale * sqrt(N)) of a layer's N weights.
+
+    Large layers are the redundant ones and hold the bytes; small ones (the narrow end of a funnel-shaped
+    network) are kept nearly whole. For scale 20: 1000 x 200 -> 95.5 %, 200 x 150 -> 88.5 %,
+    50 x 40 -> 55 %, 20 x 20 and smaller -> 0 %.
+    """
+    n = np.asarray(n_weights, dtype=np.float64)
+    return 100.0 * (1.0 - np.minimum(1.0, scale / np.sqrt(np.maximum(n, 1.0))))
+
+
+def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto", prune_steps=4, bits=5,
                    index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=3e-4,
                    finetune_lr=1e-4, patience=20, schedule="cubic", metadata=None, seed=0):
     """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
 
-    ``model`` is left untouched. ``prune_percent`` and ``bits`` may be one value or one per Dense layer;
+    ``model`` is left untouched. ``prune_percent`` may be one value, one per Dense layer, or "auto"
+    (``auto_prune_percent``: keep 20 sqrt(N) of a layer's N weights); ``bits`` one value or one per Dense layer;
     ``index_bits`` one value, one per Dense layer, or None (per layer, the gap width giving the smallest
     Huffman-coded size). The returned model holds the shared weights and pruning masks; its predictions
     equal those of ``load_compressed`` of the file ``save_compressed`` writes for it.
@@ -60,7 +72,12 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent=90.0,
         raise ValueError(f"prune_steps must be a positive integer, got {prune_steps!r}")
     m = copy.deepcopy(model)
     n_dense = len(m.dense_layers())
-    percents = np.asarray(_per_layer(prune_percent, n_dense, "prune_percent"), dtype=np.float64)
+    if isinstance(prune_percent, str):
+        if prune_percent != "auto":
+            raise ValueError(f"prune_percent must be a number, one per Dense layer, or 'auto', got {prune_percent!r}")
+        percents = auto_prune_percent([layer.W.size for layer in m.dense_layers()])
+    else:
+        percents = np.asarray(_per_layer(prune_percent, n_dense, "prune_percent"), dtype=np.float64)
     if np.any(percents < 0) or np.any(percents > 100):
         raise ValueError(f"prune_percent must lie in [0, 100], got {prune_percent!r}")
     validation = (X_val, y_val)
