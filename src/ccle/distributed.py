@@ -52,13 +52,13 @@ def _task(ds, split, method, cfg, cache_dir):
 
 
 def start_local_cluster(n_workers=2, threads_per_worker=1, **kw):
-    """A LocalCluster of ``n_workers`` worker processes on 127.0.0.1 (no dashboard), BLAS threads set to 1
-    in the environment the worker processes inherit."""
+    """A LocalCluster of ``n_workers`` worker processes on 127.0.0.1 (no dashboard), with BLAS/OpenMP/Numba
+    threads set to 1 in the workers' environment (not in this process: changing ``NUMBA_NUM_THREADS`` here
+    after Numba has started its threads would break its next compilation)."""
     distributed = _dask()
     from ccle.runner import THREAD_ENV
 
-    for name in THREAD_ENV:
-        os.environ[name] = "1"
+    kw.setdefault("env", {name: "1" for name in THREAD_ENV})
     kw.setdefault("dashboard_address", None)
     kw.setdefault("silence_logs", logging.ERROR)
     return distributed.LocalCluster(n_workers=int(n_workers), threads_per_worker=int(threads_per_worker),
