@@ -46,23 +46,29 @@ def test_elastic_net_matches_sklearn(n, p, l1_ratio, alpha_frac):
     assert -1e-12 <= ours.dual_gap_ <= 1e-12 * np.sum((y - y.mean()) ** 2) / n
 
 
-def test_dual_gap_is_scikit_learns_formula():
-    """dual_gap_ recomputed in NumPy from the returned coefficients (formulation A, l2 folded into X)."""
+def test_dual_gap_certifies_the_returned_point():
+    """dual_gap_ <= tol ||y - mean(y)||^2 / n, <= scikit-learn's gap formula at the returned point
+    (recomputed in NumPy: formulation A, l2 folded into X), and >= the true suboptimality."""
     X, y = make_problem(30, 50, seed=1)
     alpha, rho = 0.2, 0.7
     m = ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-3).fit(X, y)
     n = len(y)
     Xc, yc = X - X.mean(0), y - y.mean()
     l1, l2 = n * alpha * rho, n * alpha * (1 - rho)
+
+    def primal(w):
+        R = yc - Xc @ w
+        return 0.5 * (R @ R + l2 * w @ w) + l1 * np.abs(w).sum()
+
     w = m.coef_
     R = yc - Xc @ w
     dual_norm = np.abs(Xc.T @ R - l2 * w).max()
     scale = min(1.0, l1 / dual_norm)
-    primal = 0.5 * (R @ R + l2 * w @ w) + l1 * np.abs(w).sum()
     dual = -0.5 * scale ** 2 * (R @ R + l2 * w @ w) + scale * R @ yc
-    # screening can only shrink the feature set the gap is measured on, so ours is <= the full one
-    assert m.dual_gap_ <= (primal - dual) / n + 1e-12
-    assert (primal - dual) <= 1e-3 * yc @ yc * 1.01
+    best = ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-14, max_iter=100_000).fit(X, y)
+    assert m.dual_gap_ <= 1e-3 * yc @ yc / n
+    assert m.dual_gap_ <= (primal(w) - dual) / n + 1e-12
+    assert m.dual_gap_ >= (primal(w) - primal(best.coef_)) / n - 1e-12
 
 
 @pytest.mark.parametrize("n,p", [(40, 100), (100, 20)])
