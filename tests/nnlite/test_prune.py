@@ -82,3 +82,18 @@ def test_bad_arguments():
     model = paper_network(3, [4], seed=0)
     with pytest.raises(ValueError, match="2 Dense layers"):
         prune_model(model, percent=[10, 20, 30])
+
+
+def test_dropout_rate_follows_the_remaining_connections():
+    from nnlite.compress.prune import scale_dropout
+
+    X, y = _problem()
+    model = paper_network(12, [16, 8], dropout=0.4, n_dropout=2, seed=0)
+    iterative_prune(model, X, y, schedule=([75, 0, 0],), epochs=1)
+    drops = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
+    assert drops[0].p == pytest.approx(0.4 * np.sqrt(0.25))
+    assert drops[1].p == pytest.approx(0.4)
+    scale_dropout(model, [0.4, 0.2])
+    assert drops[1].p == pytest.approx(0.2)
+    iterative_prune(model, X, y, schedule=([75, 0, 0],), epochs=1, adjust_dropout=False)
+    assert drops[1].p == pytest.approx(0.2)

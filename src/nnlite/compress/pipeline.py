@@ -1,8 +1,9 @@
 """The three-stage Deep Compression pipeline (Han, Mao & Dally, ICLR 2016, Fig. 1) on a copy of a model:
 
 1. prune + retrain: ``prune_steps`` rounds of magnitude pruning to increasing sparsity (up to
-   ``prune_percent`` along a linear or cubic ``schedule``), each followed by up to ``retrain_epochs`` epochs of Adam with the masks in force
-   (early stopping on the validation set keeps the best weights);
+   ``prune_percent`` along a linear or cubic ``schedule``), each followed by up to ``retrain_epochs`` epochs
+   of Adam with the masks in force and the dropout rates lowered to the remaining connections (early
+   stopping on the validation set keeps the best weights);
 2. trained quantization: per layer, 1-D k-means (k = 2**bits, linear init) of the surviving weights, then
    ``finetune_epochs`` epochs of centroid fine-tuning (shared-weight gradients, best validation MSE kept);
 3. Huffman coding of the cluster indices and of the relative-index gaps, written as a ``.nnz`` container.
@@ -52,13 +53,15 @@ def auto_prune_percent(n_weights, scale=20.0):
 
 def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto", prune_steps=4, bits=5,
                    index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=3e-4,
-                   finetune_lr=1e-4, patience=20, schedule="cubic", metadata=None, seed=0):
+                   finetune_lr=1e-4, patience=20, schedule="cubic", adjust_dropout=True, metadata=None,
+                   seed=0):
     """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
 
     ``model`` is left untouched. ``prune_percent`` may be one value, one per Dense layer, or "auto"
     (``auto_prune_percent``: keep 20 sqrt(N) of a layer's N weights); ``bits`` one value or one per Dense layer;
     ``index_bits`` one value, one per Dense layer, or None (per layer, the gap width giving the smallest
-    Huffman-coded size). The returned model holds the shared weights and pruning masks; its predictions
+    Huffman-coded size). ``adjust_dropout``: lower each dropout rate with the connections left in the layer
+    before it (Han et al. 2015; ``prune.scale_dropout``). The returned model holds the shared weights and pruning masks; its predictions
     equal those of ``load_compressed`` of the file ``save_compressed`` writes for it.
     """
     X_train, X_val = np.asarray(X_train), np.asarray(X_val)
@@ -89,9 +92,10 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     history["prune_val_mse"] = iterative_prune(m, X_train, y_train, [list(percents * f) for f in steps],
                                                epochs=retrain_epochs,
                                                batch_size=batch_size, lr=lr, validation=validation,
-                                               patience=patience)
+                                               patience=patience, adjust_dropout=adjust_dropout)
     val_mse["pruned"] = _mse(m, X_val, y_val)
     history["sparsity"] = sparsity(m)
+    history["dropout"] = [layer.p for layer in m.layers if type(layer).__name__ == "Dropout"]
 
     # 2. trained quantization
     from nnlite.optim import Adam
@@ -114,7 +118,7 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     settings = {"prune_percent": percents.tolist(), "prune_steps": int(prune_steps), "bits": bits,
                 "index_bits": index_bits, "retrain_epochs": retrain_epochs, "finetune_epochs": finetune_epochs,
                 "batch_size": batch_size, "lr": lr, "finetune_lr": finetune_lr, "patience": patience,
-                "schedule": schedule, "seed": seed}
+                "schedule": schedule, "adjust_dropout": adjust_dropout, "seed": seed}
     report = CompressionReport(layers=layers, val_mse=val_mse, file_bytes=len(data), settings=settings,
                                history=history)
     return m, report

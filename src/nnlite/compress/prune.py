@@ -11,7 +11,10 @@ zero through Adam's momentum. Two threshold rules:
   exactly floor(percent / 100 * W.size) weights are zero afterwards (or more, if more were already pruned).
 * ``quality``: prune |W_ij| < quality * std(W) (Han et al. 2015), std over all entries of the layer.
 
-``iterative_prune`` alternates pruning and retraining along a schedule of increasing percentages.
+``iterative_prune`` alternates pruning and retraining along a schedule of increasing percentages. Since a
+pruned layer has fewer connections to regularize, it also lowers the dropout rate that follows each pruned
+layer as Han et al. (2015, sec. 3.3) prescribe: D_r = D_o * sqrt(C_r / C_o), with C_o the layer's original
+and C_r its remaining number of connections (``scale_dropout``).
 """
 import numpy as np
 
@@ -80,18 +83,41 @@ def sparsity(model):
     return [float(np.mean(layer.W == 0)) for layer in model.dense_layers()]
 
 
+def _dropout_owners(model):
+    """Pairs (Dropout layer, the Dense layer before it) in layer order."""
+    pairs, last_dense = [], None
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "Dense":
+            last_dense = layer
+        elif name == "Dropout" and last_dense is not None:
+            pairs.append((layer, last_dense))
+    return pairs
+
+
+def scale_dropout(model, original_p):
+    """Set each Dropout's p to original_p[i] * sqrt(fraction of nonzero weights of the Dense layer before it)
+    (Han et al. 2015, eq. 2: D_r = D_o sqrt(C_r / C_o)). ``original_p``: one p per Dropout, in layer order."""
+    for (drop, dense), p0 in zip(_dropout_owners(model), original_p):
+        drop.p = float(p0) * float(np.sqrt(np.count_nonzero(dense.W) / dense.W.size))
+
+
 def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_size=32, lr=1e-3,
-                    validation=None, patience=None):
+                    validation=None, patience=None, adjust_dropout=True):
     """Prune-retrain loop: for each step of ``schedule`` (increasing percents, each one number or one per Dense
-    layer), ``prune_model(model, percent=step)`` and then ``model.fit(X, y, epochs, batch_size, Adam(lr),
-    validation, patience)`` with the masks in force. Returns the list of validation MSEs after each step
-    (``None`` entries without a validation set).
+    layer), ``prune_model(model, percent=step)``, then (``adjust_dropout``) ``scale_dropout`` from the dropout
+    rates the model had on entry, then ``model.fit(X, y, epochs, batch_size, Adam(lr), validation, patience)``
+    with the masks in force. Returns the list of validation MSEs after each step (``None`` entries without a
+    validation set).
     """
     from nnlite.optim import Adam
 
+    original_p = [drop.p for drop, _ in _dropout_owners(model)]
     scores = []
     for step in schedule:
         prune_model(model, percent=step)
+        if adjust_dropout:
+            scale_dropout(model, original_p)
         if epochs:
             model.fit(X, y, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr=lr),
                       validation=validation, patience=patience)
