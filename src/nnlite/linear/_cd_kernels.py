@@ -8,7 +8,7 @@ with X (n, p) in Fortran order (columns contiguous) and y already centred when a
 Coordinate update (Friedman, Hastie & Tibshirani 2010, eq. 5):
 ``w_j <- S(X_j.R + w_j ||X_j||^2, l1) / (||X_j||^2 + l2)``, R = y - X w kept up to date.
 
-Work saved, none of it changing the answer:
+Work saved, none of it changing what is certified:
 - sequential strong rule (Tibshirani et al. 2012, JRSS-B 74, eq. 4): coming from penalty l1_prev
   with correlations c = X^T R there, only features with |c_j| >= 2 l1 - l1_prev (plus the ones
   already nonzero) enter the working set; the KKT conditions |X_j.R| <= l1 are checked on every other
@@ -20,10 +20,11 @@ Work saved, none of it changing the answer:
   extrapolated point sum_i c_i w^(i), c = argmin ||U c|| with sum(c) = 1 over the last K steps U, is
   kept if it lowers the objective; CD converges slowly on collinear (expression) data and this
   cuts the sweeps several-fold;
-- dual extrapolation (Massias, Gramfort & Salmon 2018, "Celer"): the Anderson extrapolation of the
-  last residuals is a second, usually much better dual candidate for the gap;
-- stopping rule: duality gap G(w, theta) <= tol ||y||^2, the dual point and the gap being those of
-  scikit-learn (Fercoq, Gramfort & Salmon 2015, "formulation A" with the l2 part folded into X);
+- stopping rule: duality gap G <= tol ||y||^2 (scikit-learn's rule), G being the smallest of three
+  valid gaps P(w) - D(v): scikit-learn's (Fercoq, Gramfort & Salmon 2015, "formulation A", the l2
+  part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
+  of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
+  extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty

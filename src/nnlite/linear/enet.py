@@ -7,7 +7,9 @@ Objective (the same as scikit-learn's ``ElasticNet``)::
 The intercept b is not penalized: X and y are centred and b = mean(y) - mean(X) w. The solver
 (``_cd_kernels.enet_cd``) minimizes n times this objective with glmnet's working sets, the
 sequential strong rule with a KKT check, gap safe screening and the duality-gap stopping rule
-G <= tol ||y - mean(y)||^2 (scikit-learn's rule, so ``tol`` means the same in both).
+G <= tol ||y - mean(y)||^2. ``tol`` means what it means in scikit-learn (a certified bound on the
+n-scaled suboptimality), but G is the smallest of several valid gaps, so on collinear data the
+returned point is often less over-solved than scikit-learn's: compare solutions with a small tol.
 """
 import warnings
 
