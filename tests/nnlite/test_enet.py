@@ -131,6 +131,8 @@ def test_elastic_net_cv_picks_sklearns_alpha_and_l1_ratio():
     f_sk = objective(sk.coef_, sk.intercept_, X, y, sk.alpha_, sk.l1_ratio_)
     assert f_ours <= f_sk + 1e-4 * np.sum((y - y.mean()) ** 2) / len(y)
     assert ours.predict(X).shape == (90,)
+    splitter = ElasticNetCV(l1_ratio=[0.1, 0.5, 0.9], n_alphas=40, cv=KFold(5, shuffle=True, random_state=0))
+    assert splitter.fit(X, y).alpha_ == ours.alpha_
 
 
 def test_kfold_indices_partition_the_rows():

@@ -196,7 +196,8 @@ class ElasticNetCV:
     fold centres its training rows, solves the whole path (warm starts, strong rule, screening) and
     scores the held-out rows. The pair with the lowest fold-averaged MSE wins (ties: first l1_ratio,
     largest alpha), and ElasticNet is refitted on all rows with it.
-    cv: number of folds (shuffled with ``seed``) or an iterable of (train, test) index arrays.
+    cv: number of folds (shuffled with ``seed``), an iterable of (train, test) index arrays, or a
+    splitter object with ``split(X)`` (e.g. from a test's oracle library).
     Attributes: alpha_, l1_ratio_, alphas_ (n_l1, n_alphas) or (n_alphas,) for one l1_ratio,
     mse_path_ (n_l1, n_alphas, n_folds), coef_, intercept_, dual_gap_, n_iter_.
     """
@@ -217,7 +218,8 @@ class ElasticNetCV:
     def _folds(self, n):
         if isinstance(self.cv, (int, np.integer)):
             return kfold_indices(n, int(self.cv), self.seed)
-        folds = [(np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for tr, te in self.cv]
+        splits = self.cv.split(np.zeros((n, 1))) if hasattr(self.cv, "split") else self.cv
+        folds = [(np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for tr, te in splits]
         if len(folds) < 2:
             raise ValueError("cv must give at least two (train, test) splits")
         for tr, te in folds:
