@@ -322,23 +322,40 @@ class RandomForestModel(_Estimator):
 
 
 class SVRModel(_Estimator):
-    """Linear epsilon-SVR (``epsilon``, ``C``) on the scaled RFE genes (the same genes PM gets)."""
+    """Linear epsilon-SVR (``epsilon``) on the scaled RFE genes (the same genes PM gets); ``C`` is one value or
+    a tuple of candidates chosen by ``cv``-fold CV (MSE) inside the training rows, then refitted on all of them.
+    Attributes: ``selector_``, ``model_``, ``C_``, ``cv_mse_`` (dict C -> CV MSE; empty for one C)."""
 
-    def __init__(self, n_features=1000, epsilon=0.1, C=1.0, seed=0, selector=None):
+    def __init__(self, n_features=1000, epsilon=0.1, C=(0.001, 0.01, 0.1, 1.0), cv=3, seed=0, selector=None):
         self.n_features = n_features
         self.epsilon = epsilon
         self.C = C
+        self.cv = cv
         self.seed = seed
         self.selector = selector
 
-    def fit(self, X, y):
+    def _svr(self, C):
         from nnlite.linear.svr import LinearSVR
 
+        return LinearSVR(epsilon=self.epsilon, C=C, seed=self.seed, max_iter=5000)
+
+    def fit(self, X, y):
         X, y = _check_xy(X, y)
         self.selector_ = self.selector if self.selector is not None else GeneSelector(
             n_features=self.n_features, seed=self.seed).fit(X, y)
-        self.model_ = LinearSVR(epsilon=self.epsilon, C=self.C, seed=self.seed, max_iter=5000).fit(
-            self.selector_.transform(X).astype(np.float64), y)
+        Z = self.selector_.transform(X).astype(np.float64)
+        candidates = [float(c) for c in np.atleast_1d(self.C)]
+        self.cv_mse_ = {}
+        if len(candidates) > 1:
+            folds = np.random.default_rng(self.seed).permutation(X.shape[0]) % int(self.cv)
+            for C in candidates:
+                sq = 0.0
+                for f in range(int(self.cv)):
+                    tr, va = folds != f, folds == f
+                    sq += float(np.sum((self._svr(C).fit(Z[tr], y[tr]).predict(Z[va]) - y[va]) ** 2))
+                self.cv_mse_[C] = sq / X.shape[0]
+        self.C_ = min(candidates, key=lambda c: (self.cv_mse_.get(c, 0.0), candidates.index(c)))
+        self.model_ = self._svr(self.C_).fit(Z, y)
         self._fit_thresholds(y)
         return self
 
