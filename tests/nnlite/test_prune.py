@@ -97,3 +97,19 @@ def test_dropout_rate_follows_the_remaining_connections():
     assert drops[1].p == pytest.approx(0.2)
     iterative_prune(model, X, y, schedule=([75, 0, 0],), epochs=1, adjust_dropout=False)
     assert drops[1].p == pytest.approx(0.2)
+
+
+def test_retraining_that_does_not_help_is_undone():
+    import copy
+
+    X, y = _problem(seed=2)
+    Xv, yv = _problem(n=60, seed=3)
+    model = paper_network(12, [24, 12], dropout=0.0, n_dropout=0, seed=0)
+    model.fit(X, y, epochs=40, batch_size=32, optimizer=Adam(1e-2))
+    pruned = copy.deepcopy(model)
+    prune_model(pruned, percent=60)
+    pruned_mse = float(np.mean((pruned.predict(Xv).astype(np.float64) - yv) ** 2))
+    # a wild learning rate: whatever happens, the kept weights are never worse than the freshly pruned ones
+    scores = iterative_prune(model, X, y, schedule=(60,), epochs=2, lr=0.3, validation=(Xv, yv), patience=1)
+    assert scores[0] <= pruned_mse * (1 + 1e-6)
+    assert scores[0] == pytest.approx(float(np.mean((model.predict(Xv) - yv) ** 2)))

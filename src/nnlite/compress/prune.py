@@ -107,24 +107,36 @@ def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_
     """Prune-retrain loop: for each step of ``schedule`` (increasing percents, each one number or one per Dense
     layer), ``prune_model(model, percent=step)``, then (``adjust_dropout``) ``scale_dropout`` from the dropout
     rates the model had on entry, then ``model.fit(X, y, epochs, batch_size, Adam(lr), validation, patience)``
-    with the masks in force. Returns the list of validation MSEs after each step (``None`` entries without a
-    validation set).
+    with the masks in force. With a validation set and ``patience``, early stopping also considers zero
+    epochs: if no retraining epoch beats the pruned model's validation MSE, the retraining is undone.
+    Returns the list of validation MSEs after each step (``None`` entries without a validation set).
     """
     from nnlite.optim import Adam
 
     original_p = [drop.p for drop, _ in _dropout_owners(model)]
     scores = []
+
+    def val_mse():
+        Xv, yv = validation
+        pred = model.predict(Xv).astype(np.float64)
+        return float(np.mean((pred - np.asarray(yv, dtype=np.float64).ravel()) ** 2))
+
     for step in schedule:
         prune_model(model, percent=step)
         if adjust_dropout:
             scale_dropout(model, original_p)
+        before = (val_mse(), model.get_weights()) if validation is not None and patience else None
         if epochs:
             model.fit(X, y, epochs=epochs, batch_size=batch_size, optimizer=Adam(lr=lr),
                       validation=validation, patience=patience)
-        if validation is not None:
-            Xv, yv = validation
-            pred = model.predict(Xv)
-            scores.append(float(np.mean((pred.astype(np.float64) - np.asarray(yv, dtype=np.float64).ravel()) ** 2)))
-        else:
+        if validation is None:
             scores.append(None)
+            continue
+        score = val_mse()
+        if before is not None and before[0] <= score:
+            # early stopping may also choose zero epochs: retraining that never beats the freshly
+            # pruned weights on the validation set is undone (the masks are unchanged)
+            model.set_weights(before[1])
+            score = before[0]
+        scores.append(score)
     return scores
