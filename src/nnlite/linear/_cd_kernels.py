@@ -46,6 +46,56 @@ def _col_dot(X, j, R):
 
 
 @njit(cache=True, fastmath=True)
+def _xt_dot(X, v, out):
+    """out = X^T v, column by column (no BLAS call: BLAS threads stall on a busy machine)."""
+    for j in range(X.shape[1]):
+        out[j] = _col_dot(X, j, v)
+
+
+@njit(cache=True)
+def xt_dot(X, v):
+    """X^T v (p,) for X (n, p) Fortran-ordered, without a BLAS call."""
+    out = np.empty(X.shape[1])
+    _xt_dot(X, v, out)
+    return out
+
+
+@njit(cache=True)
+def x_dot(X, w):
+    """X w (n,) for X (n, p) Fortran-ordered, skipping zero weights, without a BLAS call."""
+    out = np.zeros(X.shape[0])
+    for j in range(X.shape[1]):
+        if w[j] != 0.0:
+            _col_axpy(X, j, w[j], out)
+    return out
+
+
+@njit(cache=True, fastmath=True)
+def path_mse(X_test, y_test, coefs, offsets):
+    """Held-out MSE along a path: mean_i (X_test[i] . coefs[:, k] + offsets[k] - y_test[i])^2 for
+    each k; X_test (m, p) C-ordered, coefs (p, K) (mostly sparse columns), offsets (K,) -> (K,)."""
+    m = X_test.shape[0]
+    p, K = coefs.shape
+    out = np.empty(K)
+    idx = np.empty(p, dtype=np.int64)
+    for k in range(K):
+        nnz = 0
+        for j in range(p):
+            if coefs[j, k] != 0.0:
+                idx[nnz] = j
+                nnz += 1
+        acc = 0.0
+        for i in range(m):
+            pred = offsets[k]
+            for t in range(nnz):
+                pred += X_test[i, idx[t]] * coefs[idx[t], k]
+            r = pred - y_test[i]
+            acc += r * r
+        out[k] = acc / m
+    return out
+
+
+@njit(cache=True, fastmath=True)
 def _col_axpy(X, j, a, R):
     """R += a * X[:, j]."""
     for i in range(R.shape[0]):
@@ -342,7 +392,6 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             in_ws[j] = True
             ws[nws] = j
             nws += 1
-    XT = X.T
     hist = np.empty((_K_ANDERSON + 1, p))
     R_tmp = np.empty(R.shape[0])
     rbuf = np.empty((_K_ANDERSON + 1, R.shape[0]))
@@ -385,7 +434,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
         n_full += 1
         n_viol = 0
-        c[:] = XT @ R  # BLAS gemv: cheaper than skipping the screened columns one by one
+        _xt_dot(X, R, c)
         for j in range(p):
             if keep[j]:
                 if not in_ws[j] and abs(c[j]) > l1:
@@ -399,7 +448,9 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
         if gap > tol_gap and n_rec > _K_ANDERSON:
             v, ok = _extrapolated_residual(rbuf, n_rec)
             if ok:
-                d = _dual_value(v, XT @ v, w, y, keep, l1, l2)
+                cv = np.empty(p)
+                _xt_dot(X, v, cv)
+                d = _dual_value(v, cv, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break

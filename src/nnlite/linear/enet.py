@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ._cd_kernels import enet_cd
+from ._cd_kernels import enet_cd, path_mse, x_dot, xt_dot
 from ._checks import check_n_features, check_nonconstant, check_X_y
 
 
@@ -74,7 +74,7 @@ def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=No
     n_iters = np.empty(k, dtype=np.int64)
     w = np.zeros(p)
     R = y.copy()
-    c = Xf.T @ y if c0 is None else c0.copy()
+    c = xt_dot(Xf, y) if c0 is None else c0.copy()
     tol_gap = tol * float(y @ y)
     l1_prev = float(np.max(np.abs(c))) if p else 0.0
     not_converged = 0
@@ -107,7 +107,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
     _check_penalty(1.0, l1_ratio, tol, max_iter)
     n = X.shape[0]
     Xf = np.asfortranarray(X)
-    c0 = Xf.T @ y
+    c0 = xt_dot(Xf, y)
     if alphas is None:
         alphas = alpha_grid(c0, n, l1_ratio, eps, n_alphas)
     else:
@@ -147,8 +147,8 @@ class ElasticNet:
         w = np.zeros(p)
         if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
             w = self.coef_.astype(np.float64).copy()
-        R = yc - Xf @ w
-        c = Xf.T @ R
+        R = yc - x_dot(Xf, w)
+        c = xt_dot(Xf, R)
         l1 = self.alpha * self.l1_ratio * n
         l2 = self.alpha * (1.0 - self.l1_ratio) * n
         # strong rule as if coming from the top of the path (or from the warm start's penalty)
@@ -254,13 +254,14 @@ class ElasticNetCV:
             for f, (train, test) in enumerate(folds):
                 Xf, yc, x_mean, y_mean = _center(X[train], y[train], self.fit_intercept)
                 norms2 = _col_norms2(Xf)
-                c0 = Xf.T @ yc
-                X_test, y_test = X[test], y[test]
+                c0 = xt_dot(Xf, yc)
+                X_test, y_test = np.ascontiguousarray(X[test]), y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
                     coefs, _, _ = _solve_path(Xf, yc, norms2, grids[r], l1_ratio, self.tol,
                                               self.max_iter, self.screening, c0)
-                    pred = X_test @ coefs + (y_mean - x_mean @ coefs)
-                    mse[r, :, f] = np.mean((pred - y_test[:, None]) ** 2, axis=0)
+                    # no BLAS here: its threads stall the Numba kernels when the machine is busy
+                    offsets = y_mean - (x_mean[:, None] * coefs).sum(axis=0)
+                    mse[r, :, f] = path_mse(X_test, y_test, coefs, offsets)
         mean_mse = mse.mean(axis=2)
         best = (np.inf, 0, 0)
         for r in range(len(l1_ratios)):
