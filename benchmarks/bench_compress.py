@@ -23,8 +23,6 @@ from nnlite.optim import Adam
 
 DRUG = "RAF265"
 WIDTHS = [200, 150, 100, 80, 60, 50, 40, 30, 20, 20, 10]          # 11 hidden + output = 12 Dense layers
-# prune hardest where the weights are: 95 % of the 1000 x 200 input layer, none of the 10 x 1 output layer
-PRUNE = [95, 92, 90, 85, 80, 80, 75, 70, 60, 60, 50, 0]
 RESULTS = {}
 
 
@@ -74,9 +72,10 @@ def _train_and_compress(Xt, yt, Xv, yv, seed):
     model = paper_network(Xt.shape[1], WIDTHS, dropout=0.4, n_dropout=3, seed=seed)
     model.fit(Xt, yt, epochs=400, batch_size=32, optimizer=Adam(3e-4), validation=(Xv, yv), patience=40)
     t = time.perf_counter()
-    compressed, report = compress_model(model, Xt, yt, Xv, yv, prune_percent=PRUNE, prune_steps=4,
-                                        schedule="cubic", bits=5, index_bits=None, retrain_epochs=60,
-                                        finetune_epochs=30, lr=3e-4, finetune_lr=1e-4, patience=20, seed=seed)
+    # compress_model's defaults: prune_percent="auto" (keep 20 sqrt(N) of a layer's N weights), one pruning
+    # then up to 60 epochs of retraining (Adam 3e-4, patience 20, dropout scaled down), 5-bit sharing,
+    # 30 epochs of centroid fine-tuning, per-layer best gap width
+    compressed, report = compress_model(model, Xt, yt, Xv, yv, seed=seed)
     return compressed, report, time.perf_counter() - t
 
 
