@@ -73,9 +73,9 @@ def _train_and_compress(Xt, yt, Xv, yv, seed):
     model.fit(Xt, yt, epochs=400, batch_size=32, optimizer=Adam(3e-4), validation=(Xv, yv), patience=40)
     t = time.perf_counter()
     # compress_model's defaults: prune_percent="auto" (keep 20 sqrt(N) of a layer's N weights), one pruning
-    # then up to 60 epochs of retraining (Adam 3e-4, patience 20, dropout scaled down), 5-bit sharing,
-    # 30 epochs of centroid fine-tuning, per-layer best gap width
-    compressed, report = compress_model(model, Xt, yt, Xv, yv, seed=seed)
+    # then up to 60 epochs of retraining (patience 20, dropout scaled down), 5-bit sharing, 30 epochs of
+    # centroid fine-tuning, per-layer best gap width; retraining at the training learning rate
+    compressed, report = compress_model(model, Xt, yt, Xv, yv, lr=3e-4, seed=seed)
     return compressed, report, time.perf_counter() - t
 
 

@@ -52,7 +52,7 @@ def auto_prune_percent(n_weights, scale=20.0):
 
 
 def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto", prune_steps=1, bits=5,
-                   index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=3e-4,
+                   index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=1e-3,
                    finetune_lr=1e-4, patience=20, schedule="cubic", adjust_dropout=True, metadata=None,
                    seed=0):
     """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
@@ -61,6 +61,8 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     small-data benchmark (245 training rows) each extra prune-retrain round added over-fitting: mean relative
     validation-MSE change over 3 seeds +1.5 % (1 step), +3.2 % (2), +6.0 % (4 cubic); Han et al.'s iterative
     schedule remains available with ``prune_steps > 1``.
+
+    ``lr`` is the retraining learning rate (Adam): use the one the model was trained with.
 
     ``model`` is left untouched. ``prune_percent`` may be one value, one per Dense layer, or "auto"
     (``auto_prune_percent``: keep 20 sqrt(N) of a layer's N weights); ``bits`` one value or one per Dense layer;
