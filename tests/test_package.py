@@ -25,3 +25,9 @@ def test_cli_unknown_command_exits_nonzero():
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "invalid choice" in proc.stderr
+
+
+def test_every_export_resolves():
+    """Each public name in the lazy table is defined by the module the table names."""
+    for name in nnlite._EXPORTS:
+        assert getattr(nnlite, name) is not None, name

@@ -42,6 +42,12 @@ _EXPORTS = {
     "save_compressed": "nnlite.compress.fileformat",
     "load_compressed": "nnlite.compress.fileformat",
     "compress_model": "nnlite.compress.pipeline",
+    "read_metadata": "nnlite.compress.fileformat",
+    "iterative_prune": "nnlite.compress.prune",
+    "finetune_centroids": "nnlite.compress.quantize",
+    "quantize_layer": "nnlite.compress.quantize",
+    "GapCSR": "nnlite.compress.sparse",
+    "CompressionReport": "nnlite.compress.report",
 }
 
 __all__ = sorted(_EXPORTS)
