@@ -65,8 +65,9 @@ def build_parser():
 
 # Shorter training for --quick (the method constructors' keyword arguments).
 QUICK_OPTIONS = {
-    "PM": {"epochs": 100, "patience": 10, "retrain_epochs": 3, "cv": 3, "l2": (1e-2,)},
-    "ANN": {"epochs": 120, "patience": 15},
+    "PM": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
+           "l2": (1e-2,)},
+    "ANN": {"lr": 1e-3, "batch_size": 32, "epochs": 120, "patience": 15},
     "EN": {"n_alphas": 20, "l1_ratio": (0.5, 1.0), "cv": 3},
     "RF": {"n_estimators": 30},
 }

@@ -188,8 +188,8 @@ class PerDrugModel(_Estimator):
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, dropout=0.4, n_dropout=3, l1=1e-5,
-                 l2=(1e-3, 1e-2, 3e-2), lr=1e-3, epochs=300, batch_size=32, patience=30, cv=5, compress=True,
-                 prune_percent=50.0, bits=5, retrain_epochs=10, seed=0, selector=None):
+                 l2=(3e-3, 3e-2), lr=3e-4, epochs=400, batch_size=64, patience=50, cv=4, compress=True,
+                 prune_percent=50.0, bits=5, retrain_epochs=5, seed=0, selector=None):
         self.widths = widths
         self.n_features = n_features
         self.dropout = dropout
@@ -365,10 +365,11 @@ class SVRModel(_Estimator):
 
 class SimpleANNModel(_Estimator):
     """The paper's "simple ANN": Identity activations, the same dense layers (``widths``) as PM, no dropout,
-    on ``n_features`` randomly chosen scaled genes (as many as RFE keeps; seeded by ``seed``)."""
+    on ``n_features`` randomly chosen scaled genes (as many as RFE keeps; seeded by ``seed``). Trained like PM's
+    networks (Adam, the same learning rate, batch size and early-stopping patience, y standardized)."""
 
-    def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, l1=1e-5, l2=1e-3, lr=1e-3, epochs=300,
-                 batch_size=32, patience=30, validation_fraction=0.2, seed=0, selector=None):
+    def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, l1=1e-5, l2=3e-3, lr=3e-4, epochs=400,
+                 batch_size=64, patience=50, validation_fraction=0.2, seed=0, selector=None):
         self.widths = widths
         self.n_features = n_features
         self.l1 = l1

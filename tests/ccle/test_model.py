@@ -50,7 +50,7 @@ def test_mean_model_and_iqr_classes_use_training_responses():
     lambda: ElasticNetModel(l1_ratio=(0.5, 1.0), n_alphas=20, cv=3),
     lambda: RandomForestModel(n_estimators=30, min_samples_leaf=2),
     lambda: SVRModel(),
-    lambda: SimpleANNModel(widths=(8, 4), epochs=150, patience=20, n_features=20),
+    lambda: SimpleANNModel(widths=(8, 4), epochs=150, patience=20, lr=1e-3, batch_size=32, n_features=20),
 ])
 def test_baselines_learn_a_linear_signal(make):
     X, y = _data()
