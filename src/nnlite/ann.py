@@ -17,6 +17,7 @@ training mean: 1.38) and fits 3x faster; ``paper_network`` and the width search 
 """
 import numpy as np
 
+from nnlite._checks import check_fitted, check_X_y
 from nnlite.networks import paper_network, simple_ann_network
 from nnlite.optim import Adam
 
@@ -70,7 +71,7 @@ class NetworkRegressor:
 
     def fit(self, X, y):
         """Fit on X (n, d), y (n,) or (n, 1). Returns self."""
-        X, y = _check_Xy(X, y)
+        X, y = check_X_y(X, y, dtype=None)  # the network converts X to its own dtype
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         n = X.shape[0]
@@ -99,8 +100,7 @@ class NetworkRegressor:
 
     def predict(self, X):
         """Predictions (n,) on the original y scale."""
-        if not hasattr(self, "model_"):
-            raise ValueError(f"{type(self).__name__} is not fitted: call fit(X, y) first")
+        check_fitted(self, "model_")
         return self.model_.predict(X).astype(np.float64) * self.y_scale_ + self.y_mean_
 
     def get_params(self):
@@ -126,26 +126,3 @@ class SimpleANNRegressor(NetworkRegressor):
         for k in ("activation", "dropout", "n_dropout"):
             params.pop(k)
         return params
-
-
-def _check_Xy(X, y):
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape})")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must have shape (n,) or (n, 1), got {y.shape}")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
-    if not np.issubdtype(X.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
-        raise ValueError(f"X and y must be numeric, got dtypes {X.dtype} and {y.dtype}")
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity")
-    y = y.astype(np.float64)
-    if not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinity")
-    return X, y

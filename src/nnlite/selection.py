@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from nnlite.linear._checks import check_n_features, check_nonconstant, check_X_y
+from nnlite._checks import check_nonconstant, check_X, check_X_y
 
 
 def _clone(estimator):
@@ -117,7 +117,7 @@ class RFE:
         """The selected columns of X (n, p) -> (n, n_features_)."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.support_.shape[0]:
-            check_n_features(X, self.support_.shape[0])
+            check_X(X, n_features=self.support_.shape[0])
         return X[:, self.support_]
 
     def fit_transform(self, X, y):

@@ -14,7 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from nnlite import _tree_kernels as _k
-from nnlite.baselines import check_X, check_X_y
+from nnlite._checks import as_float, check_fitted, check_X, check_X_y
 
 
 def resolve_max_features(max_features, p):
@@ -137,11 +137,7 @@ def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs
 
 def as_float32(X):
     """X as C-contiguous float32 (features are compared in float32, as in scikit-learn's trees)."""
-    with np.errstate(over="ignore"):
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-    if not np.all(np.isfinite(X32)):
-        raise ValueError("X has values too large for float32 (|x| > 3.4e38)")
-    return X32
+    return as_float(X, np.float32)
 
 
 def normalized(v):
@@ -181,7 +177,7 @@ class DecisionTreeRegressor:
         self.seed = seed
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y)
+        X, y = check_X_y(X, y, dtype=np.float32, accept_bool=True)
         depth = check_tree_params(self.min_samples_leaf, self.max_depth)
         self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
         seeds = np.random.SeedSequence(self.seed).generate_state(1, dtype=np.uint64)
@@ -199,9 +195,8 @@ class DecisionTreeRegressor:
 
     def predict(self, X):
         """Leaf value reached by each row of X (n, p) -> (n,) float64."""
-        if not hasattr(self, "feature_"):
-            raise ValueError("DecisionTreeRegressor is not fitted: call fit(X, y) first")
-        X = check_X(X, n_features=self.n_features_in_)
+        check_fitted(self, "feature_")
+        X = check_X(X, dtype=np.float32, n_features=self.n_features_in_, accept_bool=True)
         return predict_trees(X, self.feature_[None], self.threshold_[None], self.left_[None], self.right_[None],
                              self.value_[None])
 

@@ -15,8 +15,9 @@ import warnings
 
 import numpy as np
 
+from nnlite._checks import check_nonconstant, check_X, check_X_y
+
 from ._cd_kernels import enet_cd, path_mse, x_dot, xt_dot
-from ._checks import check_n_features, check_nonconstant, check_X_y
 
 
 class ConvergenceWarning(UserWarning):
@@ -168,7 +169,7 @@ class ElasticNet:
 
     def predict(self, X):
         """X coef_ + intercept_ for X (n, p) -> (n,)."""
-        X = check_n_features(X, self.coef_.shape[0])
+        X = check_X(X, n_features=self.coef_.shape[0])
         return X @ self.coef_ + self.intercept_
 
 
@@ -284,5 +285,5 @@ class ElasticNetCV:
 
     def predict(self, X):
         """X coef_ + intercept_ for X (n, p) -> (n,)."""
-        X = check_n_features(X, self.coef_.shape[0])
+        X = check_X(X, n_features=self.coef_.shape[0])
         return X @ self.coef_ + self.intercept_

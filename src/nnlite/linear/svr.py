@@ -11,7 +11,8 @@ feature of constant value B, exactly as in liblinear and so in scikit-learn's
 """
 import numpy as np
 
-from ._checks import check_n_features, check_X_y
+from nnlite._checks import check_X, check_X_y
+
 from ._svr_kernels import svr_dual_cd_gram, svr_dual_cd_primal
 
 _GRAM_MAX_SAMPLES = 4096  # Q = X X^T costs 8 n^2 bytes; beyond this, iterate on w instead
@@ -76,7 +77,7 @@ class LinearSVR:
 
     def predict(self, X):
         """x.coef_ + intercept_ for each row of X (n, p) -> (n,)."""
-        X = check_n_features(X, self.coef_.shape[0])
+        X = check_X(X, n_features=self.coef_.shape[0])
         return X @ self.coef_ + self.intercept_
 
     def _elimination_session(self, X, y):

@@ -1,0 +1,81 @@
+"""Input validation for every nnlite estimator: one place that says what bad input is.
+
+Bad input raises ``ValueError`` naming the problem: X not numeric, X not 2-D (n_samples, n_features),
+X with no samples or no columns, NaN or infinity in X or y, y not of shape (n,) or (n, 1), X and y of
+different lengths, values that overflow the requested float dtype, a column count that differs from the
+one seen in ``fit``, or an estimator used before ``fit``.
+"""
+import numpy as np
+
+
+def _is_numeric(a, accept_bool):
+    return a.dtype != object and (np.issubdtype(a.dtype, np.number) or (accept_bool and a.dtype == bool))
+
+
+def as_float(X, dtype, name="X"):
+    """X converted to ``dtype`` (C-contiguous for float32, as the tree kernels read rows); ValueError when a
+    finite value overflows the narrower type (|x| > 3.4e38 for float32) or X holds NaN or infinity."""
+    dtype = np.dtype(dtype)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(X, dtype=dtype) if dtype == np.float32 else np.asarray(X, dtype=dtype)
+    if not np.isfinite(out).all():
+        if not np.isfinite(np.asarray(X)).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        raise ValueError(f"{name} has values too large for {dtype.name} (|x| > {np.finfo(dtype).max:.2g})")
+    return out
+
+
+def check_X(X, name="X", dtype=np.float64, n_features=None, accept_bool=False):
+    """Return X (n_samples, n_features) after checking it; ValueError names what is wrong.
+
+    dtype: float dtype to convert to (float64 for the linear models, float32 for the trees), or None to keep
+    the input's dtype. n_features: the column count seen in ``fit`` (predict/transform), or None.
+    accept_bool: whether a boolean array counts as numeric (the trees and the mean baseline accept it).
+    """
+    X = np.asarray(X)
+    if not _is_numeric(X, accept_bool):
+        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has no samples (shape {X.shape})")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} is empty: it has zero columns (shape {X.shape}); at least one feature is required")
+    if dtype is None:
+        if not np.isfinite(X).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    else:
+        X = as_float(X, dtype, name)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features, but the estimator was fitted with {n_features}")
+    return X
+
+
+def check_X_y(X, y, dtype=np.float64, accept_bool=False):
+    """Return (X (n, p) as in ``check_X``, y float64 (n,)); y may be (n,) or (n, 1), finite and numeric."""
+    X = check_X(X, dtype=dtype, accept_bool=accept_bool)
+    y = np.asarray(y)
+    if not _is_numeric(y, accept_bool):
+        raise ValueError(f"y must be numeric, got dtype {y.dtype}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must have shape (n,) or (n, 1), got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]} samples")
+    y = np.asarray(y, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinity")
+    return X, y
+
+
+def check_nonconstant(y, what):
+    """Raise ValueError when y is constant: `what` (e.g. the alpha grid) is undefined then."""
+    if y.shape[0] < 2 or np.ptp(y) == 0.0:
+        raise ValueError(f"y is constant; {what} is undefined for a constant target")
+
+
+def check_fitted(estimator, attribute):
+    """Raise ValueError unless ``fit`` has set ``attribute`` on the estimator."""
+    if not hasattr(estimator, attribute):
+        raise ValueError(f"{type(estimator).__name__} is not fitted: call fit(X, y) first")
