@@ -1,9 +1,10 @@
 """Numpy-only loader and predictor for compressed models (``.nnz``): what a small machine needs to predict.
 
 Imports numpy and the standard library only (no numba, scipy, pandas, nor any ``nnlite`` module that would
-pull them in), so ``import nnlite.runtime`` works where only numpy is installed. It reads the byte layout
-documented in :mod:`nnlite.compress.fileformat` (magic, version, zlib-compressed JSON header, body, CRC-32)
-and rebuilds every Dense layer:
+pull them in), so ``import nnlite.runtime`` works where only numpy is installed. The byte layout documented
+in :mod:`nnlite.compress.fileformat` (magic, version, zlib-compressed JSON header, body, CRC-32; Huffman
+tables) is read by :mod:`nnlite.compress._layout`, the one numpy-only reader shared with the engine, so both
+accept and reject the same bytes. This module decodes the streams with numpy and rebuilds every Dense layer:
 
 1. Huffman tables -> canonical codes. Decoding is table-driven and vectorized: for every bit position p of
    the stream, the L-bit window starting at p (L = longest code length) is cut from a 40-bit big-endian word;
@@ -36,124 +37,26 @@ the float64 mean over members (``np.mean`` of the stacked float64 outputs, exact
 ``ccle.model.PerDrugModel`` combines its committee).
 """
 import base64
-import json
-import struct
 import threading
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"\x89NNZ\r\n\x1a\n"
-VERSION = 1
-FORMAT_NAME = "nnlite.nnz"
+# the byte layout has one reader, shared with nnlite.compress.fileformat (numpy + stdlib only, like this module)
+from nnlite.compress._layout import (FORMAT_NAME, MAGIC, VERSION, canonical_tables, file_crc32,  # noqa: F401
+                                     parse_container, read_code_table, read_dense_codec, window_table)
+
 ENSEMBLE_KEY = "ensemble"
-_PREFIX = struct.Struct("<8sHI")
 _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
 
 
-# ---------------------------------------------------------------------------------------------- container
-def parse_container(data, source="<bytes>"):
-    """Check magic, version, sizes and CRC-32 of ``.nnz`` bytes -> (header dict, body bytes).
-
-    Raises ValueError naming ``source`` for a wrong magic number, an unsupported version, a truncated file,
-    a checksum mismatch or an unreadable header.
-    """
-    data = bytes(data)
-    if not data or data[:8] != MAGIC[:len(data)]:
-        raise ValueError(f"{source}: not an nnlite compressed model (bad magic number)")
-    if len(data) < _PREFIX.size + 4:
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes)")
-    _, version, hlen = _PREFIX.unpack_from(data)
-    if version != VERSION:
-        raise ValueError(f"{source}: compressed model format version {version} is not supported "
-                         f"(this runtime reads version {VERSION})")
-    if len(data) < _PREFIX.size + hlen + 4:
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes, header alone needs "
-                         f"{_PREFIX.size + hlen + 4})")
-    if zlib.crc32(data[:-4]) != struct.unpack_from("<I", data, len(data) - 4)[0]:
-        raise ValueError(f"{source}: corrupt compressed model (CRC-32 checksum mismatch)")
-    try:
-        header = json.loads(zlib.decompress(data[_PREFIX.size:_PREFIX.size + hlen]).decode("utf-8"))
-        body_bytes = int(header["body_bytes"])
-    except (zlib.error, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        raise ValueError(f"{source}: corrupt compressed model (bad header)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        raise ValueError(f"{source}: corrupt compressed model (bad header)")
-    if _PREFIX.size + hlen + body_bytes + 4 != len(data):
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} of "
-                         f"{_PREFIX.size + hlen + body_bytes + 4} bytes)")
-    return header, data[_PREFIX.size + hlen:-4]
-
-
-def file_crc32(data):
-    """The CRC-32 stored in the last 4 bytes of ``.nnz`` bytes (the checksum of everything before it)."""
-    return struct.unpack_from("<I", bytes(data), len(data) - 4)[0]
-
-
 # ---------------------------------------------------------------------------------------------- Huffman
-def _read_varint(buf, pos):
-    value, shift = 0, 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("Huffman table truncated or corrupt (bad varint)")
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
-
-
 def read_code_lengths(buf):
     """Code lengths (n_symbols,) int64 of a Huffman table: varint n_symbols, uint8 w, lengths of w bits MSB
-    first (see :mod:`nnlite.compress.huffman`)."""
-    buf = bytes(buf)
-    n, pos = _read_varint(buf, 0)
-    if pos >= len(buf):
-        raise ValueError("Huffman table truncated")
-    w = buf[pos]
-    pos += 1
-    if w > 6:
-        raise ValueError(f"Huffman table corrupt: {w} bits per code length")
-    if w == 0:
-        return np.zeros(n, dtype=np.int64)
-    nbytes = (n * w + 7) // 8
-    if pos + nbytes > len(buf):
-        raise ValueError("Huffman table truncated")
-    bits = np.unpackbits(np.frombuffer(buf, dtype=np.uint8, count=nbytes, offset=pos))[:n * w]
-    lengths = bits.reshape(n, w).astype(np.int64) @ (np.int64(1) << np.arange(w - 1, -1, -1, dtype=np.int64))
-    if lengths.size and lengths.max() > 32:
-        raise ValueError("Huffman table corrupt: code longer than 32 bits")
-    used = lengths[lengths > 0]
-    if used.size and np.sum(np.ldexp(1.0, -used)) > 1.0:
-        raise ValueError("Huffman table corrupt: code lengths violate the Kraft inequality")
-    return lengths
-
-
-def canonical_tables(lengths):
-    """Decoding tables of the canonical code with these lengths (codes assigned in (length, symbol) order).
-
-    Returns ``(L, first, count, offset, sorted_symbols)``: L the longest length; for l = 0..L, ``first[l]``
-    the first code of length l, ``count[l]`` how many codes have it, ``offset[l]`` the index of that first
-    code in ``sorted_symbols`` (symbols in code order).
-    """
-    lengths = np.asarray(lengths, dtype=np.int64)
-    order = np.lexsort((np.arange(lengths.size), lengths))
-    sorted_symbols = order[lengths[order] > 0]
-    L = int(lengths.max()) if lengths.size else 0
-    count = np.bincount(lengths[sorted_symbols], minlength=L + 1).astype(np.int64)
-    count[0] = 0
-    first = np.zeros(L + 1, dtype=np.int64)
-    offset = np.zeros(L + 1, dtype=np.int64)
-    code = 0
-    for ln in range(1, L + 1):
-        code = (code + int(count[ln - 1])) << 1 if ln > 1 else 0
-        first[ln] = code
-        offset[ln] = offset[ln - 1] + count[ln - 1]
-    return L, first, count, offset, sorted_symbols
+    first (see :mod:`nnlite.compress.huffman`; parsed by :func:`nnlite.compress._layout.read_code_table`)."""
+    return read_code_table(buf)[0]
 
 
 def huffman_decode(data, n, n_bits, lengths):
@@ -185,13 +88,7 @@ def huffman_decode(data, n, n_bits, lengths):
     if L <= _LUT_MAX_BITS:
         # lookup table over all L-bit windows: canonical codes left-justified to L bits tile [0, 2**L) in code
         # order, code c of length l covering 2**(L - l) entries; the rest (incomplete code) has length 0
-        code_len = lengths[symbols]
-        reps = np.int64(1) << (L - code_len)
-        lut_len = np.zeros(1 << L, dtype=np.int64)
-        lut_sym = np.zeros(1 << L, dtype=np.int64)
-        filled = int(reps.sum())
-        lut_len[:filled] = np.repeat(code_len, reps)
-        lut_sym[:filled] = np.repeat(symbols, reps)
+        lut_len, lut_sym = window_table(lengths, symbols, L)
         length = lut_len[window]
         valid = length > 0
     else:
@@ -239,34 +136,20 @@ def decode_gaps(codes, index_bits):
     return (np.cumsum(steps) - 1)[codes != M]
 
 
-def _blob(body, ref, what):
-    off, length = int(ref[0]), int(ref[1])
-    if off < 0 or length < 0 or off + length > len(body):
-        raise ValueError(f"corrupt compressed model: {what} lies outside the body")
-    return body[off:off + length]
+def _decode_stream(table, stream, n, n_bits):
+    return huffman_decode(stream, n, n_bits, read_code_lengths(table))
 
 
 def decode_dense(entry, body, dtype):
     """W (n_in, n_out) and b (n_out,) of one Dense header entry (module doc, steps 1-3)."""
-    c = entry["codec"]
     n_in, n_out = int(entry["n_in"]), int(entry["n_out"])
-    le = np.dtype(dtype).newbyteorder("<")
-    codebook = np.frombuffer(_blob(body, c["codebook"], "codebook"), dtype=le)
-    bias = np.frombuffer(_blob(body, c["bias"], "bias"), dtype=le)
-    if codebook.size != int(c["n_clusters"]) or bias.size != n_out:
-        raise ValueError("corrupt compressed model: codebook or bias has the wrong size")
-    clusters = huffman_decode(_blob(body, c["cluster_stream"], "cluster stream"), c["n_nonzero"],
-                              c["cluster_stream"][2], read_code_lengths(_blob(body, c["cluster_table"], "table")))
-    gaps = huffman_decode(_blob(body, c["gap_stream"], "gap stream"), c["n_entries"], c["gap_stream"][2],
-                          read_code_lengths(_blob(body, c["gap_table"], "table")))
-    if clusters.size and clusters.max() >= codebook.size:
-        raise ValueError("corrupt compressed model: cluster index beyond the codebook")
-    positions = decode_gaps(gaps, c["index_bits"])
+    codebook, bias, clusters, gaps = read_dense_codec(entry, body, dtype, _decode_stream)
+    positions = decode_gaps(gaps, entry["codec"]["index_bits"])
     if positions.size != clusters.size or (positions.size and positions[-1] >= n_in * n_out):
         raise ValueError("corrupt compressed model: gap codes do not match the layer shape")
     W = np.zeros(n_in * n_out, dtype=dtype)
     W[positions] = codebook[clusters]
-    return W.reshape(n_in, n_out), bias.astype(dtype)
+    return W.reshape(n_in, n_out), bias
 
 
 class Network:

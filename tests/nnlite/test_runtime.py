@@ -192,6 +192,36 @@ def test_bad_input_and_corrupt_files(tmp_path, X):
         rt.loads(b"", "f.nnz")
 
 
+
+def test_runtime_and_engine_reject_damaged_files_with_the_same_message():
+    """Both read the byte layout through nnlite.compress._layout: same bytes, same verdict, same words."""
+    import json
+    import struct
+    import zlib
+
+    from nnlite.compress.fileformat import loads_compressed
+
+    data = dumps_compressed(_compressed(paper_network(30, [8], seed=2)))
+    hlen = struct.unpack_from("<I", data, 10)[0]
+    header = json.loads(zlib.decompress(data[14:14 + hlen]))
+    header["layers"][0]["codec"]["gap_stream"][0] += 10 ** 6
+    hb = zlib.compress(json.dumps(header).encode())
+    moved = data[:10] + struct.pack("<I", len(hb)) + hb + data[14 + hlen:-4]
+    moved += struct.pack("<I", zlib.crc32(moved))
+    damaged = {"cut end": data[:-1], "cut body": data[:14 + hlen + 5], "cut header": data[:20],
+               "cut prefix": data[:11], "flip": data[:40] + bytes([data[40] ^ 0x10]) + data[41:],
+               "extra": data + b"\0", "future": data[:8] + b"\x02\x00" + data[10:], "empty": b"",
+               "text": b"not a model", "blob outside": moved}
+    expect = {"cut end": "truncated", "cut body": "truncated", "cut header": "truncated", "cut prefix": "truncated",
+              "flip": "checksum", "extra": "corrupt", "future": "version 2 is not supported", "empty": "magic",
+              "text": "magic", "blob outside": "gap stream lies outside the body"}
+    for name, bad in damaged.items():
+        with pytest.raises(ValueError, match=expect[name]) as engine:
+            loads_compressed(bad, "f.nnz")
+        with pytest.raises(ValueError, match=expect[name]) as runtime:
+            rt.loads(bad, "f.nnz")
+        assert str(engine.value) == str(runtime.value), name
+
 # ------------------------------------------------------------------------------------------- numpy only
 _BLOCKER = textwrap.dedent("""
     import sys, importlib.abc
@@ -235,7 +265,8 @@ def test_runtime_runs_with_numba_scipy_pandas_blocked(tmp_path, X):
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "nnlite,nnlite.runtime"
+    # the runtime pulls in only the numpy-only layout reader it shares with the engine (nothing with Numba)
+    assert proc.stdout.strip() == "nnlite,nnlite.compress,nnlite.compress._layout,nnlite.runtime"
     assert np.array_equal(np.load(tmp_path / "relu_out.npy"), load_compressed(tmp_path / "relu.nnz").predict(X))
     ref = load_compressed(tmp_path / "tanh.nnz").predict(X)
     np.testing.assert_allclose(np.load(tmp_path / "tanh_out.npy"), ref, rtol=0, atol=2e-6 * np.abs(ref).max())

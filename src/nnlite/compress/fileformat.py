@@ -49,13 +49,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlite.compress._layout import PREFIX as _PREFIX
+from nnlite.compress._layout import FORMAT_NAME, MAGIC, VERSION, parse_container, read_dense_codec
 from nnlite.compress.huffman import HuffmanCode, huffman_lengths
 from nnlite.compress.sparse import GapCSR, encode_gaps
 
-MAGIC = b"\x89NNZ\r\n\x1a\n"
-VERSION = 1
-FORMAT_NAME = "nnlite.nnz"
-_PREFIX = struct.Struct("<8sHI")
 MAX_CLUSTERS = 1 << 16
 _SIMPLE_LAYERS = ("ReLU", "Tanh", "Identity")
 
@@ -193,62 +191,20 @@ def save_compressed(model, path, metadata=None, index_bits=None):
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
-def parse_container(data, source="<bytes>"):
-    """Check magic, version, sizes and checksum of ``.nnz`` bytes -> (header dict, body bytes)."""
-    data = bytes(data)
-    if data[:8] != MAGIC[:len(data)] or not data:
-        raise ValueError(f"{source}: not an nnlite compressed model (bad magic number)")
-    if len(data) < _PREFIX.size:
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes)")
-    _, version, hlen = _PREFIX.unpack_from(data)
-    if version != VERSION:
-        raise ValueError(f"{source}: compressed model format version {version} is not supported "
-                         f"(this nnlite reads version {VERSION})")
-    if len(data) < _PREFIX.size + hlen + 4:
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes, header alone needs "
-                         f"{_PREFIX.size + hlen + 4})")
-    crc_stored = struct.unpack_from("<I", data, len(data) - 4)[0]
-    try:
-        header = json.loads(zlib.decompress(data[_PREFIX.size:_PREFIX.size + hlen]).decode("utf-8"))
-        body_bytes = int(header["body_bytes"])
-    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
-        header, body_bytes = None, None
-    expected = None if body_bytes is None else _PREFIX.size + hlen + body_bytes + 4
-    if expected is not None and len(data) < expected:
-        raise ValueError(f"{source}: truncated compressed model ({len(data)} of {expected} bytes)")
-    if zlib.crc32(data[:-4]) != crc_stored or expected != len(data):
-        raise ValueError(f"{source}: corrupt compressed model (CRC-32 checksum mismatch)")
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        raise ValueError(f"{source}: corrupt compressed model (bad header)")
-    return header, data[_PREFIX.size + hlen:-4]
-
-
-def _blob(body, ref, what):
-    off, length = int(ref[0]), int(ref[1])
-    if off < 0 or length < 0 or off + length > len(body):
-        raise ValueError(f"corrupt compressed model: {what} lies outside the body")
-    return body[off:off + length]
+# The container (magic, version, header, CRC-32) and the Dense codec entries are read by
+# nnlite.compress._layout, shared with the numpy-only nnlite.runtime; the streams are decoded here by the
+# Numba decoder of HuffmanCode.
+def _decode_stream(table, stream, n, n_bits):
+    code, _ = HuffmanCode.from_bytes(table)
+    return code.decode(stream, n, n_bits)
 
 
 def decode_layer(entry, body, dtype):
     """W (n_in, n_out) and b (n_out,) of one Dense header entry, decoded from the body."""
-    c = entry["codec"]
-    n_in, n_out = int(entry["n_in"]), int(entry["n_out"])
-    le = np.dtype(dtype).newbyteorder("<")
-    codebook = np.frombuffer(_blob(body, c["codebook"], "codebook"), dtype=le)
-    bias = np.frombuffer(_blob(body, c["bias"], "bias"), dtype=le)
-    if codebook.size != c["n_clusters"] or bias.size != n_out:
-        raise ValueError("corrupt compressed model: codebook or bias has the wrong size")
-    cl_code, _ = HuffmanCode.from_bytes(_blob(body, c["cluster_table"], "cluster table"))
-    gp_code, _ = HuffmanCode.from_bytes(_blob(body, c["gap_table"], "gap table"))
-    clusters = cl_code.decode(_blob(body, c["cluster_stream"], "cluster stream"), c["n_nonzero"],
-                              c["cluster_stream"][2])
-    gaps = gp_code.decode(_blob(body, c["gap_stream"], "gap stream"), c["n_entries"], c["gap_stream"][2])
-    if clusters.size and clusters.max() >= codebook.size:
-        raise ValueError("corrupt compressed model: cluster index beyond the codebook")
-    csr = GapCSR((n_in, n_out), int(c["index_bits"]), gaps, clusters)
+    codebook, bias, clusters, gaps = read_dense_codec(entry, body, dtype, _decode_stream)
+    csr = GapCSR((int(entry["n_in"]), int(entry["n_out"])), int(entry["codec"]["index_bits"]), gaps, clusters)
     W = csr.to_dense(values=codebook[clusters], dtype=np.dtype(dtype))
-    return W, bias.astype(dtype)
+    return W, bias
 
 
 def loads_compressed(data, source="<bytes>"):

@@ -23,8 +23,9 @@ import heapq
 import numpy as np
 
 from nnlite.compress import _kernels
+from nnlite.compress._layout import MAX_CODE_LENGTH, canonical_tables, read_code_table, window_table
 
-MAX_LENGTH = 32
+MAX_LENGTH = MAX_CODE_LENGTH
 _LUT_BITS = 11
 
 
@@ -134,41 +135,18 @@ class HuffmanCode:
         return cls.from_counts(np.bincount(symbols, minlength=n_symbols))
 
     def _build(self):
-        n = self.n_symbols
-        order = np.lexsort((np.arange(n), self.lengths))
-        order = order[self.lengths[order] > 0]
+        L_max, first, count, offset, order = canonical_tables(self.lengths)
         self.sorted_symbols = order.astype(np.int64)
-        self.codes = np.zeros(n, dtype=np.int64)
-        self.max_length = int(self.lengths.max()) if n else 0
-        L = max(self.max_length, 1)
-        self._count = np.zeros(L + 1, dtype=np.int64)
-        self._first = np.zeros(L + 1, dtype=np.int64)
-        self._offset = np.zeros(L + 1, dtype=np.int64)
-        code = 0
-        prev = 0
-        for i, s in enumerate(order):
-            ln = int(self.lengths[s])
-            code <<= ln - prev
-            if ln != prev:
-                self._first[ln] = code
-                self._offset[ln] = i
-            self.codes[s] = code
-            self._count[ln] += 1
-            code += 1
-            prev = ln
+        self.max_length = L_max
+        ln = self.lengths[order]
+        self.codes = np.zeros(self.n_symbols, dtype=np.int64)
+        self.codes[order] = first[ln] + np.arange(order.size) - offset[ln]
+        # the kernel reads these at lengths 1..max(max_length, 1)
+        pad = (0, 1) if L_max == 0 else (0, 0)
+        self._first, self._count, self._offset = (np.pad(a, pad) for a in (first, count, offset))
         # lookup table for codes of <= lut_bits bits: every lut_bits-bit window that starts with a code
-        self._lut_bits = min(L, _LUT_BITS)
-        size = 1 << self._lut_bits
-        self._lut_sym = np.zeros(size, dtype=np.int64)
-        self._lut_len = np.zeros(size, dtype=np.int64)
-        for s in order:
-            ln = int(self.lengths[s])
-            if ln > self._lut_bits:
-                break
-            shift = self._lut_bits - ln
-            lo = int(self.codes[s]) << shift
-            self._lut_sym[lo:lo + (1 << shift)] = s
-            self._lut_len[lo:lo + (1 << shift)] = ln
+        self._lut_bits = min(max(L_max, 1), _LUT_BITS)
+        self._lut_len, self._lut_sym = window_table(self.lengths, order, self._lut_bits)
 
     def encoded_bits(self, symbols):
         """Number of bits ``encode(symbols)`` produces: sum of lengths[s] (without byte padding)."""
@@ -234,22 +212,8 @@ class HuffmanCode:
     @classmethod
     def from_bytes(cls, buf, offset=0):
         """Parse a table written by ``to_bytes`` at ``offset`` of ``buf`` -> (HuffmanCode, bytes consumed)."""
-        buf = bytes(buf)
-        n, pos = _read_varint(buf, offset)
-        if pos >= len(buf):
-            raise ValueError("Huffman table truncated")
-        w = buf[pos]
-        pos += 1
-        if w > 6:
-            raise ValueError(f"Huffman table corrupt: {w} bits per code length")
-        if w == 0:
-            return cls(np.zeros(n, dtype=np.int64)), pos - offset
-        nbytes = (n * w + 7) // 8
-        if pos + nbytes > len(buf):
-            raise ValueError("Huffman table truncated")
-        bits = np.unpackbits(np.frombuffer(buf, dtype=np.uint8, count=nbytes, offset=pos))[:n * w]
-        lengths = bits.reshape(n, w).astype(np.int64) @ (1 << np.arange(w - 1, -1, -1))
-        return cls(lengths), pos + nbytes - offset
+        lengths, consumed = read_code_table(buf, offset)     # shared with nnlite.runtime
+        return cls(lengths), consumed
 
     def __eq__(self, other):
         return isinstance(other, HuffmanCode) and np.array_equal(self.lengths, other.lengths)
@@ -278,20 +242,6 @@ def _varint(value):
         else:
             out.append(byte)
             return bytes(out)
-
-
-def _read_varint(buf, pos):
-    value = 0
-    shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("Huffman table truncated or corrupt (bad varint)")
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, pos
 
 
 def entropy_bits(symbols, n_symbols=None):
