@@ -256,6 +256,9 @@ _WORKER = {}
 
 
 def _init_worker(datasets, cfg, cache_dir, out_dir):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit_threads(env=True)
     _WORKER["out_dir"] = out_dir
     _WORKER["datasets"] = {ds.drug: ds for ds in datasets}
@@ -358,6 +361,11 @@ def _run_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
             for fut in finished:
                 bar.update(fut.result())  # the worker has already appended it
     except BaseException:
+        # Ctrl-C or a failed task: drop what has not started and stop the workers now. Every finished task is
+        # already in the results file; a line torn by the termination is repaired on the next run.
+        processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
         raise
     pool.shutdown(wait=True)
