@@ -25,6 +25,13 @@ def _positive(text):
     return value
 
 
+def _cpu_count():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -56,8 +63,9 @@ def build_parser():
                        help="genes kept by SVR-RFE (default 1000, or all when fewer; 200 with --quick)")
     bench.add_argument("--out", metavar="DIR", default=None,
                        help="output folder (default results/benchmark-<protocol>[-quick])")
-    bench.add_argument("--jobs", type=_positive, default=1,
-                       help="worker processes (one task each, BLAS limited to one thread per process)")
+    bench.add_argument("--jobs", type=_positive, default=_cpu_count(),
+                       help="worker processes (one task each, BLAS limited to one thread per process; "
+                            "default: the CPUs this process may use, here %(default)s)")
     bench.add_argument("--fresh", action="store_true", help="discard finished results in --out and start over")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
