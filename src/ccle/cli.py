@@ -66,8 +66,15 @@ def build_parser():
     bench.add_argument("--jobs", type=_positive, default=_cpu_count(),
                        help="worker processes (one task each, BLAS limited to one thread per process; "
                             "default: the CPUs this process may use, here %(default)s)")
+    bench.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run the tasks on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
+                            "(a LocalCluster on this machine, --jobs workers); needs the distributed extra")
     bench.add_argument("--fresh", action="store_true", help="discard finished results in --out and start over")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    from ccle.cli_model import add_commands
+
+    COMMANDS.update(add_commands(sub))
     return parser
 
 
@@ -175,7 +182,7 @@ def cmd_benchmark(args):
           f"({', '.join(methods)}), protocol {args.protocol}, {description}, out {out}", file=sys.stderr)
     t0 = time.perf_counter()
     records = run_benchmark(datasets, cfg, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
-                            progress=not args.quiet)
+                            progress=not args.quiet, scheduler=args.scheduler)
     run_seconds = time.perf_counter() - t0
     meta = {"command": "benchmark", "args": {k: v for k, v in vars(args).items()}, "argv": sys.argv,
             "protocol": args.protocol, "seed": args.seed, "n_splits": n_splits, "data": description,

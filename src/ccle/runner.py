@@ -300,7 +300,8 @@ class Progress:
               f"| ETA {self._fmt(eta)}", file=self.stream, flush=True)
 
 
-def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1, progress=True, max_tasks=None):
+def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1, progress=True, max_tasks=None,
+                  scheduler=None):
     """Run every missing (drug, split, method) task and return all records of this configuration.
 
     ``datasets``: list of :class:`DrugData`. Splits are validated for every drug before anything runs (too few
@@ -324,7 +325,11 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
               file=sys.stderr, flush=True)
     bar = Progress(len(tasks), enabled=progress)
     by_drug = {ds.drug: ds for ds in datasets}
-    if jobs <= 1 or len(tasks) <= 1:
+    if scheduler is not None:
+        from ccle.distributed import run_dask
+
+        run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler, n_workers=jobs if jobs > 1 else None)
+    elif jobs <= 1 or len(tasks) <= 1:
         limiter = limit_threads()
         try:
             for drug, split, method in tasks:

@@ -92,3 +92,14 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(cluster, serial, tmp_pat
         client.close()
     assert killed and len(records) == len(tasks)
     assert _comparable(store.load(cfg.key())) == serial[0]
+
+
+def test_cli_scheduler_local_gives_the_serial_tables(tmp_path, capsys):
+    """`benchmark --quick --scheduler local` (a LocalCluster of --jobs workers) writes the serial run's tables."""
+    from ccle.cli import main
+
+    common = ["benchmark", "--quick", "--quiet", "--drug", "17-AAG", "--drug", "AEW541", "--methods", "PM,EN,mean"]
+    assert main(common + ["--jobs", "1", "--out", str(tmp_path / "serial")]) == 0
+    assert main(common + ["--jobs", "2", "--scheduler", "local", "--out", str(tmp_path / "dask")]) == 0
+    for name in ("table1.csv", "table2.csv"):
+        assert (tmp_path / "dask" / name).read_text() == (tmp_path / "serial" / name).read_text()
