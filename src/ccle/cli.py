@@ -214,3 +214,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our standard output went away (`predict ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -74,3 +74,26 @@ def test_too_few_cell_lines_for_a_split_is_one_line_and_exit_2(tmp_path):
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 2 and "Traceback" not in err and len(errors) == 1 and err.splitlines()[-1] == errors[0], err
     assert "Nutlin-3" in errors[0] and "too few" in errors[0], err
+
+
+def test_predict_to_a_closed_pipe_is_not_a_traceback(tmp_path):
+    """`cli.py predict model.nnz --expression FILE | head -1`: the closed pipe ends the command quietly."""
+    gct = tmp_path / "e.gct"
+    # 4000 cell lines: the predictions (~200 kB) overflow the pipe's buffer, so the writer meets the closed pipe
+    cells = [f"L{i}_LUNG" for i in range(4000)]
+    rows = [f"G{g}\td\t" + "\t".join(str((g * 7 + i * 3) % 11 + 0.5) for i in range(4000)) for g in range(30)]
+    gct.write_text("#1.2\n30\t4000\nName\tDescription\t" + "\t".join(cells) + "\n" + "\n".join(rows) + "\n")
+    drugs = tmp_path / "d.csv"
+    drugs.write_text(DRUG_HEADER + "".join(f"{c},Nutlin-3,{(i * 37 % 17) / 10:.2f}\n"
+                                           for i, c in enumerate(cells[:40])))
+    model = tmp_path / "m.nnz"
+    train = subprocess.run([sys.executable, str(REPO / "cli.py"), "train", "--drug", "Nutlin-3", "--quick",
+                            "--expression", str(gct), "--drugs", str(drugs), "--out", str(model)],
+                           capture_output=True, text=True, timeout=120)
+    assert train.returncode == 0, train.stderr
+    proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "predict", str(model), "--expression", str(gct)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"cell_line,")
+    proc.stdout.close()  # the reader goes away after one line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in err, err
