@@ -32,6 +32,15 @@ def _xorshift(state):
 
 
 @njit(cache=True)
+def _seed_state(seed):
+    """The xorshift64 state for ``seed``: one LCG step scrambles small seeds; xorshift needs a non-zero state."""
+    state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
+    if state == 0:
+        state = np.uint64(88172645463325252)
+    return state
+
+
+@njit(cache=True)
 def _shuffle(index, m, state):
     """Fisher-Yates shuffle of index[:m] in place; returns the new RNG state."""
     for s in range(m - 1):
@@ -102,9 +111,7 @@ def svr_dual_cd_gram(Q, y, beta, eps, C, tol, max_iter, seed, gnorm_ref):
     active = n
     gmax_old = np.inf
     gnorm_init = gnorm_ref
-    state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
-    if state == 0:
-        state = np.uint64(88172645463325252)
+    state = _seed_state(seed)
     it = 0
     while it < max_iter:
         gmax_new = 0.0
@@ -168,9 +175,7 @@ def svr_dual_cd_primal(X, y, beta, w, bias, eps, C, tol, max_iter, seed, gnorm_r
     active = n
     gmax_old = np.inf
     gnorm_init = gnorm_ref
-    state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
-    if state == 0:
-        state = np.uint64(88172645463325252)
+    state = _seed_state(seed)
     it = 0
     while it < max_iter:
         gmax_new = 0.0
