@@ -33,7 +33,10 @@ RELU = 1
 TANH = 2
 TANH_FAST = 3   # tanh by the rational approximation below: float32 networks use it
 
-_FAST = dict(cache=True, fastmath=True, error_model="numpy", nogil=True)
+# fastmath without "arcp": an approximate reciprocal in the vector lanes but a true division in the scalar
+# remainder loop made tanh_fast(x) depend on the element's position in the row (seen on AVX-512 machines).
+_FLAGS = {"nnan", "ninf", "nsz", "contract", "afn", "reassoc"}
+_FAST = dict(cache=True, fastmath=_FLAGS, error_model="numpy", nogil=True)
 
 # tanh(x) ~ x P(s) / Q(s), s = (x / 9)^2, |x| clipped to 9 (tanh(9) rounds to 1 in float32); degree 4 / 4 in s.
 # Coefficients from a weighted least-squares rational fit of tanh on (0, 9] with relative-error weights,
@@ -49,7 +52,7 @@ _Q0, _Q1, _Q2, _Q3, _Q4 = (np.float32(c) for c in (
 _ONE32 = np.float32(1.0)
 
 
-@njit(cache=True, fastmath=True, error_model="numpy", inline="always")
+@njit(cache=True, fastmath=_FLAGS, error_model="numpy", inline="always")
 def tanh_fast(x):
     """float32 tanh by the rational approximation above, clamped to [-1, 1]."""
     xc = min(max(x, -_TC), _TC)
