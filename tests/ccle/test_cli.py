@@ -69,3 +69,12 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("error:") and message in err and "\n" not in err
+
+
+def test_version(capsys):
+    import ccle
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ccle {ccle.__version__}"
