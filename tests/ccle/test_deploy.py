@@ -237,6 +237,12 @@ def test_cli_train_predict_inspect(data, tmp_path, capsys):
     assert [r["class"] for r in rows] == list(ref["class"])
     assert _run(["inspect", str(model)]) == 0
     assert "network(s)" in capsys.readouterr().out
+    # --log2 no: the decision is the file's, recorded in the model and replayed by predict
+    raw_model = tmp_path / "raw.nnz"
+    assert _run(argv[:argv.index("--out") + 1] + [str(raw_model), "--quick", "--log2", "no"]) == 0
+    assert deploy.read_model_metadata(raw_model)["expression_transform"]["log2p1"] is False
+    assert deploy.read_model_metadata(model)["expression_transform"]["log2p1"] is True
+    assert len(deploy.predict_file(raw_model, data["expr"])) == N_CELLS
     # errors: one line, exit code 2
     assert _run(["train", "--drug", "Nope", "--expression", str(data["expr"]), "--drugs", str(data["drugs"]),
                  "--out", str(tmp_path / "x.nnz")]) == 2

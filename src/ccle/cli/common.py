@@ -80,6 +80,10 @@ def load_inputs(args):
                                       response=args.response)
         description = f"{args.expression} + {args.drugs}"
     log2 = decide_log2(expression.values, args.log2)
+    finite = expression.values[numpy.isfinite(expression.values)]
+    if log2 and finite.size and finite.min() < 0:
+        raise CCLEError(f"{expression.source}: --log2 yes, but the expression has negative values "
+                        f"(already log-scaled or z-scored?)")
     return expression, table, log2, description
 
 
