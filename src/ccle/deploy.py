@@ -309,7 +309,8 @@ def inspect_model(path, all_genes=False):
     tr = meta.get("training", {})
     genes = meta["genes"]
     lines = [
-        f"file: {path} ({len(data)} bytes), CRC-32 {runtime.file_crc32(data):08x}, SHA-256 {hashlib.sha256(data).hexdigest()}",
+        f"file: {path} ({len(data)} bytes), CRC-32 {runtime.file_crc32(data):08x}, "
+        f"SHA-256 {hashlib.sha256(data).hexdigest()}",
         f"format: {header['format']} version 1, {header['dtype']} weights",
         f"model: per-drug model for {meta['drug']} ({meta.get('response', 'ActArea')}), trained on "
         f"{tr.get('n_cell_lines', '?')} cell lines, seed {tr.get('seed', '?')}, {tr.get('created_utc', '')}",

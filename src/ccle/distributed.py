@@ -1,8 +1,8 @@
 """Running the benchmark's (drug, split, method) tasks on a Dask distributed cluster.
 
-:func:`run_dask` has the contract of the process pool of :mod:`ccle.runner`: it runs ``tasks`` and, as each one finishes,
-appends its record to the resume store **in this (the client) process** and updates the progress line, so
-everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
+:func:`run_dask` has the contract of the process pool of :mod:`ccle.runner`: it runs ``tasks`` and, as each one
+finishes, appends its record to the resume store **in this (the client) process** and updates the progress
+line, so everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
 serial run (:func:`ccle.tasks.run_task`), so results are identical to ``--jobs 1``.
 
 Fault tolerance: a worker that dies mid-task makes the scheduler run the task again elsewhere (Dask's

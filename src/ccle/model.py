@@ -9,13 +9,12 @@ Baselines on the same rows: elastic net (alpha and l1_ratio by CV inside the tra
 linear epsilon-SVR on the RFE genes, the "simple ANN" (Identity activations, the same number of dense layers,
 randomly chosen genes, as many as RFE keeps) and the per-drug mean.
 
-Every estimator takes the raw X (n, genes) of one drug and fits its scaling (and RFE) on the rows it is given,
-unless a pre-fitted :class:`GeneSelector` is passed as ``selector`` -- which is how the paper protocol (scaling
-and RFE fitted on all rows of the drug before the splits) and the per-split cache are plugged in.
+Every estimator takes the raw X (n, genes) of one drug and fits its scaling (and RFE, :mod:`ccle.genes`) on the
+rows it is given, unless a pre-fitted :class:`GeneSelector` is passed as ``selector`` -- which is how the paper
+protocol (scaling and RFE fitted on all rows of the drug before the splits) and the per-split cache
+(:func:`ccle.tasks.fit_pipeline`) are plugged in.
 :func:`preprocessing_rows` is the one protocol switch.
 """
-import time
-
 import numpy as np
 
 from ccle.discretize import IQRThresholds

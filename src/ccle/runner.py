@@ -120,8 +120,21 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
 
 
 def _run_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
-    for name in THREAD_ENV:  # inherited by the spawned children before they import numpy
-        os.environ[name] = "1"
+    # The thread variables are inherited by the spawned children before they import numpy; this process gets
+    # its own values back afterwards (a changed NUMBA_NUM_THREADS would break Numba's next compilation here).
+    saved = {name: os.environ.get(name) for name in THREAD_ENV}
+    os.environ.update({name: "1" for name in THREAD_ENV})
+    try:
+        _run_in_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_in_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
     ctx = multiprocessing.get_context("spawn")
     children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_init_worker,

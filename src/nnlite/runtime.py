@@ -32,7 +32,8 @@ engine's rational function with numpy ufuncs, and no less close to the engine.
 
 Ensembles (a committee whose prediction is the mean of its members' outputs) are stored as one ``.nnz``: the
 file's own network is member 0, and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the
-.nnz bytes of members 1..k-1]}`` (written by :func:`nnlite.compress.fileformat.dumps_committee`, the one writer). :meth:`RuntimeModel.predict` then returns
+.nnz bytes of members 1..k-1]}`` (written by :func:`nnlite.compress.fileformat.dumps_committee`, the one
+writer; read by :func:`nnlite.compress._layout.committee_members`). :meth:`RuntimeModel.predict` then returns
 the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
 ``ccle.model.PerDrugModel`` combines its committee).
 """

@@ -13,7 +13,8 @@ import pytest
 
 from nnlite import runtime as rt
 from nnlite import _kernels as K
-from nnlite.compress.fileformat import dumps_committee, dumps_compressed, load_committee, load_compressed, save_compressed
+from nnlite.compress.fileformat import (dumps_committee, dumps_compressed, load_committee, load_compressed,
+                                        save_compressed)
 from nnlite.compress.huffman import HuffmanCode
 from nnlite.compress.prune import prune_model
 from nnlite.compress.quantize import quantize_model
