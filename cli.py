@@ -1,4 +1,4 @@
-"""Command-line entry point: `python cli.py benchmark | train | predict | inspect | data`.
+"""Command-line entry point: `python cli.py benchmark | train | predict | inspect`.
 
 Thin on purpose: everything lives in :mod:`ccle.cli`.
 """

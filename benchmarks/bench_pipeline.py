@@ -20,7 +20,7 @@ def drug_rows():
     from ccle.data.align import drug_dataset
     from ccle.data.loader import load_data
     from ccle.evaluate import split_indices
-    from ccle.runner import limit_threads
+    from ccle.tasks import limit_threads
 
     limiter = limit_threads()
     expression, table = load_data()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 SENSITIVE, MODERATE, RESISTANT = "sensitive", "moderate", "resistant"
-CLASSES = (RESISTANT, MODERATE, SENSITIVE)
 
 
 def _check_vector(y, name):

@@ -1,9 +1,9 @@
 """Running the benchmark's (drug, split, method) tasks on a Dask distributed cluster.
 
-:func:`run_dask` has the contract of ``ccle.runner._run_pool``: it runs ``tasks`` and, as each one finishes,
-appends its record to the resume store **in this (the client) process** and updates the progress line, so
-everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
-serial run (:func:`ccle.runner.run_task`), so results are identical to ``--jobs 1``.
+:func:`run_dask` has the contract of the process pool of :mod:`ccle.runner`: it runs ``tasks`` and, as each one
+finishes, appends its record to the resume store **in this (the client) process** and updates the progress
+line, so everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
+serial run (:func:`ccle.tasks.run_task`), so results are identical to ``--jobs 1``.
 
 Fault tolerance: a worker that dies mid-task makes the scheduler run the task again elsewhere (Dask's
 ``distributed.scheduler.allowed-failures``, default 3); a task that raises is resubmitted ``retries`` times
@@ -19,11 +19,14 @@ search result equals a fresh one; only work is repeated). The results file is wr
 """
 import logging
 import os
+from pathlib import Path
 
 from ccle.errors import CCLEError
+from ccle.tasks import THREAD_ENV, limit_threads, run_task
 
 
 def _dask():
+    # imported on demand: Dask is an optional extra (``pip install -e '.[distributed]'``)
     try:
         import distributed
     except ImportError:
@@ -34,10 +37,6 @@ def _dask():
 
 def _task(ds, split, method, cfg, cache_dir):
     """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process)."""
-    from pathlib import Path
-
-    from ccle.runner import limit_threads, run_task
-
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -56,8 +55,6 @@ def start_local_cluster(n_workers=2, threads_per_worker=1, **kw):
     threads set to 1 in the workers' environment (not in this process: changing ``NUMBA_NUM_THREADS`` here
     after Numba has started its threads would break its next compilation)."""
     distributed = _dask()
-    from ccle.runner import THREAD_ENV
-
     kw.setdefault("env", {name: "1" for name in THREAD_ENV})
     kw.setdefault("dashboard_address", None)
     kw.setdefault("silence_logs", logging.ERROR)

@@ -2,6 +2,8 @@
 
 - :func:`split_indices` is the one function that owns the split seeds: every method asks it for the rows of
   (drug, split), so every method sees identical training and test rows.
+- :func:`inner_split` (a held-out fraction) and :func:`kfold_splits` (k folds): the inner splits of a training
+  set, the only ones every model and the width search use.
 - :func:`regression_metrics`: MSE, RMSE, R^2, Pearson r, Spearman rho.
 - :func:`corrected_resampled_ttest`: Nadeau & Bengio (2003), "Inference for the generalization error",
   Machine Learning 52:239-281 -- the paired t-test over random train/test splits with the variance inflated by
@@ -51,6 +53,23 @@ def split_indices(n_rows, drug, split, seed=0, test_fraction=0.3):
 def monte_carlo_splits(n_rows, drug, n_splits=5, seed=0, test_fraction=0.3):
     """List of ``n_splits`` pairs ``(train_idx, test_idx)`` from :func:`split_indices`."""
     return [split_indices(n_rows, drug, s, seed, test_fraction) for s in range(int(n_splits))]
+
+
+def inner_split(n_rows, fraction, seed):
+    """Inner (train, validation) row indices of the training rows: a seeded random ``fraction`` held out."""
+    n_val = max(2, int(round(fraction * n_rows)))
+    if n_rows - n_val < 2:
+        raise ValueError(f"{n_rows} training rows are too few for an inner validation split")
+    perm = np.random.default_rng(seed).permutation(n_rows)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def kfold_splits(n_rows, k, seed):
+    """The seeded ``k``-fold cross-validation of ``n_rows`` training rows: a list of ``k`` pairs
+    ``(train_idx, val_idx)``; row ``i`` is in fold ``permutation(n_rows)[i] % k`` (folds differ in size by at
+    most one)."""
+    folds = np.random.default_rng(seed).permutation(int(n_rows)) % int(k)
+    return [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(int(k))]
 
 
 def _check_pair(y_true, y_pred):

@@ -32,21 +32,21 @@ engine's rational function with numpy ufuncs, and no less close to the engine.
 
 Ensembles (a committee whose prediction is the mean of its members' outputs) are stored as one ``.nnz``: the
 file's own network is member 0, and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the
-.nnz bytes of members 1..k-1]}`` (see :func:`ensemble_metadata`). :meth:`RuntimeModel.predict` then returns
+.nnz bytes of members 1..k-1]}`` (written by :func:`nnlite.compress.fileformat.dumps_committee`, the one
+writer; read by :func:`nnlite.compress._layout.committee_members`). :meth:`RuntimeModel.predict` then returns
 the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
 ``ccle.model.PerDrugModel`` combines its committee).
 """
-import base64
 import threading
 from pathlib import Path
 
 import numpy as np
 
 # the byte layout has one reader, shared with nnlite.compress.fileformat (numpy + stdlib only, like this module)
-from nnlite.compress._layout import (FORMAT_NAME, MAGIC, VERSION, canonical_tables, file_crc32,  # noqa: F401
-                                     parse_container, read_code_table, read_dense_codec, window_table)
+from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, canonical_tables,  # noqa: F401
+                                     committee_members, file_crc32, parse_container, read_code_table,
+                                     read_dense_codec, window_table)
 
-ENSEMBLE_KEY = "ensemble"
 _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
@@ -276,19 +276,11 @@ def loads(data, source="<bytes>"):
     """Decode ``.nnz`` bytes -> :class:`RuntimeModel` (ValueError naming ``source`` when they are corrupt)."""
     header, body = parse_container(data, source)
     networks = [_network(header, body, source)]
-    packed = header.get("metadata", {}).get(ENSEMBLE_KEY) if isinstance(header.get("metadata"), dict) else None
-    if packed is not None:
-        try:
-            if packed.get("combine") != "mean":
-                raise ValueError(f"unsupported ensemble combination {packed.get('combine')!r}")
-            members = [base64.b64decode(m.encode("ascii"), validate=True) for m in packed["members"]]
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: corrupt ensemble metadata ({exc})") from None
-        for i, blob in enumerate(members, start=1):
-            h, b = parse_container(blob, f"{source} (ensemble member {i})")
-            networks.append(_network(h, b, f"{source} (ensemble member {i})"))
-        if any(net.n_in != networks[0].n_in for net in networks):
-            raise ValueError(f"{source}: ensemble members take different numbers of inputs")
+    for i, blob in enumerate(committee_members(header, source), start=1):
+        h, b = parse_container(blob, f"{source} (ensemble member {i})")
+        networks.append(_network(h, b, f"{source} (ensemble member {i})"))
+    if any(net.n_in != networks[0].n_in for net in networks):
+        raise ValueError(f"{source}: ensemble members take different numbers of inputs")
     return RuntimeModel(networks, header, file_crc32(data), len(data))
 
 
@@ -305,9 +297,3 @@ def load(path):
     """Read and decode a ``.nnz`` file -> :class:`RuntimeModel`."""
     return loads(Path(path).read_bytes(), source=str(path))
 
-
-def ensemble_metadata(member_bytes):
-    """The ``metadata["ensemble"]`` entry that stores members 1..k-1 (their ``.nnz`` bytes, e.g. from
-    ``nnlite.compress.fileformat.dumps_compressed``) inside the file of member 0: the file then predicts the
-    mean of all k members' outputs."""
-    return {"combine": "mean", "members": [base64.b64encode(bytes(b)).decode("ascii") for b in member_bytes]}

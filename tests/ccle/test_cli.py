@@ -56,6 +56,14 @@ def test_real_data_two_drugs_strict(shared_ccle, tmp_path, capsys):
     assert [r[0] for r in rows] == ["AEW541", "Nutlin-3", "Mean"]
     assert "Protocol **strict**" in (out / "report.md").read_text()
     assert json.loads((out / "run.json").read_text())["n_cell_lines"] == {"AEW541": 316, "Nutlin-3": 316}
+    # the z-scored matrix: auto decides no log2 (and says so); forcing it is one clear error, exit 2
+    assert "log2(x+1) off (auto)" in capsys.readouterr().err
+    code = main(["train", "--expression", str(expr / "TGSA_DepMap_census706_expr_zscored.csv.gz"),
+                 "--sample-info", str(expr / "DepMap_sample_info_from_TGSA.csv"),
+                 "--drugs", str(shared_ccle / "drug" / "CCLE_dose_response_scores.tsv"),
+                 "--drug", "AEW541", "--log2", "yes", "--out", str(tmp_path / "m.nnz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("error: ") and "--log2 yes" in err[-1] and "negative" in err[-1]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -69,3 +77,12 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("error:") and message in err and "\n" not in err
+
+
+def test_version(capsys):
+    import ccle
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ccle {ccle.__version__}"

@@ -1,13 +1,12 @@
-"""train -> .nnz -> predict round trip (ccle.deploy, ccle.cli_model): exact reproduction of the in-memory model,
+"""train -> .nnz -> predict round trip (ccle.deploy, ccle.cli): exact reproduction of the in-memory model,
 gene matching by name, missing genes and values, bad files."""
-import argparse
 import csv
 
 import numpy as np
 import pytest
 
 from ccle import deploy
-from ccle.cli_model import add_commands
+from ccle.cli import COMMANDS, build_parser
 from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
 from ccle.data.loader import load_data
@@ -53,11 +52,9 @@ def _predicted(df):
 
 def _run(argv):
     """What ``cli.py`` does with these commands: parse, run the handler, CCLEError -> one line, exit 2."""
-    parser = argparse.ArgumentParser(prog="cli.py")
-    handlers = add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        return handlers[args.command](args)
+        return {c.NAME: c.run for c in COMMANDS}[args.command](args)
     except (CCLEError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}")
         return 2
@@ -72,11 +69,48 @@ def test_round_trip_reproduces_the_in_memory_model_exactly(data):
     by_cell = df.set_index("cell_line")
     rows = by_cell.loc[trained.cell_lines]
     assert np.array_equal(rows["predicted_ActArea"].to_numpy(), est.predict(trained.X))
-    assert np.array_equal(rows["class"].to_numpy(), est.classify(trained.X))
+    assert np.array_equal(rows["class"].to_numpy(), est.thresholds_.classify(est.predict(trained.X)))
     assert set(df["class"]) <= {"sensitive", "moderate", "resistant"}
     # the numpy-only runtime: the same up to float32 rounding
     rt = deploy.predict_file(data["model"], data["expr"], runtime=True)
     np.testing.assert_allclose(_predicted(rt), _predicted(df), rtol=1e-6, atol=1e-6)
+
+
+def test_committee_mean_of_the_engine_equals_the_runtime_copy(data):
+    """ccle.model.committee_mean (PerDrugModel.predict, predict_file) and nnlite.runtime's numpy-only copy."""
+    import nnlite.runtime as rt
+
+    from ccle.model import committee_mean
+
+    runtime_model = rt.load(data["model"])
+    Z, _ = deploy.model_inputs(deploy.read_model_metadata(data["model"]), data["expression"])
+    assert len(runtime_model.networks) == TINY["cv"]
+    assert np.array_equal(committee_mean(runtime_model.networks, Z), runtime_model.predict(Z))
+    est = data["trained"].estimator
+    Z_train = est.selector_.transform(data["trained"].X)
+    assert np.array_equal(committee_mean(est.networks_, Z_train) * est.y_scale_ + est.y_mean_,
+                          est.predict(data["trained"].X))
+
+
+def test_benchmark_and_train_see_the_same_matrix(data):
+    """One transform: the benchmark's rows of a drug are train's rows, bit for bit, with the file's log2 decision."""
+    from ccle.cli.benchmark import drug_datasets
+    from ccle.preprocess import decide_log2
+
+    expression, table = load_data(data["expr"], data["drugs"])
+    assert decide_log2(expression.values) is True
+    (ds,), description = drug_datasets(expression, table, ["DrugA"], decide_log2(expression.values))
+    trained = data["trained"]
+    assert ds.genes == trained.genes and list(ds.cell_lines) == trained.cell_lines
+    assert ds.X.dtype == trained.X.dtype and np.array_equal(ds.X, trained.X)
+    assert description == trained.transform.describe() == "log2(x+1), 1 constant genes dropped"
+
+
+def test_a_committee_file_is_not_read_as_one_network(data):
+    from nnlite.compress.fileformat import load_compressed
+
+    with pytest.raises(ValueError, match=f"a committee of {TINY['cv']} networks"):
+        load_compressed(data["model"])
 
 
 def test_file_is_self_contained(data):
@@ -203,6 +237,12 @@ def test_cli_train_predict_inspect(data, tmp_path, capsys):
     assert [r["class"] for r in rows] == list(ref["class"])
     assert _run(["inspect", str(model)]) == 0
     assert "network(s)" in capsys.readouterr().out
+    # --log2 no: the decision is the file's, recorded in the model and replayed by predict
+    raw_model = tmp_path / "raw.nnz"
+    assert _run(argv[:argv.index("--out") + 1] + [str(raw_model), "--quick", "--log2", "no"]) == 0
+    assert deploy.read_model_metadata(raw_model)["expression_transform"]["log2p1"] is False
+    assert deploy.read_model_metadata(model)["expression_transform"]["log2p1"] is True
+    assert len(deploy.predict_file(raw_model, data["expr"])) == N_CELLS
     # errors: one line, exit code 2
     assert _run(["train", "--drug", "Nope", "--expression", str(data["expr"]), "--drugs", str(data["drugs"]),
                  "--out", str(tmp_path / "x.nnz")]) == 2

@@ -43,7 +43,7 @@ def test_mean_model_and_iqr_classes_use_training_responses():
     m = MeanModel().fit(X[:80], y[:80])
     assert np.allclose(m.predict(X[80:]), y[:80].mean())
     assert m.thresholds_.low_ == pytest.approx(np.percentile(y[:80], 25))
-    assert set(m.classify(X[80:])) == {"moderate"}
+    assert set(m.thresholds_.classify(m.predict(X[80:]))) == {"moderate"}
 
 
 @pytest.mark.parametrize("make", [
@@ -81,7 +81,7 @@ def test_per_drug_model_committee_selection_and_compression():
     assert 0.3 < np.mean(W == 0) < 0.7
     base = float(np.mean((y[:110].mean() - y[110:]) ** 2))
     assert _mse(pm, X[110:], y[110:]) < 0.5 * base
-    assert set(pm.classify(X[110:])) <= {"sensitive", "moderate", "resistant"}
+    assert set(pm.thresholds_.classify(pm.predict(X[110:]))) <= {"sensitive", "moderate", "resistant"}
     # same seed -> same predictions
     pm2 = PerDrugModel(widths=(16, 8), l2=(1e-3, 1e-1), cv=3, epochs=200, patience=20, batch_size=32, lr=3e-3,
                        prune_percent=50.0, retrain_epochs=3, seed=0).fit(X[:110], y[:110])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler as SkMinMaxScaler
 
-from ccle.preprocess import MinMaxScaler, drop_constant_genes, log2p1
+from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2, drop_constant_genes, log2p1, standardize
 
 
 def test_drop_constant_genes_known_answer():
@@ -78,3 +78,42 @@ def test_minmax_errors():
         MinMaxScaler().fit(np.ones(4))
     with pytest.raises(ValueError, match="NaN or inf"):
         MinMaxScaler().fit(np.array([[1.0], [np.inf]]))
+
+
+def test_log2_decision_of_the_whole_matrix():
+    rpkm = np.array([[0.0, 120.0], [3.0, np.nan]])
+    assert decide_log2(rpkm) is True                        # non-negative, max > 50, NaN ignored
+    assert decide_log2(rpkm / 10) is False                  # max 12: already on a log-like scale
+    assert decide_log2(np.array([[-1.0, 80.0]])) is False   # z-scored / log values
+    assert decide_log2(rpkm, "no") is False and decide_log2(rpkm / 10, "yes") is True
+    with pytest.raises(ValueError, match="auto, yes, no"):
+        decide_log2(rpkm, "maybe")
+
+
+def test_expression_transform_records_and_replays_its_decisions():
+    rng = np.random.default_rng(4)
+    X = (rng.random((6, 5)) * 100).astype(np.float32)
+    X[:, 2] = 0.0
+    genes = ["a", "b", "c", "d", "e"]
+    t = ExpressionTransform.fit(X, genes, log2p1=True)
+    assert t.genes == ["a", "b", "d", "e"] and t.dropped == ["c"] and t.log2p1
+    Xt = t.apply(X, genes)
+    assert Xt.dtype == np.float32
+    np.testing.assert_array_equal(Xt, log2p1(X[:, [0, 1, 3, 4]]).astype(np.float32))
+    # replay on the same data with the columns shuffled, an extra gene and one gene missing
+    order = [4, 0, 3, 2, 1]
+    new = np.hstack([X[:, order], np.ones((6, 1), np.float32)])
+    replayed = t.replay(new, [genes[j] for j in order] + ["zz"], ["b", "e", "missing"])
+    np.testing.assert_array_equal(replayed[:, :2], Xt[:, [1, 3]])
+    assert np.isnan(replayed[:, 2]).all()
+    back = ExpressionTransform.from_dict(json.loads(json.dumps(t.to_dict())), t.genes)
+    assert back == t
+    with pytest.raises(ValueError, match="negative"):
+        t.replay(-X, genes)
+
+
+def test_standardize_known_answer():
+    ys, mean, scale = standardize([1.0, 2.0, 3.0])
+    assert mean == 2.0 and scale == pytest.approx(np.sqrt(2 / 3))
+    np.testing.assert_allclose(ys, [-np.sqrt(1.5), 0.0, np.sqrt(1.5)])
+    assert standardize([5.0, 5.0])[2] == 1.0

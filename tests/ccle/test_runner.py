@@ -10,7 +10,9 @@ import ccle.search as search_mod
 from ccle.errors import CCLEError
 from ccle.evaluate import split_indices
 from ccle.report import table1
-from ccle.runner import DrugData, ResultStore, RunConfig, run_benchmark, task_list
+from ccle.runner import run_benchmark, task_list
+from ccle.store import ResultStore
+from ccle.tasks import DrugData, RunConfig
 
 TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
         "ANN": {"epochs": 10, "patience": 5}, "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)},
@@ -60,12 +62,12 @@ def test_resume_gives_the_same_tables_as_one_run(tmp_path):
     calls = []
     orig = model_mod.make_method
     model_mod_make = lambda *a, **k: (calls.append(a[0]), orig(*a, **k))[1]  # noqa: E731
-    import ccle.runner as runner_mod
-    runner_mod.make_method, saved = model_mod_make, runner_mod.make_method
+    import ccle.tasks as tasks_mod
+    tasks_mod.make_method, saved = model_mod_make, tasks_mod.make_method
     try:
         resumed = run_benchmark(data, cfg, part, n_splits=2, methods=methods, progress=False)
     finally:
-        runner_mod.make_method = saved
+        tasks_mod.make_method = saved
     assert len(calls) == 11  # only what was missing ran
     h, a = table1(full, ["drugA", "drugB"], methods)
     _, b = table1(resumed, ["drugA", "drugB"], methods)
@@ -116,8 +118,8 @@ def test_search_is_cached_and_used(tmp_path, monkeypatch):
     def counting(*a, **k):
         calls.append(1)
         return orig(*a, **k)
-    import ccle.runner as runner_mod
-    monkeypatch.setattr(runner_mod, "greedy_search", counting)
+    import ccle.tasks as tasks_mod
+    monkeypatch.setattr(tasks_mod, "greedy_search", counting)
     recs = run_benchmark(data, cfg, tmp_path, n_splits=1, methods=["PM", "ANN"], progress=False)
     assert len(calls) == 1  # PM and the simple ANN share the split's search
     pm = [r for r in recs if r["method"] == "PM"][0]

@@ -3,10 +3,7 @@ import numpy as np
 import pytest
 
 from nnlite.activations import Identity, ReLU, Tanh
-
-
-def rel_err(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
+from tests.numeric import rel_err
 
 
 def fd_input_grad(layer, x, G, h=1e-6):

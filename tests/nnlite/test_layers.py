@@ -3,11 +3,7 @@ import numpy as np
 import pytest
 
 from nnlite.layers import Dense, Dropout
-
-
-def rel_err(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
+from tests.numeric import rel_err
 
 
 def numeric_grad(f, x, h=1e-6):

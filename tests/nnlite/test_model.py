@@ -8,10 +8,7 @@ from nnlite.layers import Dense, Dropout
 from nnlite.losses import MSELoss
 from nnlite.model import Sequential
 from nnlite.optim import SGD, Adam
-
-
-def rel_err(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
+from tests.numeric import rel_err
 
 
 def four_layer(seed=0, dtype=np.float64, dropout=0.0, l1=0.01, l2=0.02):

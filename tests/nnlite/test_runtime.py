@@ -13,7 +13,8 @@ import pytest
 
 from nnlite import runtime as rt
 from nnlite import _kernels as K
-from nnlite.compress.fileformat import dumps_compressed, load_compressed, save_compressed
+from nnlite.compress.fileformat import (dumps_committee, dumps_compressed, load_committee, load_compressed,
+                                        save_compressed)
 from nnlite.compress.huffman import HuffmanCode
 from nnlite.compress.prune import prune_model
 from nnlite.compress.quantize import quantize_model
@@ -156,9 +157,8 @@ def test_numpy_tanh_is_within_float32_rounding_of_the_engines_tanh():
 
 def test_ensemble_predicts_the_mean_of_its_members(tmp_path, X):
     nets = [_compressed(paper_network(30, [12, 6], seed=s)) for s in (1, 2, 3)]
-    meta = {"who": "committee", rt.ENSEMBLE_KEY: rt.ensemble_metadata([dumps_compressed(n) for n in nets[1:]])}
     path = tmp_path / "e.nnz"
-    save_compressed(nets[0], path, metadata=meta)
+    path.write_bytes(dumps_committee(nets, metadata={"who": "committee"}))
     model = rt.load(path)
     assert len(model.networks) == 3 and model.metadata == {"who": "committee"}
     members = model.predict_members(X)
@@ -166,6 +166,13 @@ def test_ensemble_predicts_the_mean_of_its_members(tmp_path, X):
     assert np.array_equal(model.predict(X), np.mean(members, axis=0))
     expected = np.mean([n.predict(X).astype(np.float64) for n in nets], axis=0)
     np.testing.assert_allclose(model.predict(X), expected, rtol=0, atol=2e-6 * np.abs(expected).max())
+    # the engine's reader gives the same committee; its one-network reader refuses the file
+    header, engine_nets = load_committee(path)
+    assert header["metadata"]["who"] == "committee" and len(engine_nets) == 3
+    for mine, theirs in zip(engine_nets, nets):
+        assert np.array_equal(mine.predict(X), theirs.predict(X))
+    with pytest.raises(ValueError, match="a committee of 3 networks"):
+        load_compressed(path)
 
 
 def test_bad_input_and_corrupt_files(tmp_path, X):

@@ -4,6 +4,7 @@ Shared by the engine (:mod:`nnlite.compress.fileformat`, :mod:`nnlite.compress.h
 streams with Numba) and the numpy-only runtime (:mod:`nnlite.runtime`), so both accept and reject exactly the
 same bytes with the same messages. It must import nothing but numpy and the standard library.
 
+* :func:`committee_members`: the packed members of a committee file (``metadata["ensemble"]``).
 * :func:`parse_container`: magic, version, header length, zlib/JSON header, body size, CRC-32 -> (header, body).
 * :func:`blob`: one ``[offset, length]`` slice of the body.
 * :func:`read_code_table`: a serialized Huffman table (LEB128 varint n_symbols, uint8 w, n_symbols code
@@ -11,6 +12,7 @@ same bytes with the same messages. It must import nothing but numpy and the stan
 * :func:`canonical_tables` / :func:`window_table`: the canonical code of those lengths, as the decoders use it.
 * :func:`read_dense_codec`: the codebook, bias and decoded symbol streams of one Dense header entry.
 """
+import base64
 import json
 import struct
 import zlib
@@ -22,9 +24,26 @@ VERSION = 1
 FORMAT_NAME = "nnlite.nnz"
 PREFIX = struct.Struct("<8sHI")        # magic, uint16 version, uint32 header length
 MAX_CODE_LENGTH = 32
+# metadata key of a committee file: {"combine": "mean", "members": [base64 .nnz bytes of members 1..k-1]}
+ENSEMBLE_KEY = "ensemble"
 
 
 # ---------------------------------------------------------------------------------------------- container
+def committee_members(header, source="<bytes>"):
+    """The ``.nnz`` bytes of members 1..k-1 of a committee file whose member 0 has ``header`` ([] for a file
+    of one network). ValueError naming ``source`` when ``metadata["ensemble"]`` is malformed."""
+    meta = header.get("metadata")
+    packed = meta.get(ENSEMBLE_KEY) if isinstance(meta, dict) else None
+    if packed is None:
+        return []
+    try:
+        if packed.get("combine") != "mean":
+            raise ValueError(f"unsupported ensemble combination {packed.get('combine')!r}")
+        return [base64.b64decode(m.encode("ascii"), validate=True) for m in packed["members"]]
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: corrupt ensemble metadata ({exc})") from None
+
+
 def parse_container(data, source="<bytes>"):
     """Check magic, version, sizes and CRC-32 of ``.nnz`` bytes -> (header dict, body bytes).
 

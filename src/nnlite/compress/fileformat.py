@@ -39,7 +39,14 @@ Decoding a Dense layer with numpy alone:
      (row-major: W[i, j] is flat position i * n_out + j, and the layer computes y = x @ W + b).
 Every value stored is an exact copy of the model's weights, so a loaded model predicts bit for bit what the
 saved one did. A wrong magic, an unknown version, a truncated file or a checksum mismatch raise ValueError.
+
+Committees (k networks whose prediction is the mean of their outputs) are one ``.nnz`` file: member 0 is the
+file's own network and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the .nnz bytes of
+members 1..k-1]}``. :func:`dumps_committee` is the one writer and :func:`loads_committee` the one reader
+(:mod:`nnlite.runtime` has a numpy-only copy); :func:`load_compressed` refuses a committee file rather than
+return member 0 alone.
 """
+import base64
 import io
 import json
 import struct
@@ -50,7 +57,8 @@ from pathlib import Path
 import numpy as np
 
 from nnlite.compress._layout import PREFIX as _PREFIX
-from nnlite.compress._layout import FORMAT_NAME, MAGIC, VERSION, parse_container, read_dense_codec
+from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, committee_members, parse_container,
+                                     read_dense_codec)
 from nnlite.compress.huffman import HuffmanCode, huffman_lengths
 from nnlite.compress.sparse import GapCSR, encode_gaps
 
@@ -134,15 +142,23 @@ def _layer_entry(layer):
     raise ValueError(f"cannot store a layer of type {name} in a compressed model")
 
 
-def dumps_compressed(model, metadata=None, index_bits=None):
-    """The ``.nnz`` bytes of ``model`` (see the module docstring). ``index_bits``: one int, one per Dense
-    layer, or None (per layer, the width that gives the smallest file)."""
+def encode_network(model, index_bits=None):
+    """The :class:`EncodedLayer` of every Dense layer of ``model``, in order (``index_bits`` as in
+    :func:`dumps_compressed`); pass them to :func:`dumps_compressed` to encode a network once."""
     from nnlite.compress.quantize import _per_layer
 
+    dense = model.dense_layers()
+    bits_per = _per_layer(index_bits, len(dense), "index_bits") if index_bits is not None else [None] * len(dense)
+    return [encode_weights(layer.W, bits) for layer, bits in zip(dense, bits_per)]
+
+
+def dumps_compressed(model, metadata=None, index_bits=None, encoded=None):
+    """The ``.nnz`` bytes of ``model`` (see the module docstring). ``index_bits``: one int, one per Dense
+    layer, or None (per layer, the width that gives the smallest file). ``encoded``: the output of
+    :func:`encode_network` for ``model``, when the caller already has it."""
     dtype = np.dtype(model.dtype)
     le = dtype.newbyteorder("<")
-    n_dense = len(model.dense_layers())
-    bits_per = _per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
+    encoded = encode_network(model, index_bits) if encoded is None else list(encoded)
     body = io.BytesIO()
 
     def put(data):
@@ -155,7 +171,7 @@ def dumps_compressed(model, metadata=None, index_bits=None):
     for layer in model.layers:
         entry = _layer_entry(layer)
         if entry["type"] == "Dense":
-            enc = encode_weights(layer.W, bits_per[dense_i])
+            enc = encoded[dense_i]
             dense_i += 1
             cl_data, cl_bits = enc.cluster_code.encode(enc.clusters)
             gp_data, gp_bits = enc.gap_code.encode(enc.csr.gaps)
@@ -179,6 +195,21 @@ def dumps_compressed(model, metadata=None, index_bits=None):
         raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
     out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
     return out + struct.pack("<I", zlib.crc32(out))
+
+
+def dumps_committee(networks, metadata=None, encoded=None):
+    """The ``.nnz`` bytes of the committee ``networks`` (k >= 1 Sequentials; see the module docstring), with
+    ``metadata`` (JSON dict) in member 0's header. ``encoded``: per network, its :func:`encode_network`."""
+    networks = list(networks)
+    if not networks:
+        raise ValueError("a committee needs at least one network")
+    encoded = [None] * len(networks) if encoded is None else list(encoded)
+    meta = dict(metadata or {})
+    if len(networks) > 1:
+        members = [dumps_compressed(net, encoded=enc) for net, enc in zip(networks[1:], encoded[1:])]
+        meta[ENSEMBLE_KEY] = {"combine": "mean",
+                              "members": [base64.b64encode(m).decode("ascii") for m in members]}
+    return dumps_compressed(networks[0], metadata=meta, encoded=encoded[0])
 
 
 def save_compressed(model, path, metadata=None, index_bits=None):
@@ -208,12 +239,38 @@ def decode_layer(entry, body, dtype):
 
 
 def loads_compressed(data, source="<bytes>"):
-    """Rebuild the Sequential stored in ``.nnz`` bytes (see ``load_compressed``)."""
+    """Rebuild the Sequential stored in ``.nnz`` bytes (see ``load_compressed``); a committee file is refused
+    (ValueError: read it with :func:`loads_committee`)."""
+    header, body = parse_container(data, source)
+    members = committee_members(header, source)
+    if members:
+        n = len(members) + 1
+        raise ValueError(f"{source}: a committee of {n} networks, not one network: read it with "
+                         f"nnlite.compress.fileformat.load_committee (or nnlite.runtime.load)")
+    return _sequential(header, body, source)
+
+
+def loads_committee(data, source="<bytes>"):
+    """The committee stored in ``.nnz`` bytes -> ``(header of member 0, [Sequential, ...])``; a file of one
+    network gives a committee of one. Each container is parsed and CRC-checked once."""
+    header, body = parse_container(data, source)
+    networks = [_sequential(header, body, source)]
+    for i, blob in enumerate(committee_members(header, source), start=1):
+        where = f"{source} (ensemble member {i})"
+        networks.append(_sequential(*parse_container(blob, where), where))
+    return header, networks
+
+
+def load_committee(path):
+    """Read a committee file (see :func:`loads_committee`)."""
+    return loads_committee(Path(path).read_bytes(), source=str(path))
+
+
+def _sequential(header, body, source):
     from nnlite.activations import Identity, ReLU, Tanh
     from nnlite.layers import Dense, Dropout
     from nnlite.model import Sequential
 
-    header, body = parse_container(data, source)
     dtype = np.dtype(header["dtype"])
     simple = {"ReLU": ReLU, "Tanh": Tanh, "Identity": Identity}
     layers = []

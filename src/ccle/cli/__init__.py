@@ -1,0 +1,50 @@
+"""Command-line interface: ``cli.py benchmark | train | predict | inspect`` (one module per command).
+
+``main(argv)`` is the entry point (``python cli.py``). Every user-facing failure is a
+:class:`ccle.errors.CCLEError` (or ValueError from input checks) printed as one line on stderr with exit code 2;
+no traceback from deep inside numpy.
+"""
+import argparse
+import os
+import sys
+
+# Before numpy is imported (the command modules import it): one BLAS thread is faster for our small-batch
+# training. setdefault: a caller's own setting wins.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import ccle  # noqa: E402
+from ccle.cli import benchmark, inspect, predict, train  # noqa: E402
+from ccle.errors import CCLEError  # noqa: E402
+
+# The command table: each module has NAME, add_parser(subparsers) and run(args) -> exit code.
+COMMANDS = (benchmark, train, predict, inspect)
+
+
+def build_parser():
+    """The ``cli.py`` argument parser with every command of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ccle {ccle.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code."""
+    args = build_parser().parse_args(argv)
+    run = {command.NAME: command.run for command in COMMANDS}[args.command]
+    try:
+        return run(args)
+    except (CCLEError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of our standard output went away (`predict ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

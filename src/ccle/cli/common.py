@@ -1,0 +1,99 @@
+"""What the commands share: argument types, the data arguments, the data loading and the --quick sizes.
+
+One copy of each, so that ``benchmark`` and ``train`` read the same files the same way and apply the same
+label-free expression transform (:mod:`ccle.preprocess`).
+"""
+import argparse
+import os
+import platform
+
+import numba
+import numpy
+import scipy
+
+import ccle
+import nnlite
+from ccle.data.loader import load_data
+from ccle.errors import CCLEError
+from ccle.preprocess import LOG2_CHOICES, decide_log2
+
+QUICK_DRUGS = 3
+QUICK_SPLITS = 2
+QUICK_GENES = 200
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def layer_widths(text):
+    """argparse type: ``"64,32"`` -> ``(64, 32)`` (positive widths)."""
+    try:
+        widths = tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive layer widths, got {text!r}")
+    return widths
+
+
+def cpu_count():
+    """CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def add_data_arguments(parser):
+    """``--expression``, ``--drugs``, ``--sample-info``, ``--response``, ``--log2`` (benchmark and train)."""
+    parser.add_argument("--expression", metavar="FILE", help="expression matrix (GCT 1.2/1.3 or DepMap CSV, "
+                                                             "gzip ok); default: the embedded data set")
+    parser.add_argument("--drugs", metavar="FILE", help="drug response table (CCLE pharmacology CSV/TSV)")
+    parser.add_argument("--sample-info", metavar="FILE", help="DepMap sample_info.csv (ACH- ids to CCLE names)")
+    parser.add_argument("--response", default="ActArea", help="drug-table response column (default ActArea)")
+    parser.add_argument("--log2", choices=LOG2_CHOICES, default="auto",
+                        help="put the expression on the log2(x + 1) scale: auto (default: when the whole matrix "
+                             "is non-negative with a maximum above 50, i.e. RPKM/TPM-like), yes or no")
+
+
+def load_inputs(args):
+    """The expression matrix and drug table of the data arguments (given files or the embedded default data,
+    200 genes with ``--quick``) and the log2 decision for the whole matrix.
+
+    Returns ``(expression, table, log2: bool, description)``."""
+    if args.expression is None and args.drugs is None:
+        kw = {"n_genes": QUICK_GENES} if args.quick else {}
+        expression, table = load_data(response=args.response, **kw)
+        description = "embedded default data" + (f" ({QUICK_GENES} genes)" if args.quick else "")
+    else:
+        if args.expression is None or args.drugs is None:
+            raise CCLEError("give both --expression FILE and --drugs FILE (or neither, for the default data)")
+        expression, table = load_data(args.expression, args.drugs, sample_info=args.sample_info,
+                                      response=args.response)
+        description = f"{args.expression} + {args.drugs}"
+    log2 = decide_log2(expression.values, args.log2)
+    finite = expression.values[numpy.isfinite(expression.values)]
+    if log2 and finite.size and finite.min() < 0:
+        raise CCLEError(f"{expression.source}: --log2 yes, but the expression has negative values "
+                        f"(already log-scaled or z-scored?)")
+    return expression, table, log2, description
+
+
+def log2_banner(log2, choice):
+    """How the run banner names the log2 decision."""
+    return f"log2(x+1) {'on' if log2 else 'off'} ({choice})"
+
+
+def versions():
+    """Versions of the interpreter and the libraries that decide a result (for run.json)."""
+    return {"python": platform.python_version(), "platform": platform.platform(), "numpy": numpy.__version__,
+            "scipy": scipy.__version__, "numba": numba.__version__, "ccle": ccle.__version__,
+            "nnlite": nnlite.__version__}

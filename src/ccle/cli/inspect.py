@@ -1,0 +1,18 @@
+"""``cli.py inspect``: describe a model file (architecture, genes, sizes per compression stage, checksums)."""
+from ccle.deploy import inspect_model
+
+NAME = "inspect"
+
+
+def add_parser(subparsers):
+    """Register ``inspect`` on ``subparsers``."""
+    insp = subparsers.add_parser(NAME, help="describe a model file",
+                                 description="Architecture, genes, sizes per compression stage, checksums.")
+    insp.add_argument("model", metavar="MODEL.nnz", help="model file written by train")
+    insp.add_argument("--all-genes", action="store_true", help="list every gene (default: the first 20)")
+    return insp
+
+
+def run(args):
+    print(inspect_model(args.model, all_genes=args.all_genes))
+    return 0

@@ -1,0 +1,50 @@
+"""``cli.py predict``: responses and classes of the samples of an expression file, as CSV."""
+import sys
+from pathlib import Path
+
+from ccle.deploy import predict_file, short_list
+from ccle.errors import CCLEError
+
+NAME = "predict"
+
+
+def add_parser(subparsers):
+    """Register ``predict`` on ``subparsers``."""
+    pred = subparsers.add_parser(
+        NAME, help="predict responses and classes of new samples with a model file",
+        description="Genes are matched by name (order and extra genes do not matter). Missing genes are an error "
+                    "listing them, unless --fill-missing fills them with the training minimum.")
+    pred.add_argument("model", metavar="MODEL.nnz", help="model file written by train")
+    pred.add_argument("--expression", required=True, metavar="FILE",
+                      help="expression of the samples (GCT or DepMap CSV, gzip ok), raw like the training data")
+    pred.add_argument("--sample-info", metavar="FILE", help="DepMap sample_info.csv (ACH- ids to CCLE names)")
+    pred.add_argument("--out", metavar="FILE", help="CSV to write (default: standard output)")
+    pred.add_argument("--fill-missing", action="store_true",
+                      help="fill missing genes and missing values with the training minimum (reported on stderr)")
+    pred.add_argument("--numpy-runtime", action="store_true",
+                      help="predict with nnlite.runtime (numpy only; equal to float32 rounding)")
+    return pred
+
+
+def run(args):
+    df = predict_file(args.model, args.expression, fill_missing=args.fill_missing,
+                      runtime=args.numpy_runtime, sample_info=args.sample_info)
+    filled = df.attrs.get("filled_genes") or []
+    if filled:
+        print(f"filled {len(filled)} missing genes with the training minimum: {short_list(filled)}",
+              file=sys.stderr)
+    if df.attrs.get("filled_values"):
+        print(f"filled {df.attrs['filled_values']} missing values with the training minimum", file=sys.stderr)
+    if args.out:
+        out = Path(args.out)
+        try:
+            df.to_csv(out, index=False)
+        except OSError as exc:
+            raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
+        counts = df["class"].value_counts()
+        print(f"wrote {out}: {len(df)} cell lines ("
+              + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")) + ")",
+              file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False)
+    return 0

@@ -1,0 +1,49 @@
+"""``cli.py train``: fit one drug's model on all its cell lines and write the self-contained ``.nnz`` file."""
+import sys
+from pathlib import Path
+
+from ccle.cli.common import QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int
+from ccle.deploy import train_drug_model
+from ccle.errors import CCLEError
+
+NAME = "train"
+
+# Shorter training for ``train --quick`` (PerDrugModel keyword arguments), as ``benchmark --quick``.
+QUICK_TRAIN = {"epochs": 100, "patience": 10, "retrain_epochs": 3, "cv": 3, "l2": (1e-2,)}
+
+
+def add_parser(subparsers):
+    """Register ``train`` on ``subparsers``."""
+    train = subparsers.add_parser(
+        NAME, help="train one drug's compressed model on all its cell lines",
+        description="The full per-drug pipeline (scaling, SVR-RFE, network committee, Deep Compression) on every "
+                    "cell line with a response to the drug; writes a self-contained .nnz file (network weights, "
+                    "selected genes, scaler, target scaling, IQR class thresholds).")
+    train.add_argument("--drug", required=True, metavar="NAME", help="compound name as in the drug table")
+    add_data_arguments(train)
+    train.add_argument("--out", required=True, metavar="FILE", help="model file to write (.nnz)")
+    train.add_argument("--seed", type=int, default=0, help="seed of RFE, initializations, folds (default 0)")
+    train.add_argument("--genes", type=positive_int, default=None,
+                       help=f"genes kept by SVR-RFE (default 1000, or all when fewer; {QUICK_GENES} with --quick)")
+    train.add_argument("--widths", type=layer_widths, default=None, metavar="W1,W2,...",
+                       help="hidden layer widths (default: the benchmark's fixed architecture)")
+    train.add_argument("--quick", action="store_true", help="shorter training (as benchmark --quick)")
+    return train
+
+
+def run(args):
+    out = Path(args.out)
+    if out.is_dir():
+        raise CCLEError(f"--out {out} is a folder, expected a file name such as model.nnz")
+    expression, table, log2, source = load_inputs(args)
+    n_features = args.genes or (QUICK_GENES if args.quick else 1000)
+    print(f"ccle train: {args.drug} on {source}, {n_features} genes, seed {args.seed}, "
+          f"{log2_banner(log2, args.log2)}", file=sys.stderr)
+    trained = train_drug_model(expression, table, args.drug, seed=args.seed, path=out, widths=args.widths,
+                               n_features=n_features, options=QUICK_TRAIN if args.quick else None, source=source,
+                               log2=log2)
+    meta = trained.metadata
+    tr = meta["training"]
+    print(f"wrote {out} ({trained.n_bytes} bytes): {meta['drug']}, {tr['n_cell_lines']} cell lines, "
+          f"{len(meta['genes'])} genes, {tr['n_networks']} networks, {tr['fit_seconds']:.1f}s")
+    return 0
