@@ -42,7 +42,8 @@ def _absent(sid, title, what):
 
 def run_section(meta, records, drugs, methods):
     """The run: protocol, data, fingerprint, seed, versions, command line, wall time, which steps saw test rows."""
-    protocols = sorted({r.get("protocol", "strict") for r in records}) or [meta.get("protocol", "?")]
+    seen = {r.get("protocol", "strict") for r in records}
+    protocols = [p for p in [meta.get("protocol")] if p in seen or not seen] + sorted(seen - {meta.get("protocol")})
     leaks = {"strict": "none: scaling, gene selection (SVR-RFE), width search, early stopping and every "
                        "baseline's CV were fitted on the training rows of each split only",
              "paper": "scaling (min-max range) and SVR-RFE gene selection were fitted on all rows of each drug "
@@ -67,7 +68,7 @@ def run_section(meta, records, drugs, methods):
             ["Versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) or "?"]]
     if any(r.get("null") for r in records):
         rows.insert(2, ["Permutation control", "responses permuted within each drug in the records marked null"])
-    return {"id": "run", "title": "The run", "tables": [{"header": ["", ""], "rows": rows, "cls": "kv"}]}
+    return {"id": "run", "title": "The run", "tables": [{"header": ["What", ""], "rows": rows, "cls": "kv"}]}
 
 
 def table1_section(records, drugs, methods):
