@@ -2,13 +2,9 @@
 absent notes; the merge with results.jsonl; build_report; the page in headless Chromium."""
 import gzip
 import json
-import os
 import re
-import shutil
-import subprocess
 from html import escape
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest

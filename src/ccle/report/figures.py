@@ -215,36 +215,47 @@ def scatter_grid(panels, methods):
     for ax in axes[:, 0]:
         ax.set_ylabel("predicted", fontsize=8)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False, markerscale=3)
     fig.tight_layout(rect=(0, 0.06 if nrow > 1 else 0.1, 1, 1))
     return fig
 
 
 def confusion_grid(mats):
-    """Confusion matrices ``{title: 3x3 counts [observed][predicted]}`` as heat maps of row fractions (each
-    observed class sums to 1), with the counts written in the cells."""
+    """Confusion matrices ``{rule: {method: 3x3 counts [observed][predicted]}}`` as heat maps of row fractions
+    (each observed class sums to 1) with the counts in the cells: one row of panels per rule, one column per
+    method."""
     plt = _plt()
-    titles = list(mats)
-    ncol = min(4, len(titles))
-    nrow = math.ceil(len(titles) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(2.7 * ncol, 2.6 * nrow), squeeze=False)
-    for ax in axes.ravel()[len(titles):]:
-        ax.axis("off")
-    for ax, t in zip(axes.ravel(), titles):
-        m = np.asarray(mats[t], float)
-        frac = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-        ax.imshow(frac, vmin=0, vmax=1, cmap="Blues")
-        for i in range(3):
-            for j in range(3):
-                ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=8,
-                        color="white" if frac[i, j] > 0.6 else "black")
-        ax.set_xticks(range(3))
-        ax.set_yticks(range(3))
-        ax.set_xticklabels([c[:3] for c in CLASS_NAMES], fontsize=7)
-        ax.set_yticklabels([c[:3] for c in CLASS_NAMES], fontsize=7)
-        ax.set_title(t, fontsize=8)
-        ax.set_xlabel("predicted", fontsize=7)
-        ax.set_ylabel("observed", fontsize=7)
+    rules = list(mats)
+    methods = []
+    for r in rules:
+        methods += [m for m in mats[r] if m not in methods]
+    fig, axes = plt.subplots(len(rules), len(methods), figsize=(1.75 * len(methods) + 0.6, 1.85 * len(rules) + 0.3),
+                             squeeze=False)
+    short = [c[:3] for c in CLASS_NAMES]
+    for i, rule in enumerate(rules):
+        for j, m in enumerate(methods):
+            ax = axes[i, j]
+            if m not in mats[rule]:
+                ax.axis("off")
+                continue
+            c = np.asarray(mats[rule][m], float)
+            frac = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
+            ax.imshow(frac, vmin=0, vmax=1, cmap="Blues")
+            for a in range(3):
+                for b in range(3):
+                    ax.text(b, a, f"{int(c[a, b])}", ha="center", va="center", fontsize=7,
+                            color="white" if frac[a, b] > 0.6 else "black")
+            ax.set_xticks(range(3))
+            ax.set_yticks(range(3))
+            ax.set_xticklabels(short, fontsize=6)
+            ax.set_yticklabels(short if j == 0 else [], fontsize=6)
+            ax.tick_params(length=0)
+            if i == 0:
+                ax.set_title(method_label(m), fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{rule}\nobserved", fontsize=7)
+            if i == len(rules) - 1:
+                ax.set_xlabel("predicted", fontsize=7)
     fig.tight_layout()
     return fig
 

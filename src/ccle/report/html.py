@@ -11,7 +11,8 @@ margin-top:2em}
 nav{font-size:.9em;line-height:1.7}nav a{margin-right:1em;color:#245;text-decoration:none}
 table{border-collapse:collapse;margin:.8em 0;font-size:.85em}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}
-th{background:#f0f3f6}td:first-child,th:first-child{text-align:left}
+th{background:#f0f3f6;white-space:normal;vertical-align:bottom}
+.scroll{overflow-x:auto;max-width:100%}td:first-child,th:first-child{text-align:left}
 tr.summary td{border-top:2px solid #888;font-weight:600}
 td.best{background:#e3f2e1;font-weight:700}
 figure{margin:1em 0}figure img{width:100%;max-width:960px;height:auto;border:1px solid #eee}
@@ -37,15 +38,16 @@ def table_html(tab):
     out = []
     if tab.get("caption"):
         out.append(f"<p>{escape(tab['caption'])}</p>")
-    out.append(f'<table class="{escape(tab.get("cls", "data"))}"><thead><tr>' +
-               "".join(f"<th>{escape(h)}</th>" for h in tab["header"]) + "</tr></thead><tbody>")
+    head = ("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in tab["header"]) + "</tr></thead>"
+            if any(tab["header"]) else "")   # a key/value table has no column names
+    out.append(f'<table class="{escape(tab.get("cls", "data"))}">{head}<tbody>')
     for i, row in enumerate(tab["rows"]):
         cls = ' class="summary"' if i in summary else ""
         cells = "".join(f'<td class="best">{escape(c)}</td>' if (i, j) in bold else f"<td>{escape(c)}</td>"
                         for j, c in enumerate(row))
         out.append(f"<tr{cls}>{cells}</tr>")
     out.append("</tbody></table>")
-    html = "".join(out)
+    html = '<div class="scroll">' + "".join(out) + "</div>"
     if tab.get("collapsed"):
         return f"<details><summary>{escape(tab['collapsed'])}</summary>{html}</details>"
     return html

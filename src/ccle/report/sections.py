@@ -11,9 +11,8 @@ import math
 import numpy as np
 
 from ccle.report import stats
-from ccle.report.tables import (COMPRESSION_STAGES, METRIC_LABELS, SENSITIVITY_METRICS, SUMMARY_ROW_LABEL,
-                                TABLE2_ROWS, _order, compression_table, confusion_totals, leakage_table,
-                                mean_over_drugs, method_label, per_drug, table1_spread, timing_table)
+from ccle.report.tables import (METRIC_LABELS, SUMMARY_ROW_LABEL, TABLE2_ROWS, mean_over_drugs, method_label,
+                                per_drug, table1_spread, timing_table)
 
 HEADER_LABELS = {"train_s_per_drug_mean": "Mean", "train_s_per_drug_median": "Median",
                  "train_s_per_drug_max": "Maximum", "train_s_total": "Total in run",
@@ -44,15 +43,15 @@ def run_section(meta, records, drugs, methods):
     """The run: protocol, data, fingerprint, seed, versions, command line, wall time, which steps saw test rows."""
     seen = {r.get("protocol", "strict") for r in records}
     protocols = [p for p in [meta.get("protocol")] if p in seen or not seen] + sorted(seen - {meta.get("protocol")})
-    leaks = {"strict": "none: scaling, gene selection (SVR-RFE), width search, early stopping and every "
-                       "baseline's CV were fitted on the training rows of each split only",
-             "paper": "scaling (min-max range) and SVR-RFE gene selection were fitted on all rows of each drug "
-                      "before the splits, so they saw the test rows (the paper's text allows it)"}
+    leaks = {"strict": "none (scaling, gene selection by SVR-RFE, width search, early stopping and every "
+                       "baseline's CV were fitted on the training rows of each split only)",
+             "paper": "scaling (min-max range) and SVR-RFE gene selection (fitted on all rows of each drug before "
+                      "the splits, as the paper's text allows)"}
     versions = meta.get("versions") or {}
     argv = meta.get("argv")
     wall = meta.get("run_seconds_this_invocation")
     rows = [["Protocol(s)", ", ".join(protocols)],
-            ["Steps that saw test rows", "; ".join(f"{p}: {leaks.get(p, 'unknown protocol')}" for p in protocols)],
+            ["Steps that saw test rows", "; ".join(f"{p} protocol: {leaks.get(p, 'unknown protocol')}" for p in protocols)],
             ["Data", str(meta.get("data", "?"))],
             ["Data fingerprint", str(meta.get("data_fingerprint", "?"))],
             ["Configuration key", str(meta.get("config_key", "?"))],
@@ -68,7 +67,7 @@ def run_section(meta, records, drugs, methods):
             ["Versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) or "?"]]
     if any(r.get("null") for r in records):
         rows.insert(2, ["Permutation control", "responses permuted within each drug in the records marked null"])
-    return {"id": "run", "title": "The run", "tables": [{"header": ["What", ""], "rows": rows, "cls": "kv"}]}
+    return {"id": "run", "title": "The run", "tables": [{"header": ["", ""], "rows": rows, "cls": "kv"}]}
 
 
 def table1_section(records, drugs, methods):
@@ -88,7 +87,7 @@ def table1_section(records, drugs, methods):
     if best[SUMMARY_ROW_LABEL] in methods:
         bold.add((len(drugs), methods.index(best[SUMMARY_ROW_LABEL]) + 1))
     paras = ["Mean ± standard deviation over the splits of the test MSE; the lowest mean of each row is "
-             "highlighted (marked ** in Markdown). The last row is the average over drugs of the per-drug means "
+             "highlighted in bold. The last row is the average over drugs of the per-drug means "
              "(± their sd over drugs). \"per-drug mean\" is the baseline that predicts each drug's training mean."]
     return {"id": "table1", "title": "Table I: test MSE per drug", "paragraphs": paras,
             "tables": [{"header": header, "rows": rows, "bold": bold, "summary_rows": {len(drugs)},

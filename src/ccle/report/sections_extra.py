@@ -8,8 +8,8 @@ import pandas as pd
 
 from ccle.discretize import IQRThresholds
 from ccle.report.sections import _absent, f3
-from ccle.report.tables import (COMPRESSION_STAGES, METRIC_LABELS, SENSITIVITY_METRICS, confusion_totals,
-                                leakage_table, mean_over_drugs, method_label, per_drug, compression_table)
+from ccle.report.tables import (METRIC_LABELS, SENSITIVITY_METRICS, compression_table, confusion_totals,
+                                leakage_table, mean_over_drugs, method_label, per_drug)
 
 MARKER_COLUMNS = ("known_marker", "is_marker", "marker")
 
@@ -70,15 +70,17 @@ def sensitivity_section(records, drugs, methods):
     table_rows.append(['always "moderate" / chance'] + [f3(trivial[k]) for k in present])
     mats = {}
     for field, rule in (("confusion_paper", "paper rule"), ("confusion_calibrated", "calibrated")):
-        for m, mat in confusion_totals(records, field, methods).items():
-            mats[f"{method_label(m)}, {rule}"] = mat
+        found = confusion_totals(records, field, methods)
+        if found:
+            mats[rule] = found
     figs = []
     if mats:
         def make():
             from ccle.report import figures
             return figures.confusion_grid(mats)
         figs.append({"name": "fig_confusion", "caption": "Confusion matrices summed over drugs and splits "
-                     "(rows observed, columns predicted; colour = fraction of the observed class).", "make": make})
+                     "(rows observed, columns predicted; colour = fraction of the observed class); top row the paper rule, "
+                     "bottom row the calibrated rule.", "make": make})
     return {"id": "sensitivity", "title": title,
             "paragraphs": ["Classes resistant / moderate / sensitive. Paper rule: predictions classified with the "
                            "observed training thresholds. Calibrated: thresholds on the predicted scale chosen on the "
