@@ -9,6 +9,7 @@ main{max-width:1100px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;
 margin-top:2em}
 nav{font-size:.9em;line-height:1.7}nav a{margin-right:1em;color:#245;text-decoration:none}
+nav a.absent{color:#aaa}
 table{border-collapse:collapse;margin:.8em 0;font-size:.85em}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}
 th{background:#f0f3f6;white-space:normal;vertical-align:bottom}
@@ -55,7 +56,9 @@ def table_html(tab):
 
 def report_html(title, subtitle, sections, svgs, note=None):
     """The page: title, a table of contents, every section (absent ones as a one-line note)."""
-    nav = "".join(f'<a href="#{escape(s["id"])}">{escape(s["title"])}</a>' for s in sections)
+    absent = ' class="absent"'
+    nav = "".join(f'<a href="#{escape(s["id"])}"{absent if s.get("absent") else ""}>{escape(s["title"])}</a>'
+                  for s in sections)
     body = [f"<h1>{escape(title)}</h1>", f'<p class="subtitle">{escape(subtitle)}</p>']
     if note:
         body.append(f'<p class="note">{escape(note)}</p>')
