@@ -46,9 +46,9 @@ def save(fig, out_dir, name):
     plt = _plt()
     out_dir = Path(out_dir)
     png = out_dir / f"{name}.png"
-    fig.savefig(png, dpi=150, metadata={"Software": None})
+    fig.savefig(png, dpi=150, bbox_inches="tight", metadata={"Software": None})
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     (out_dir / f"{name}.svg").write_text(svg)
     plt.close(fig)

@@ -16,7 +16,7 @@ th{background:#f0f3f6;white-space:normal;vertical-align:bottom}
 .scroll{overflow-x:auto;max-width:100%}td:first-child,th:first-child{text-align:left}
 tr.summary td{border-top:2px solid #888;font-weight:600}
 td.best{background:#e3f2e1;font-weight:700}
-figure{margin:1em 0}figure img{width:100%;max-width:960px;height:auto;border:1px solid #eee}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 table.kv td{text-align:left;white-space:normal;max-width:820px;word-break:break-word}
 figcaption{font-size:.85em;color:#555;max-width:900px}
 p.note{color:#777;font-style:italic}.subtitle{color:#555}
