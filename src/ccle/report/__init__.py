@@ -1,0 +1,197 @@
+"""Reports of a benchmark run: report.html (one self-contained page with the figures), report.md, the tables
+as CSV + Markdown, every figure as PNG + SVG, and run.json.
+
+- :func:`write_report` is what ``benchmark`` calls after a run; :func:`build_report` rebuilds the same files
+  from ``results.jsonl`` and ``run.json`` of an output folder alone (``cli.py report OUT_DIR``).
+- Both report every record of ``results.jsonl`` with the run's configuration key, not only the methods of the
+  last invocation (a rerun with ``--methods EN,mean`` keeps the six methods already finished).
+- matplotlib (the `plot` extra) is imported only by :mod:`ccle.report.figures`; without it report.html and
+  report.md hold the tables and a one-line note.
+"""
+import json
+from pathlib import Path
+
+from ccle.errors import CCLEError
+from ccle.report.tables import (SUMMARY_ROW_LABEL, compression_summary, condition, main_records, method_label,
+                                metrics_table, paired_table, per_drug, table1, table1_spread, table2,
+                                timing_table)
+from ccle.report.markdown import report_markdown, to_csv, to_markdown, to_text
+from ccle.report import figures, sections as core, sections_extra as extra
+
+__all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", "timing_table", "metrics_table",
+           "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
+           "method_label", "main_records"]
+
+RESULTS_FILE = "results.jsonl"   # the runner's file name (ccle.runner.RESULTS_FILE; not imported: no model code)
+NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[plot]')."
+
+
+def load_results(out_dir, config_key=None):
+    """The latest record of each (drug, split, method, condition) in ``out_dir/results.jsonl`` (whole lines only;
+    a torn last line is skipped), restricted to ``config_key`` when given."""
+    path = Path(out_dir) / RESULTS_FILE
+    if not path.exists():
+        return []
+    out = {}
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                continue
+            try:
+                r = json.loads(raw)
+            except ValueError:
+                continue
+            if config_key is None or r.get("config_key") == config_key:
+                out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
+    return list(out.values())
+
+
+def _merge(stored, records):
+    out = {}
+    for r in list(stored) + list(records):
+        out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
+    return list(out.values())
+
+
+def _order(values, preferred):
+    seen = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return [p for p in (preferred or []) if p in seen] + [s for s in seen if s not in (preferred or [])]
+
+
+def build_sections(all_records, out_dir, meta, drugs, methods):
+    """Every section of the report, in page order (absent ones carry a note)."""
+    recs = main_records(all_records, meta.get("protocol"))
+    out_dir = Path(out_dir)
+    preds = next((p for p in (out_dir / "predictions.csv.gz", out_dir / "predictions.csv") if p.exists()), None)
+    return [core.run_section(meta, all_records, drugs, methods),
+            core.table1_section(recs, drugs, methods),
+            core.dotplot_section(recs, drugs, methods),
+            core.ranks_section(recs, drugs, methods),
+            core.paired_section(recs, drugs, methods),
+            core.accuracy_section(recs, drugs, methods),
+            core.timing_section(recs, drugs, methods),
+            extra.scatter_section(preds, recs, drugs, methods),
+            extra.sensitivity_section(recs, drugs, methods),
+            extra.genes_section(out_dir / "genes.csv", drugs),
+            extra.leakage_section(all_records, methods),
+            extra.compression_section(recs, methods)]
+
+
+def _render_figures(sections, out_dir):
+    """Draw and save every figure of the sections; returns ``{name: svg_text}`` ({} without matplotlib)."""
+    if not figures.available():
+        return {}
+    svgs = {}
+    for s in sections:
+        for f in s.get("figures", []):
+            _, svgs[f["name"]] = figures.save(f["make"](), out_dir, f["name"])
+    return svgs
+
+
+def fig3(records, path, drugs=None, methods=None):
+    """Fig. 3 alone (accuracy and MSE against training seconds) as ``path`` (PNG) and its SVG twin; returns
+    the path, or None without matplotlib."""
+    if not figures.available():
+        return None
+    path = Path(path)
+    sec = core.timing_section(records, drugs or _order([r["drug"] for r in records], None),
+                              methods or _order([r["method"] for r in records], None))
+    figures.save(sec["figures"][0]["make"](), path.parent, path.stem)
+    return path
+
+
+def write_report(records, out_dir, meta, drugs=None, methods=None):
+    """Write report.html, report.md, every table (CSV + Markdown), the figures (PNG + SVG) and run.json.
+
+    ``records``: this invocation's results; they are merged with every record of ``out_dir/results.jsonl``
+    that has ``meta["config_key"]`` (so the report covers all methods run with this configuration).
+    ``drugs`` / ``methods`` give the display order (others found in the records follow). ``meta`` goes into
+    run.json. Returns the terminal text (Table I, Table II, timing, paired summary, where things are)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stored = load_results(out_dir, meta.get("config_key")) if meta.get("config_key") else []
+    all_records = _merge(stored, records)
+    recs = main_records(all_records, meta.get("protocol"))
+    drugs = _order([r["drug"] for r in recs], drugs)
+    methods = _order([r["method"] for r in recs], methods)
+    protocol = meta.get("protocol", "?")
+    n_splits = len({int(r["split"]) for r in recs})
+
+    h1, r1 = table1(recs, drugs, methods)
+    h2, r2 = table2(recs, drugs, methods)
+    ht, rt = timing_table(recs, drugs, methods)
+    hm, rm = metrics_table(recs, drugs, methods)
+    tables = {"table1": (h1, r1, True), "table2": (h2, r2, False), "timing": (ht, rt, False),
+              "metrics": (hm, rm, False)}
+    paired_text = ""
+    if "PM" in methods and len(methods) > 1:
+        hp, rp, hs, rs = paired_table(recs, "PM", drugs, methods)
+        tables["paired"] = (hp, rp, False)
+        tables["paired_summary"] = (hs, rs, False)
+        paired_text = to_text(hs, rs)
+    for name, (h, rows, best) in tables.items():
+        (out_dir / f"{name}.csv").write_text(to_csv(h, rows))
+        (out_dir / f"{name}.md").write_text(to_markdown(h, rows, mark_best=best))
+
+    title = (f"protocol: {protocol} | {len(drugs)} drugs x {n_splits} splits | seed {meta.get('seed')} | "
+             f"data {meta.get('data', '?')} (fingerprint {meta.get('data_fingerprint', '?')})")
+    sections = build_sections(all_records, out_dir, meta, drugs, methods)
+    svgs = _render_figures(sections, out_dir)
+    note = None if svgs or not any(s.get("figures") for s in sections) else NO_PLOT_NOTE
+    md_intro = (f"{title}\n\nProtocol **{protocol}**: " +
+                ("scaling, SVR-RFE, width search and early stopping were fitted on the training rows of each split "
+                 "only." if protocol == "strict" else "scaling and SVR-RFE were fitted on all rows of each drug "
+                 "before the splits (as the paper's text allows; test rows leak into feature selection).") +
+                "\n\nThe same report with the figures embedded: report.html (opens offline in any browser).")
+    (out_dir / "report.md").write_text(report_markdown("ccle benchmark report", sections, set(svgs),
+                                                       note=md_intro + (f"\n\n{note}" if note else "")))
+    from ccle.report.html import report_html  # html.py has no dependency; imported here to keep names apart
+    (out_dir / "report.html").write_text(report_html("ccle benchmark report", title, sections, svgs, note))
+    run = dict(meta)
+    run["n_results"] = len(recs)
+    run["drugs"] = drugs
+    run["methods"] = methods
+    (out_dir / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str))
+
+    labels = [method_label(m) for m in methods]
+    shown = [[SUMMARY_ROW_LABEL if r[0] == "Mean" and i == len(r1) - 1 else r[0]] + list(r[1:])
+             for i, r in enumerate(r1)]
+    h1_shown = ["drug"] + labels + ["best"]
+    shown = [row[:-1] + [method_label(row[-1])] for row in shown]
+    text = [title, "",
+            "Table I: mean test MSE over splits (* = best in row)", to_text(h1_shown, shown, mark_best=True),
+            "Table II: sensitivity accuracy (3 IQR classes) over drugs", to_text(["statistic"] + labels, r2),
+            "Training seconds per drug", to_text(ht, [[method_label(r[0])] + r[1:] for r in rt])]
+    if paired_text:
+        text += ["PM against each baseline (per drug, corrected resampled t-test, alpha 0.05)", paired_text]
+    comp = compression_summary(recs)
+    if comp:
+        text.append(f"PM compressed model: {comp['compressed_bytes']:.0f} bytes, "
+                    f"ratio {comp['compression_ratio']:.1f}x against dense float32\n")
+    text.append(f"Figures (PNG + SVG) written to {out_dir}" if svgs else NO_PLOT_NOTE)
+    text.append(f"Report: {out_dir / 'report.html'} (open it in a browser; works offline); tables (CSV + Markdown),"
+                f" report.md, results.jsonl and run.json are in {out_dir}")
+    return "\n".join(text)
+
+
+def build_report(out_dir):
+    """Rebuild report.html / report.md (and the tables and figures) of ``out_dir`` from its results.jsonl and
+    run.json alone; returns the path of report.html. Bad or missing files raise :class:`CCLEError`."""
+    out_dir = Path(out_dir)
+    run_path = out_dir / "run.json"
+    if not (out_dir / RESULTS_FILE).exists():
+        raise CCLEError(f"{out_dir / RESULTS_FILE}: no results file (run `cli.py benchmark --out {out_dir}` first)")
+    meta = {}
+    if run_path.exists():
+        try:
+            meta = json.loads(run_path.read_text())
+        except ValueError as exc:
+            raise CCLEError(f"{run_path}: not valid JSON ({exc})") from None
+    records = load_results(out_dir, meta.get("config_key"))
+    if not records:
+        raise CCLEError(f"{out_dir / RESULTS_FILE}: no result for configuration {meta.get('config_key', '?')}")
+    write_report(records, out_dir, meta, meta.get("drugs"), meta.get("methods"))
+    return out_dir / "report.html"

@@ -1,0 +1,172 @@
+"""The report's optional sections: observed vs predicted (predictions.csv.gz), sensitivity calls, genes
+(genes.csv), the leakage audit and Deep Compression. Each returns an ``absent`` note when its fields or files
+are missing (see :mod:`ccle.report.sections` for the section dict)."""
+import math
+
+import numpy as np
+import pandas as pd
+
+from ccle.discretize import IQRThresholds
+from ccle.report.sections import _absent, f3
+from ccle.report.tables import (METRIC_LABELS, SENSITIVITY_METRICS, compression_table, confusion_totals,
+                                leakage_table, mean_over_drugs, method_label, per_drug)
+
+MARKER_COLUMNS = ("known_marker", "is_marker", "marker")
+
+
+def best_baseline(records, methods, reference="PM"):
+    """The method other than ``reference`` with the lowest average over drugs of the per-drug mean MSE."""
+    t, _ = per_drug(records, "mse", None, methods)
+    scores = [(float(np.nanmean([t[d][m] for d in t])), m) for m in methods if m != reference]
+    scores = [s for s in scores if math.isfinite(s[0])]
+    return min(scores)[1] if scores else None
+
+
+def scatter_section(predictions_path, records, drugs, methods):
+    """Observed vs predicted test responses per drug, PM and the best baseline, IQR thresholds drawn."""
+    title = "Observed against predicted"
+    if predictions_path is None or not predictions_path.exists():
+        return _absent("scatter", title, "predictions.csv.gz (per-cell-line predictions) was not written")
+    df = pd.read_csv(predictions_path)
+    show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"])]
+    if not show:
+        return _absent("scatter", title, "predictions of PM or a baseline")
+    panels = {}
+    for d in [d for d in drugs if d in set(df["drug"])]:
+        sub = df[df["drug"] == d]
+        points = {m: (sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "observed"].to_numpy(float),
+                      sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "predicted"].to_numpy(float))
+                  for m in show}
+        points = {m: p for m, p in points.items() if p[0].size}
+        train = sub[(sub["set"] == "train") & (sub["method"] == show[0])]
+        # thresholds of each split's observed training responses, averaged over splits for the drawing
+        ths = [IQRThresholds().fit(g["observed"].to_numpy(float)) for _, g in train.groupby("split")]
+        panels[d] = {"points": points,
+                     "thresholds": (float(np.mean([t.low_ for t in ths])), float(np.mean([t.high_ for t in ths])))
+                     if ths else None}
+
+    def make():
+        from ccle.report import figures
+        return figures.scatter_grid(panels, show)
+
+    return {"id": "scatter", "title": title,
+            "paragraphs": [f"Test rows of every split, {' and '.join(method_label(m) for m in show)} (the baseline "
+                           f"with the lowest average MSE). Dashed: the IQR thresholds of the observed training "
+                           f"responses (mean over splits), which define the three sensitivity classes."],
+            "figures": [{"name": "fig_observed_predicted", "caption": "Observed against predicted test responses "
+                         "per drug; dotted diagonal = perfect prediction.", "make": make}]}
+
+
+def sensitivity_section(records, drugs, methods):
+    """Calibrated and paper-rule class metrics, the trivial row and the confusion matrices."""
+    title = "Sensitivity calls"
+    if not any("cal_acc" in r or "confusion_paper" in r for r in records):
+        return _absent("sensitivity", title, "calibrated class calls (cal_acc, confusion_paper, ...)")
+    present, rows = mean_over_drugs(records, SENSITIVITY_METRICS, drugs, methods)
+    table_rows = [[method_label(r[0])] + [f3(v) for v in r[1:]] for r in rows]
+    trivial = {"sens_acc": 0.5, "paper_bal_acc": 1 / 3, "paper_kappa": 0.0, "cal_acc": 0.5, "cal_bal_acc": 1 / 3,
+               "cal_macro_f1": 1 / 3 * (2 * 0.5 / 1.5), "cal_kappa": 0.0, "auroc_sensitive": 0.5,
+               "auroc_resistant": 0.5}
+    table_rows.append(['always "moderate" / chance'] + [f3(trivial[k]) for k in present])
+    mats = {}
+    for field, rule in (("confusion_paper", "paper rule"), ("confusion_calibrated", "calibrated")):
+        found = confusion_totals(records, field, methods)
+        if found:
+            mats[rule] = found
+    figs = []
+    if mats:
+        def make():
+            from ccle.report import figures
+            return figures.confusion_grid(mats)
+        figs.append({"name": "fig_confusion", "caption": "Confusion matrices summed over drugs and splits "
+                     "(rows observed, columns predicted; colour = fraction of the observed class); top row the paper rule, "
+                     "bottom row the calibrated rule.", "make": make})
+    return {"id": "sensitivity", "title": title,
+            "paragraphs": ["Classes resistant / moderate / sensitive. Paper rule: predictions classified with the "
+                           "observed training thresholds. Calibrated: thresholds on the predicted scale chosen on the "
+                           "training rows' out-of-fold predictions (25/50/25 %). Mean over drugs; the last row is "
+                           "what always predicting \"moderate\" (or chance, for AUROC) gives with 25/50/25 % classes."],
+            "tables": [{"header": ["Method"] + [METRIC_LABELS.get(k, k) for k in present], "rows": table_rows,
+                        "summary_rows": {len(table_rows) - 1}}],
+            "figures": figs}
+
+
+def genes_section(genes_path, drugs, top=5, heat_genes=30):
+    """Top genes per drug by selection frequency, the stability heat map and known-marker ranks."""
+    title = "Genes"
+    if genes_path is None or not genes_path.exists():
+        return _absent("genes", title, "genes.csv (selected genes per drug)")
+    df = pd.read_csv(genes_path)
+    if not {"drug", "gene", "selection_frequency"} <= set(df.columns):
+        return _absent("genes", title, "the drug / gene / selection_frequency columns of genes.csv")
+    sort_cols = ["selection_frequency"] + (["mean_rank"] if "mean_rank" in df.columns else [])
+    asc = [False] + ([True] if "mean_rank" in df.columns else [])
+    df = df.sort_values(["drug"] + sort_cols, ascending=[True] + asc, kind="stable")
+    df["rank_in_drug"] = df.groupby("drug").cumcount() + 1
+    order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
+    rows = [[d, ", ".join(f"{g} ({f:.2f})" for g, f in
+                          df.loc[df["drug"] == d, ["gene", "selection_frequency"]].head(top).itertuples(index=False))]
+            for d in order]
+    tables = [{"header": ["Drug", f"Top {top} genes (selection frequency over splits)"], "rows": rows}]
+    marker_col = next((c for c in MARKER_COLUMNS if c in df.columns), None)
+    if marker_col:
+        mk = df[df[marker_col].astype(str).str.lower().isin(("1", "true", "yes"))]
+        tables.append({"caption": "Known markers: their rank among the drug's genes (1 = most stable).",
+                       "header": ["Drug", "Marker ranks"],
+                       "rows": [[d, ", ".join(f"{g} #{r}" for g, r in
+                                              mk.loc[mk["drug"] == d, ["gene", "rank_in_drug"]].itertuples(index=False))
+                                 or "none selected"] for d in order]})
+    wide = df.pivot_table(index="gene", columns="drug", values="selection_frequency", aggfunc="max").fillna(0.0)
+    wide = wide.reindex(columns=order, fill_value=0.0)
+    chosen = wide.mean(axis=1).sort_values(ascending=False, kind="stable").head(heat_genes).index
+    matrix, genes = wide.loc[chosen].to_numpy(), list(chosen)
+
+    def make():
+        from ccle.report import figures
+        return figures.gene_heatmap(matrix, genes, order)
+
+    return {"id": "genes", "title": title, "tables": tables,
+            "paragraphs": [f"The {len(genes)} genes with the highest mean selection frequency over drugs."],
+            "figures": [{"name": "fig_gene_stability", "caption": "Selection frequency of the top genes per drug.",
+                         "make": make}]}
+
+
+def leakage_section(all_records, methods):
+    """Mean test MSE per method under each protocol / split scheme / permutation condition present."""
+    title = "Leakage audit"
+    res = leakage_table(all_records, methods)
+    if res is None:
+        return _absent("leakage", title, "a second protocol, split scheme or the permutation control")
+    conds, rows = res
+    header = ["Method"] + [f"{p}, {s}" + (", permuted (null)" if n else "") for p, s, n in conds]
+    return {"id": "leakage", "title": title,
+            "paragraphs": ["Average over drugs of the mean test MSE per condition. A protocol that lets test rows "
+                           "into preprocessing (paper) should not look better than strict; under the permutation "
+                           "control (responses shuffled within each drug) no method should beat the per-drug mean."],
+            "tables": [{"header": header, "rows": [[method_label(r[0])] + [f3(v) for v in r[1:]] for r in rows]}]}
+
+
+def compression_section(records, methods):
+    """Deep Compression sizes and the test MSE after each stage, per PM-like method."""
+    title = "Deep Compression"
+    res = compression_table(records, methods)
+    if res is None:
+        return _absent("compression", title, "compressed models (compression_ratio)")
+    keys, rows = res
+    names = {"compression_val_mse": "validation MSE", "test_mse_stages": "test MSE"}
+
+    def label(k):
+        return f"{names[k[0]]}, {k[1]}" if isinstance(k, tuple) else METRIC_LABELS.get(k, k)
+
+    def cell(k, v):
+        if k in ("compressed_bytes", "dense_bytes"):
+            return f3(v, 0)
+        return f"{v:.1f}x" if k == "compression_ratio" else f3(v)
+
+    header = ["Method"] + [label(k) for k in keys]
+    out = [[method_label(r[0])] + [cell(k, v) for k, v in zip(keys, r[1:])] for r in rows]
+    return {"id": "compression", "title": title,
+            "paragraphs": ["Mean over drugs and splits: the compressed file against dense float32 weights, and "
+                           "the MSE after each stage (dense, pruned, quantized, Huffman-coded) on the early-stopping "
+                           "validation rows and, when recorded, on the test rows."],
+            "tables": [{"header": header, "rows": out}]}
