@@ -125,14 +125,14 @@ def gene_stability(drug, source, lists, top=20):
     return df
 
 
-def stability_from_records(records, field, source):
+def stability_from_records(records, field, source, top=20):
     """:func:`gene_stability` of every drug from result records: ``field`` (``genes_rfe`` / ``genes_enet`` /
     ``genes_importance``) of the records that have it, one list per split -> one concatenated DataFrame."""
     by_drug = {}
     for r in records:
         if r.get(field) is not None:
             by_drug.setdefault(r["drug"], []).append(r[field])
-    frames = [gene_stability(d, source, lists) for d, lists in sorted(by_drug.items())]
+    frames = [gene_stability(d, source, lists, top) for d, lists in sorted(by_drug.items())]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(GENES_COLUMNS))
 
 
