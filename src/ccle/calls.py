@@ -149,3 +149,17 @@ def call_metrics(y_test, pred_test, y_train, oof_pred_train, response):
         "confusion_paper": confusion(obs, by_paper).tolist(),
         "confusion_calibrated": confusion(obs, by_cal).tolist(),
     }
+
+
+def prediction_percentile(predicted, reference):
+    """Percentile (0-100) of each prediction (n,) among ``reference`` (m,), the training rows' out-of-fold
+    predictions (the scale the calibrated thresholds live on): ``100 * (#{r < p} + 0.5 #{r == p}) / m``. On the
+    response's own scale, so for direction -1 a low percentile means sensitive; 25 / 75 are the calibrated
+    thresholds up to ties. ``predict`` stores the sorted reference in the model file (m floats)."""
+    ref = np.sort(np.asarray(reference, dtype=np.float64).ravel())
+    if ref.size == 0:
+        raise ValueError("the reference predictions are empty")
+    p = np.asarray(predicted, dtype=np.float64).ravel()
+    below = np.searchsorted(ref, p, side="left")
+    upto = np.searchsorted(ref, p, side="right")
+    return 100.0 * (below + 0.5 * (upto - below)) / ref.size

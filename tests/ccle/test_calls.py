@@ -110,3 +110,15 @@ def test_call_metrics_of_the_mean_predictor():
     assert np.sum(rec["confusion_calibrated"], axis=0).tolist() == [0, y_test.size, 0]  # all moderate
     assert rec["cal_bal_acc"] == pytest.approx(1 / 3) and rec["cal_kappa"] == 0.0
     assert rec["auroc_sensitive"] == 0.5 and rec["auroc_resistant"] == 0.5
+
+
+def test_prediction_percentile_known_answers_and_consistency_with_calibrated_rule():
+    from ccle.calls import prediction_percentile
+    from ccle.discretize import CalibratedThresholds
+
+    assert prediction_percentile([0.0, 2.0, 5.0, 10.0], [1.0, 2.0, 3.0, 4.0]).tolist() == [0.0, 37.5, 100.0,
+                                                                                           100.0]
+    ref = np.random.default_rng(4).normal(size=401)
+    pct = prediction_percentile(ref, ref)
+    codes = CalibratedThresholds().fit(ref).codes(ref)
+    assert (pct[codes == 2] > 75).all() and (pct[codes == 0] < 25).all()
