@@ -1,6 +1,4 @@
 """The OOF recipes against the real estimators of ccle.model, and the calibrated calls on the real CCLE data."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -9,19 +7,18 @@ from ccle.model import ElasticNetModel, PerDrugModel, SVRModel
 from ccle.oof import committee_oof_predictions, fold_ids, fold_ids_from_splits, refit_oof_predictions
 from nnlite.linear.enet import ElasticNet, kfold_indices
 
-SHARED = Path("/work/shared/data/ccle")
 
 
 @pytest.fixture(scope="module")
-def shared_ccle():
-    expr = SHARED / "expression" / "TGSA_DepMap_census706_expr_zscored.csv.gz"
-    if not expr.exists():
-        pytest.skip("shared CCLE data not available")
+def real_drug(shared_ccle):
+    """drug name -> DrugDataset of the shared DepMap 706-gene expression and the CCLE ActArea table."""
     from ccle.data.align import drug_dataset
     from ccle.data.loader import load_data
 
-    expression, table = load_data(str(expr), str(SHARED / "drug" / "CCLE_dose_response_scores.tsv"),
-                                  sample_info=str(SHARED / "expression" / "DepMap_sample_info_from_TGSA.csv"))
+    expression, table = load_data(
+        str(shared_ccle / "expression" / "TGSA_DepMap_census706_expr_zscored.csv.gz"),
+        str(shared_ccle / "drug" / "CCLE_dose_response_scores.tsv"),
+        sample_info=str(shared_ccle / "expression" / "DepMap_sample_info_from_TGSA.csv"))
     return lambda drug: drug_dataset(expression, table, drug)
 
 
@@ -65,8 +62,8 @@ def test_enet_refit_oof_matches_its_cv_path_at_the_chosen_alpha():
     assert np.allclose(per_fold, m.mse_path_[0, i], rtol=1e-3)
 
 
-def test_calibrated_calls_use_all_three_classes_on_real_data(shared_ccle):
-    ds = shared_ccle("Nutlin-3")
+def test_calibrated_calls_use_all_three_classes_on_real_data(real_drug):
+    ds = real_drug("Nutlin-3")
     rng = np.random.default_rng(0)
     test = rng.permutation(len(ds.y))[: len(ds.y) * 3 // 10]
     train = np.setdiff1d(np.arange(len(ds.y)), test)
