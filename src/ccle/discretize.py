@@ -5,7 +5,8 @@ response means sensitive (IC50, EC50, Amax). With ``low`` / ``high`` the 25th / 
 
 - Paper rule (:class:`IQRThresholds`, paper Sec. III.C), thresholds from the *observed* training responses and
   applied unchanged to predictions. Direction +1: ``value >= high -> sensitive``, ``value <= low -> resistant``;
-  direction -1: ``value <= low -> sensitive``, ``value >= high -> resistant``; otherwise ``moderate``.
+  direction -1: ``value <= low -> sensitive``, ``value >= high -> resistant``; otherwise ``moderate``. When
+  ``low == high`` a value equal to both is resistant (the assay's limit: e.g. IC50 capped at 8 uM).
 - Calibrated rule (:class:`CalibratedThresholds`), thresholds from the *out-of-fold predictions* of the training
   rows, so that 25 / 50 / 25 % of those predictions are resistant / moderate / sensitive. Inequalities are strict
   (``pred > high`` / ``pred < low``), so constant out-of-fold predictions (the mean predictor) give
@@ -105,12 +106,14 @@ class IQRThresholds:
         self._check()
         v = _check_vector(values, "values")
         out = np.ones(v.shape, dtype=np.int8)
+        # resistant is assigned last: when low_ == high_ a tied value sits at the assay's insensitive limit
+        # (IC50 capped at 8 uM holds both quartiles for 7 of the 24 CCLE drugs), so it is resistant
         if self.direction == 1:
-            out[v <= self.low_] = 0
             out[v >= self.high_] = 2
+            out[v <= self.low_] = 0
         else:
-            out[v >= self.high_] = 0
             out[v <= self.low_] = 2
+            out[v >= self.high_] = 0
         return out
 
     def __iter__(self):

@@ -117,3 +117,12 @@ def test_calibrated_constant_oof_calls_everything_moderate():
     assert c.low_ == c.high_ == 0.37
     assert c.codes(np.full(10, 0.37)).tolist() == [1] * 10
     assert c.codes([0.36, 0.38]).tolist() == [0, 2]
+
+
+def test_capped_ic50_at_both_quartiles_is_resistant():
+    ic50 = np.r_[np.full(30, 8.0), [0.5, 1.0, 2.0, 8.0]]  # most lines at the 8 uM cap: p25 == p75 == 8
+    t = IQRThresholds(direction=-1).fit(ic50)
+    assert t.low_ == t.high_ == 8.0
+    assert t.codes([8.0, 7.9, 0.1]).tolist() == [0, 2, 2]
+    # the same tie rule for direction +1 (an ActArea floor holding both quartiles)
+    assert IQRThresholds(direction=1).fit(np.r_[np.zeros(30), [1.0, 2.0]]).codes([0.0, 0.5]).tolist() == [0, 2]
