@@ -121,8 +121,13 @@ class IQRThresholds:
         return iter((self.low_, self.high_))
 
     def to_dict(self):
+        """``{"low", "high"}``, plus ``"direction": -1`` when low values are sensitive (a +1 file stays the
+        format model files had before the direction existed)."""
         self._check()
-        return {"low": self.low_, "high": self.high_, "direction": self.direction}
+        state = {"low": self.low_, "high": self.high_}
+        if self.direction != 1:
+            state["direction"] = self.direction
+        return state
 
     @classmethod
     def from_dict(cls, state):

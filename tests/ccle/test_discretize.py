@@ -126,3 +126,7 @@ def test_capped_ic50_at_both_quartiles_is_resistant():
     assert t.codes([8.0, 7.9, 0.1]).tolist() == [0, 2, 2]
     # the same tie rule for direction +1 (an ActArea floor holding both quartiles)
     assert IQRThresholds(direction=1).fit(np.r_[np.zeros(30), [1.0, 2.0]]).codes([0.0, 0.5]).tolist() == [0, 2]
+
+
+def test_actarea_dict_keeps_the_old_two_keys():
+    assert IQRThresholds.fit([1.0, 2.0, 3.0]).to_dict() == {"low": 1.5, "high": 2.5}
