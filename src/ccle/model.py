@@ -9,7 +9,7 @@ Baselines on the same rows: elastic net (alpha and l1_ratio by CV inside the tra
 linear epsilon-SVR on the RFE genes, the "simple ANN" (Identity activations, the same number of dense layers,
 randomly chosen genes, as many as RFE keeps) and the per-drug mean.
 
-Every estimator takes the raw X (n, genes) of one drug and fits its scaling (and RFE, :mod:`ccle.genes`) on the
+Every estimator takes the raw X (n, genes) of one drug and fits its scaling (and RFE, :mod:`ccle.gene_selection`) on the
 rows it is given, unless a pre-fitted :class:`GeneSelector` is passed as ``selector`` -- which is how the paper
 protocol (scaling and RFE fitted on all rows of the drug before the splits) and the per-split cache
 (:func:`ccle.tasks.fit_pipeline`) are plugged in.
@@ -20,7 +20,7 @@ import numpy as np
 from ccle.discretize import IQRThresholds
 from ccle.errors import CCLEError
 from ccle.evaluate import kfold_splits
-from ccle.genes import GeneSelector, scaler_only
+from ccle.gene_selection import GeneSelector, scaler_only
 from ccle.preprocess import check_xy, standardize
 from nnlite.ann import SimpleANNRegressor
 from nnlite.compress.pipeline import compress_model

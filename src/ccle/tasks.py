@@ -21,7 +21,7 @@ import numpy as np
 
 from ccle.discretize import sensitivity_accuracy
 from ccle.evaluate import regression_metrics, split_indices, split_seed
-from ccle.genes import GeneSelector
+from ccle.gene_selection import GeneSelector
 from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, make_method, preprocessing_rows
 from ccle.preprocess import standardize
 from ccle.search import cached_search, greedy_search, network_scorer

@@ -1,0 +1,159 @@
+"""``predictions.csv.gz``: every prediction of a benchmark run, one row per (drug, split, method, cell line).
+
+Columns (contracts.md): drug, split, method, cell_line, set ("train" / "test"), observed, predicted,
+class_observed, class_paper, class_calibrated. For ``set == "test"`` ``predicted`` is the model's prediction; for
+``set == "train"`` it is the row's *out-of-fold* prediction (what the calibrated thresholds were fitted on), empty
+when the method has none for that row. Classes are codes 0 resistant, 1 moderate, 2 sensitive.
+
+File discipline (the same as results.jsonl): one task's rows are one gzip member (the first member also holds
+the CSV header), written with a single ``os.write`` on an O_APPEND descriptor and fsynced, so a multi-member gzip
+file is always valid up to its last complete member; ``zcat`` / ``pandas.read_csv`` read a clean file directly. A
+crash mid-write leaves a torn last member: :meth:`PredictionsStore.load` drops it (and any undecodable member,
+resynchronising on the next gzip magic), and :meth:`PredictionsStore.repair` truncates it before appending again.
+When a task was written twice (a rerun after a crash) the last member of each (drug, split, method) wins.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccle.calls import call_metrics
+from ccle.evaluate import regression_metrics
+
+PREDICTIONS_FILE = "predictions.csv.gz"
+COLUMNS = ("drug", "split", "method", "cell_line", "set", "observed", "predicted", "class_observed",
+           "class_paper", "class_calibrated")
+_MAGIC = b"\x1f\x8b\x08"
+_DTYPES = {"drug": str, "method": str, "cell_line": str, "set": str}
+
+
+def task_rows(drug, split, method, cell_lines, sets, observed, predicted, classes):
+    """DataFrame of one task's rows in :data:`COLUMNS` order. ``cell_lines``, ``sets``, ``observed``,
+    ``predicted`` (n,); ``classes`` a dict with class_observed / class_paper / class_calibrated (n,) codes (as
+    :func:`ccle.calls.call_classes` returns; for train rows without an OOF prediction pass -1 there)."""
+    n = len(cell_lines)
+    df = pd.DataFrame({"drug": [str(drug)] * n, "split": np.full(n, int(split)), "method": [str(method)] * n,
+                       "cell_line": [str(c) for c in cell_lines], "set": [str(s) for s in sets],
+                       "observed": np.asarray(observed, dtype=np.float64),
+                       "predicted": np.asarray(predicted, dtype=np.float64)})
+    for key in COLUMNS[7:]:
+        df[key] = np.asarray(classes[key], dtype=np.int64)
+    bad = set(df["set"]) - {"train", "test"}
+    if bad:
+        raise ValueError(f"set must be 'train' or 'test', got {sorted(bad)}")
+    return df
+
+
+def _members(data):
+    """Decoded text of each complete gzip member of ``data`` (bytes); torn or corrupt members are skipped."""
+    out, pos = [], 0
+    while pos < len(data):
+        start = data.find(_MAGIC, pos)
+        if start < 0:
+            break
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            text = d.decompress(data[start:])
+        except zlib.error:
+            pos = start + 1  # corrupt member: look for the next one
+            continue
+        if not d.eof:
+            break  # torn last member (crash mid-write)
+        out.append((start, len(data) - len(d.unused_data), text))
+        pos = len(data) - len(d.unused_data)
+    return out
+
+
+class PredictionsStore:
+    """The ``predictions.csv.gz`` of one output folder (see the module docstring)."""
+
+    def __init__(self, out_dir):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / PREDICTIONS_FILE
+
+    def append(self, rows):
+        """Append one task's rows (a DataFrame with :data:`COLUMNS`, e.g. from :func:`task_rows`) as one gzip
+        member, atomically: one ``os.write`` with O_APPEND, then fsync. Returns the bytes written."""
+        rows = pd.DataFrame(rows)[list(COLUMNS)]
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        # repr-precision floats, so that every metric recomputed from the file is bit-identical
+        text = rows.to_csv(index=False, header=fresh, lineterminator="\n")
+        payload = gzip.compress(text.encode(), mtime=0)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, payload)
+            if written != len(payload):  # pragma: no cover - only on a full disk
+                raise OSError(f"short write to {self.path}")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return written
+
+    def repair(self):
+        """Truncate a torn last member (from a crash mid-write) so that the next append starts a clean member;
+        an empty result (the header member itself was torn) leaves an empty file, and the next append writes
+        the header again."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        members = _members(data)
+        end = members[-1][1] if members else 0
+        if end < len(data):
+            with open(self.path, "r+b") as fh:
+                fh.truncate(end)
+
+    def load(self):
+        """DataFrame of all rows (columns :data:`COLUMNS`), the last written member of each (drug, split,
+        method) only; empty (with the columns) when there is no file."""
+        if not self.path.exists():
+            return pd.DataFrame(columns=list(COLUMNS))
+        frames, header = [], None
+        for _, _, text in _members(self.path.read_bytes()):
+            if header is None:
+                first, _, rest = text.partition(b"\n")
+                if first.decode().split(",") != list(COLUMNS):
+                    continue  # only the first member carries the header; without it the rows cannot be read
+                header, text = first, rest
+            if text:
+                frames.append(pd.read_csv(io.BytesIO(header + b"\n" + text), dtype=_DTYPES,
+                                          keep_default_na=False, na_values={"observed": [""],
+                                                                            "predicted": [""]}))
+        if not frames:
+            return pd.DataFrame(columns=list(COLUMNS))
+        for i, f in enumerate(frames):
+            f["_member"] = i
+        df = pd.concat(frames, ignore_index=True)
+        last = df.groupby(["drug", "split", "method"])["_member"].transform("max")
+        return df[df["_member"] == last].drop(columns="_member").reset_index(drop=True)
+
+    def done(self):
+        """Set of (drug, split, method) whose rows are in the file."""
+        df = self.load()
+        return {(d, int(s), m) for d, s, m in df[["drug", "split", "method"]].drop_duplicates().itertuples(
+            index=False)}
+
+
+def metrics_from_rows(rows, response):
+    """Every metric of contracts.md for one (drug, split, method), recomputed from its rows alone:
+    :func:`ccle.evaluate.regression_metrics` (test observed vs predicted) merged with
+    :func:`ccle.calls.call_metrics` (paper thresholds from the train rows' observed values, calibrated ones
+    from their non-empty OOF predictions), plus n_train / n_test."""
+    rows = pd.DataFrame(rows)
+    keys = rows[["drug", "split", "method"]].drop_duplicates()
+    if len(keys) != 1:
+        raise ValueError(f"rows of exactly one (drug, split, method) expected, got {len(keys)}")
+    test, train = rows[rows["set"] == "test"], rows[rows["set"] == "train"]
+    oof = train["predicted"].to_numpy(dtype=np.float64)
+    oof = oof[np.isfinite(oof)]
+    rec = regression_metrics(test["observed"].to_numpy(), test["predicted"].to_numpy())
+    rec.update(call_metrics(test["observed"].to_numpy(), test["predicted"].to_numpy(),
+                            train["observed"].to_numpy(), oof, response))
+    rec["n_train"], rec["n_test"] = int(len(train)), int(len(test))
+    return rec
