@@ -20,7 +20,9 @@ SKLEARN_COMPAT = "nnlite._sklearn_compat"
 FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 
 # where files may be opened: the input readers, the report, the runner's result store / cache, the .nnz format
-FILE_MODULES = ("ccle.data", "ccle.report", "ccle.store", "nnlite.compress.fileformat", "nnlite.runtime")
+# ccle.store holds results.jsonl and the caches, ccle.predictions the predictions.csv.gz beside it: the result store.
+FILE_MODULES = ("ccle.data", "ccle.report", "ccle.store", "ccle.predictions", "nnlite.compress.fileformat",
+                "nnlite.runtime")
 # nnlite/model.py still holds Sequential.save/load (.npz): the nnlite side of issue 11 drops that format or makes
 # it the documented uncompressed one (then a format module); until then it is allowed by name.
 PENDING_FILE_MODULES = ("nnlite.model",)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ccle.report import stats
+import ccle.report.stats as stats
 from ccle.report.tables import (METRIC_LABELS, SUMMARY_ROW_LABEL, TABLE2_ROWS, mean_over_drugs, method_label,
                                 per_drug, table1_spread, timing_table)
 
@@ -101,7 +101,7 @@ def dotplot_section(records, drugs, methods):
         vals.setdefault((r["drug"], r["method"]), []).append(float(r.get("r2", float("nan"))))
 
     def make():
-        from ccle.report import figures
+        import ccle.report.figures as figures
         return figures.dot_plot(vals, drugs, methods, "R²")
 
     return {"id": "per-drug", "title": "Per-drug results",
@@ -124,7 +124,7 @@ def ranks_section(records, drugs, methods):
             f"significantly).")
 
     def make():
-        from ccle.report import figures
+        import ccle.report.figures as figures
         return figures.cd_diagram(cd)
 
     return {"id": "ranks", "title": "Ranks over drugs (critical-difference diagram)", "paragraphs": [text],
@@ -183,7 +183,7 @@ def timing_section(records, drugs, methods):
     plot_methods = [m for m in methods if m != "mean" or trivial is None]
 
     def make():
-        from ccle.report import figures
+        import ccle.report.figures as figures
         return figures.fig3(summary, plot_methods, trivial)
 
     return {"id": "timing", "title": "Training time (Fig. 3)",

@@ -46,7 +46,7 @@ def scatter_section(predictions_path, records, drugs, methods):
                      if ths else None}
 
     def make():
-        from ccle.report import figures
+        import ccle.report.figures as figures
         return figures.scatter_grid(panels, show)
 
     return {"id": "scatter", "title": title,
@@ -76,7 +76,7 @@ def sensitivity_section(records, drugs, methods):
     figs = []
     if mats:
         def make():
-            from ccle.report import figures
+            import ccle.report.figures as figures
             return figures.confusion_grid(mats)
         figs.append({"name": "fig_confusion", "caption": "Confusion matrices summed over drugs and splits "
                      "(rows observed, columns predicted; colour = fraction of the observed class); top row the paper rule, "
@@ -122,7 +122,7 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
     matrix, genes = wide.loc[chosen].to_numpy(), list(chosen)
 
     def make():
-        from ccle.report import figures
+        import ccle.report.figures as figures
         return figures.gene_heatmap(matrix, genes, order)
 
     return {"id": "genes", "title": title, "tables": tables,
