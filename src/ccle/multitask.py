@@ -30,7 +30,7 @@ import numpy as np
 from ccle.data.align import normalize_cell_line
 from ccle.discretize import IQRThresholds
 from ccle.preprocess import MinMaxScaler
-from nnlite.activations import ReLU, Tanh
+from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.compress.fileformat import read_metadata, load_compressed, save_compressed
 from nnlite.compress.pipeline import compress_model
 from nnlite.layers import Dense, Dropout
@@ -42,6 +42,9 @@ from nnlite.optim import Adam
 FORMAT = "ccle.multitask"
 FORMAT_VERSION = 1
 MIN_ROWS_PER_DRUG = 4
+# "linear" (Identity): a reduced-rank linear model, x -> x W_1 W_2 (rank = the narrowest width), the linear
+# multitask anchor; "relu"; "alternate": ReLU, Tanh, ReLU, ... as the paper's per-drug network
+ACTIVATIONS = ("relu", "alternate", "linear")
 
 
 def check_xy_multi(X, Y=None):
@@ -112,7 +115,7 @@ class MultiTaskModel:
     """The cross-drug network; see the module docstring.
 
     Parameters: ``hidden`` widths of the shared trunk (activations ReLU, Tanh, ReLU, ... when ``activation``
-    is "alternate", all ReLU when "relu"), ``dropout`` after every hidden layer, ``l1``/``l2`` on every Dense
+    is "alternate", all ReLU when "relu", none when "linear": reduced-rank regression), ``dropout`` after every hidden layer, ``l1``/``l2`` on every Dense
     layer, Adam ``lr``, ``batch_size``, at most ``epochs`` epochs, early stopping with ``patience``, ``cv``
     inner cell-line folds (>= 2), ``n_genes`` kept by the correlation filter, ``compress`` with
     ``prune_percent``/``bits``/``retrain_epochs`` as PM, ``seed``.
@@ -125,7 +128,7 @@ class MultiTaskModel:
     validation MSE per stage; None without compression).
     """
 
-    def __init__(self, hidden=(256, 64), activation="relu", dropout=0.3, l1=1e-5, l2=1e-3, lr=3e-4,
+    def __init__(self, hidden=(128,), activation="relu", dropout=0.3, l1=1e-4, l2=1e-3, lr=3e-4,
                  batch_size=32, epochs=400, patience=40, cv=4, n_genes=1000, compress=True, prune_percent=50.0,
                  bits=5, retrain_epochs=5, seed=0):
         self.hidden = hidden
@@ -147,12 +150,15 @@ class MultiTaskModel:
 
     # -- the network -----------------------------------------------------------------------------------------
     def _network(self, n_in, n_out, seed):
-        if self.activation not in ("relu", "alternate"):
-            raise ValueError(f"activation must be 'relu' or 'alternate', got {self.activation!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         layers, d = [], n_in
         for k, w in enumerate(self.hidden):
             layers.append(Dense(d, int(w), l1=self.l1, l2=self.l2))
-            layers.append(Tanh() if self.activation == "alternate" and k % 2 else ReLU())
+            if self.activation == "linear":
+                layers.append(Identity())
+            else:
+                layers.append(Tanh() if self.activation == "alternate" and k % 2 else ReLU())
             if self.dropout > 0:
                 layers.append(Dropout(self.dropout))
             d = int(w)
@@ -242,6 +248,35 @@ class MultiTaskModel:
         """(n, n_drugs) classes ("sensitive" / "moderate" / "resistant"), each drug with its own thresholds."""
         P = self.predict(X)
         return np.stack([t.classify(P[:, j]) for j, t in enumerate(self.thresholds_)], axis=1)
+
+
+def fit_predict_split(datasets, held_out, model=None):
+    """One leave-cell-line-out (or leave-tissue-out) split of MT: fit on every line not in ``held_out``
+    (a set of ``normalize_cell_line`` keys, from ``ccle.splits.held_out_sets``), predict the held-out lines.
+
+    Returns ``(model, predictions)`` with ``predictions[drug] = (test_idx, y_pred)``: ``test_idx`` the drug's
+    test rows as ``ccle.splits.drug_rows`` gives them (indices into ``ds.y`` / ``ds.cell_lines``), ``y_pred``
+    MT's predictions for those rows, (n_test,). ``model``: an unfitted MultiTaskModel (default settings if
+    None). Also ``model.train_seconds_`` and ``model.predict_seconds_``.
+    """
+    import time
+
+    from ccle.splits import drug_rows
+
+    X, Y, cells, genes, drugs = response_matrix(datasets)
+    test = np.array([normalize_cell_line(c) in held_out for c in cells], dtype=bool)
+    model = MultiTaskModel() if model is None else model
+    t0 = time.perf_counter()
+    model.fit(X[~test], Y[~test], genes=genes, drugs=drugs)
+    t1 = time.perf_counter()
+    P = model.predict(X[test])
+    model.train_seconds_, model.predict_seconds_ = t1 - t0, time.perf_counter() - t1
+    pos = {normalize_cell_line(c): i for i, c in enumerate(np.asarray(cells, dtype=object)[test])}
+    out = {}
+    for j, ds in enumerate(datasets):
+        _, te = drug_rows(ds.cell_lines, held_out, drug=ds.drug)
+        out[ds.drug] = (te, P[[pos[normalize_cell_line(ds.cell_lines[i])] for i in te], j])
+    return model, out
 
 
 def _metadata(model):

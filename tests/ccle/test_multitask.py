@@ -92,6 +92,11 @@ def test_save_load_round_trip_predicts_bit_for_bit(fitted, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X[120:, cols]), model.predict(X[120:]))
     np.testing.assert_array_equal(loaded.classify(X[120:, cols]), model.classify(X[120:]))
     assert loaded.drugs_ == model.drugs_
+    # the numpy-only runtime reads the same file: one network, one output per drug
+    from nnlite import runtime
+
+    Z = loaded.transform(X[120:, cols])
+    np.testing.assert_array_equal(runtime.load(path).predict(Z), model.network_.predict(Z))
 
 
 def test_load_rejects_a_per_drug_file(tmp_path):
@@ -126,3 +131,26 @@ def test_bad_input(Y, match):
         small().fit(np.zeros((20, 5)), Y)
     with pytest.raises(ValueError, match="cv"):
         small(cv=1).fit(np.zeros((20, 5)), np.zeros((20, 2)))
+
+
+def test_fit_predict_split_holds_out_the_same_lines_for_every_drug():
+    from ccle.multitask import fit_predict_split
+    from ccle.splits import cell_line_splits
+
+    X, Y, Y_obs = problem(n=100, k=3)
+    cells = [f"L{i}_{'LUNG' if i % 2 else 'SKIN'}" for i in range(100)]
+    dss = []
+    for j in range(3):
+        rows = np.flatnonzero(np.isfinite(Y_obs[:, j]))
+        dss.append(DrugDataset(X[rows], Y_obs[rows, j], [cells[i] for i in rows], [f"g{g}" for g in range(30)],
+                               f"d{j}"))
+    held = cell_line_splits(cells, 2, seed=0)[0]
+    model, preds = fit_predict_split(dss, held, small(epochs=40))
+    train_lines = {c.upper() for c in cells} - held
+    assert model.y_mean_ == pytest.approx([np.mean([ds.y[i] for i, c in enumerate(ds.cell_lines)
+                                                    if c.upper() in train_lines]) for ds in dss])
+    for j, ds in enumerate(dss):
+        te, pred = preds[ds.drug]
+        assert all(ds.cell_lines[i].upper() in held for i in te)
+        rows = [cells.index(ds.cell_lines[i]) for i in te]
+        np.testing.assert_allclose(pred, model.predict(X[rows])[:, j], rtol=1e-5, atol=1e-6)  # float32 batches
