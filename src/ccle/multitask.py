@@ -118,7 +118,7 @@ class MultiTaskModel:
     is "alternate", all ReLU when "relu", none when "linear": reduced-rank regression), ``dropout`` after every hidden layer, ``l1``/``l2`` on every Dense
     layer, Adam ``lr``, ``batch_size``, at most ``epochs`` epochs, early stopping with ``patience``, ``cv``
     inner cell-line folds (>= 2), ``n_genes`` kept by the correlation filter, ``compress`` with
-    ``prune_percent``/``bits``/``retrain_epochs`` as PM, ``seed``.
+    ``prune_percent``/``bits``/``retrain_epochs`` as PM, ``input_dropout`` (dropout on the genes), ``seed``.
 
     Attributes after ``fit``: ``support_`` (bool, input genes kept), ``scaler_`` (MinMaxScaler of the kept
     genes), ``genes_`` / ``drugs_`` (names when given to fit, else indices as strings), ``y_mean_``,
@@ -128,10 +128,11 @@ class MultiTaskModel:
     validation MSE per stage; None without compression).
     """
 
-    def __init__(self, hidden=(128,), activation="relu", dropout=0.3, l1=1e-4, l2=1e-3, lr=3e-4,
+    def __init__(self, hidden=(128,), activation="relu", dropout=0.3, l1=3e-4, l2=1e-3, lr=3e-4,
                  batch_size=32, epochs=400, patience=40, cv=4, n_genes=1000, compress=True, prune_percent=50.0,
-                 bits=5, retrain_epochs=5, seed=0):
+                 bits=5, retrain_epochs=5, input_dropout=0.0, seed=0):
         self.hidden = hidden
+        self.input_dropout = input_dropout
         self.activation = activation
         self.dropout = dropout
         self.l1 = l1
@@ -153,6 +154,8 @@ class MultiTaskModel:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         layers, d = [], n_in
+        if self.input_dropout > 0:   # masking noise on the genes (denoising-style regularization)
+            layers.append(Dropout(self.input_dropout))
         for k, w in enumerate(self.hidden):
             layers.append(Dense(d, int(w), l1=self.l1, l2=self.l2))
             if self.activation == "linear":
@@ -208,11 +211,12 @@ class MultiTaskModel:
 
         folds = np.random.default_rng(self.seed).permutation(X.shape[0]) % k
         splits = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in range(k)]
-        nets, sq, n_seen = [], 0.0, 0
+        nets, sq, n_seen, epochs_run = [], 0.0, 0, []
         self.compression_ = [None] * k
         for f, (tr, va) in enumerate(splits):
             seed = int(self.seed) * 100 + f
             net = self._train_fold(Z, T, tr, va, seed)
+            epochs_run.append(int(net.epochs_run))   # before compression retrains it
             seen = np.isfinite(T[va])
             sq += observed_mse(net.predict(Z[va]), T[va]) * int(seen.sum())
             n_seen += int(seen.sum())
@@ -227,7 +231,7 @@ class MultiTaskModel:
             nets.append(net)
         self.inner_mse_ = sq / max(n_seen, 1)
         self.networks_ = nets
-        self.n_epochs_ = [int(n.epochs_run) for n in nets]
+        self.n_epochs_ = epochs_run
         self.network_ = committee_network(nets)
         return self
 
