@@ -78,3 +78,23 @@ def test_bad_input():
         held_out_sets("drugs", lines(), 2, 0)
     with pytest.raises(ValueError, match="test_fraction"):
         cell_line_splits(lines(), 2, 0, test_fraction=1.0)
+
+
+def test_real_data_splits_give_every_drug_training_and_test_lines(shared_ccle):
+    from ccle.data.align import drug_dataset
+    from ccle.data.depmap import read_lineages
+    from ccle.data.loader import load_data
+    from ccle.multitask import response_matrix
+
+    info = shared_ccle / "expression" / "DepMap_sample_info_from_TGSA.csv"
+    expr, table = load_data(shared_ccle / "expression" / "TGSA_DepMap_census706_expr_zscored.csv.gz",
+                            shared_ccle / "drug" / "CCLE_dose_response_scores.tsv", sample_info=info)
+    datasets = [drug_dataset(expr, table, d) for d in table.drugs]
+    cells = response_matrix(datasets)[2]
+    for lineages in (None, read_lineages(info)):
+        for scheme in ("cell-lines", "tissues"):
+            for held in held_out_sets(scheme, cells, 5, 0, lineages=lineages):
+                assert 0.2 < len(held) / len(cells) < 0.4
+                for ds in datasets:
+                    train, test = drug_rows(ds.cell_lines, held, ds.drug)
+                    assert train.size + test.size == ds.y.size
