@@ -25,13 +25,16 @@ Per-drug IQR thresholds of the observed training responses (``thresholds_``) giv
 drugs, the selected genes, their scaler, the per-drug target scaling and IQR thresholds in its metadata; the
 loaded model takes X with exactly the stored genes, in the stored order (``genes_``).
 """
+import time
+
 import numpy as np
 
 from ccle.data.align import normalize_cell_line
 from ccle.discretize import IQRThresholds
 from ccle.preprocess import MinMaxScaler
+from ccle.splits import drug_rows
 from nnlite.activations import Identity, ReLU, Tanh
-from nnlite.compress.fileformat import read_metadata, load_compressed, save_compressed
+from nnlite.compress.fileformat import load_compressed, read_metadata, save_compressed
 from nnlite.compress.pipeline import compress_model
 from nnlite.layers import Dense, Dropout
 from nnlite.losses import MaskedMSELoss, observed_mse
@@ -263,10 +266,6 @@ def fit_predict_split(datasets, held_out, model=None):
     MT's predictions for those rows, (n_test,). ``model``: an unfitted MultiTaskModel (default settings if
     None). Also ``model.train_seconds_`` and ``model.predict_seconds_``.
     """
-    import time
-
-    from ccle.splits import drug_rows
-
     X, Y, cells, genes, drugs = response_matrix(datasets)
     test = np.array([normalize_cell_line(c) in held_out for c in cells], dtype=bool)
     model = MultiTaskModel() if model is None else model
