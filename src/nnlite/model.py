@@ -17,7 +17,7 @@ import numpy as np
 from nnlite import _kernels as K
 from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.layers import Dense, Dropout, Layer, check_dtype
-from nnlite.losses import MSELoss
+from nnlite.losses import MSELoss, observed_mse
 from nnlite.optim import Adam
 
 FORMAT_NAME = "nnlite.Sequential"
@@ -316,8 +316,13 @@ class Sequential:
 
     def _mse(self, X, y):
         pred = self.predict(X).reshape(y.shape)
+        if self._allows_missing():
+            return observed_mse(pred, y)
         d = pred.astype(np.float64) - y
         return float(np.mean(d * d))
+
+    def _allows_missing(self):
+        return bool(getattr(self.loss_fn, "allows_missing", False))
 
     def _param_positions(self):
         """For each step, the positions of its parameters in ``parameters()``."""
@@ -352,7 +357,8 @@ class Sequential:
         X, y = self._check_Xy(X, y)
         return self._train_step(X, y, optimizer)
 
-    def fit(self, X, y, epochs=100, batch_size=32, optimizer=None, validation=None, patience=None, verbose=False):
+    def fit(self, X, y, epochs=100, batch_size=32, optimizer=None, validation=None, patience=None, verbose=False,
+            loss=None):
         """Mini-batch training for up to ``epochs`` passes over (X, y). Returns self.
 
         Each epoch visits the rows in a fresh permutation from the model's seeded generator, in batches of
@@ -362,7 +368,13 @@ class Sequential:
         (validation MSE, or the training objective when there is no validation set), and the weights of the
         best epoch are restored. ``history`` accumulates over calls. A non-finite objective stops training:
         with ``patience`` the best weights seen so far are restored, otherwise ValueError.
+        ``loss``: a loss object (``forward(pred, y)``/``backward()``) that replaces ``loss_fn`` for this and
+        later fits (so that a copy retrained by ``nnlite.compress`` keeps it), e.g.
+        ``nnlite.losses.MaskedMSELoss()``, with which y (and y_val) may hold NaN for missing targets and the
+        validation MSE is taken over the observed entries.
         """
+        if loss is not None:
+            self.loss_fn = loss
         X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
         n = X.shape[0]
@@ -462,7 +474,7 @@ class Sequential:
         if not np.issubdtype(y.dtype, np.number):
             raise ValueError(f"{what}y must be numeric, got dtype {y.dtype}")
         y = np.ascontiguousarray(y, dtype=self.dtype)
-        if not np.isfinite(y).all():
+        if not (np.isfinite(y) | (np.isnan(y) & self._allows_missing())).all():
             raise ValueError(f"{what}y contains NaN or infinity")
         return X, y
 

@@ -56,3 +56,56 @@ def simple_ann_network(n_in, widths, l1=DEFAULT_L1, l2=DEFAULT_L2, seed=0, dtype
         d = w
     layers.append(Dense(d, 1, l1=l1, l2=l2, dtype=dtype))
     return Sequential(layers, seed=seed, dtype=dtype)
+
+
+def committee_network(networks):
+    """One Sequential whose output is the mean of the outputs of ``networks`` (same layer types in the same
+    order, any widths): the first Dense layers are concatenated side by side, the hidden ones placed
+    block-diagonally, and the output layers stacked and divided by m = len(networks):
+
+        W_1 = [W_1^(1) ... W_1^(m)],  W_l = diag(W_l^(1), ..., W_l^(m)),  W_L = [W_L^(1); ...; W_L^(m)] / m,
+        b_L = mean_r b_L^(r)
+
+    Elementwise activations act on each block alone, so the result equals the committee mean up to float
+    rounding; dropout layers are dropped (this is an inference network). The off-block zeros are pruned
+    positions (masks), which the ``.nnz`` gap coding stores almost for free. Shapes: each network maps
+    (n, n_in) -> (n, k); the committee does too.
+    """
+    nets = list(networks)
+    if not nets:
+        raise ValueError("committee_network needs at least one network")
+    kinds = [[type(layer).__name__ for layer in net.layers if type(layer) is not Dropout] for net in nets]
+    if any(k != kinds[0] for k in kinds):
+        raise ValueError("committee networks must have the same layer types in the same order")
+    m = len(nets)
+    dtype = nets[0].dtype
+    per_net = [[layer for layer in net.layers if type(layer) is not Dropout] for net in nets]
+    n_dense = sum(1 for k in kinds[0] if k == "Dense")
+    layers, d = [], 0
+    for pos, kind in enumerate(kinds[0]):
+        if kind != "Dense":
+            layers.append(type(per_net[0][pos])())
+            continue
+        d += 1
+        parts = [ls[pos] for ls in per_net]
+        if d == 1 and d == n_dense:
+            W = sum(p.W.astype(np.float64) for p in parts) / m
+            b = sum(p.b.astype(np.float64) for p in parts) / m
+        elif d == 1:
+            W, b = np.concatenate([p.W for p in parts], axis=1), np.concatenate([p.b for p in parts])
+        elif d == n_dense:
+            W = np.concatenate([p.W for p in parts], axis=0) / dtype.type(m)
+            b = sum(p.b.astype(np.float64) for p in parts) / m
+        else:
+            W = np.zeros((sum(p.n_in for p in parts), sum(p.n_out for p in parts)), dtype)
+            r = c = 0
+            for p in parts:
+                W[r:r + p.n_in, c:c + p.n_out] = p.W
+                r, c = r + p.n_in, c + p.n_out
+            b = np.concatenate([p.b for p in parts])
+        layer = Dense(W.shape[0], W.shape[1], dtype=dtype, rng=np.random.default_rng(0))
+        layer.W, layer.b = W, b
+        if not np.all(layer.W):
+            layer.mask = (layer.W != 0).astype(dtype)
+        layers.append(layer)
+    return Sequential(layers, seed=nets[0].seed, dtype=dtype)

@@ -85,3 +85,12 @@ def test_real_tgsa_matrix(shared_ccle):
 def test_real_sample_info_names_the_tgsa_ids(shared_ccle):
     mapping = read_sample_info(shared_ccle / "expression" / "DepMap_sample_info_from_TGSA.csv")
     assert len(mapping) > 1700 and mapping["ACH-000001"] == "NIHOVCAR3_OVARY"
+
+
+def test_read_lineages_maps_ccle_names_and_needs_the_column(tmp_path):
+    from ccle.data.depmap import read_lineages
+
+    got = read_lineages(_write(tmp_path / "s.csv", SAMPLE_INFO))
+    assert got == {"NIHOVCAR3_OVARY": "ovary", "HL60_HAEMATOPOIETIC_AND_LYMPHOID_TISSUE": "blood"}
+    with pytest.raises(CCLEError, match="lineage"):
+        read_lineages(_write(tmp_path / "t.csv", "DepMap_ID,CCLE_Name\nACH-1,X_LUNG\n"))

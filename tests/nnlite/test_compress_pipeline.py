@@ -101,3 +101,28 @@ def test_auto_prune_percent_keeps_20_sqrt_n_weights():
     X, y = _data(0, 20)
     with pytest.raises(ValueError, match="auto"):
         compress_model(paper_network(40, [4], seed=0), X, y, X, y, prune_percent="most")
+
+
+def test_multi_output_network_with_missing_targets_compresses_on_the_observed_entries(tmp_path):
+    from nnlite.activations import ReLU
+    from nnlite.layers import Dense
+    from nnlite.losses import MaskedMSELoss, observed_mse
+    from nnlite.model import Sequential
+
+    rng = np.random.default_rng(2)
+    X = rng.random((200, 40)).astype(np.float32)
+    Y = np.stack([np.tanh(3 * (X[:, 0] - X[:, 1])), X[:, 2] * X[:, 3], X[:, 4] - X[:, 5]], axis=1)
+    Y[rng.random(Y.shape) < 0.3] = np.nan
+    model = Sequential([Dense(40, 32), ReLU(), Dense(32, 16), ReLU(), Dense(16, 3)], seed=0)
+    model.fit(X[:150], Y[:150], epochs=60, batch_size=32, optimizer=Adam(3e-3), loss=MaskedMSELoss())
+    out, report = compress_model(model, X[:150], Y[:150], X[150:], Y[150:], prune_percent=30, bits=5,
+                                 retrain_epochs=5, finetune_epochs=5, patience=3, lr=3e-3)
+    assert out.n_out == 3
+    for stage in ("dense", "pruned", "quantized", "huffman"):
+        assert np.isfinite(report.val_mse[stage])
+    assert report.val_mse["dense"] == pytest.approx(observed_mse(model.predict(X[150:]), Y[150:]))
+    mean_mse = observed_mse(np.broadcast_to(np.nanmean(Y[:150], axis=0), (50, 3)), Y[150:])
+    assert report.val_mse["huffman"] < min(1.5 * report.val_mse["dense"], 0.5 * mean_mse)
+    save_compressed(out, tmp_path / "m.nnz")
+    np.testing.assert_allclose(load_compressed(tmp_path / "m.nnz").predict(X[150:]), out.predict(X[150:]),
+                               rtol=1e-6, atol=1e-6)

@@ -5,7 +5,7 @@ import pytest
 
 from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.layers import Dense, Dropout
-from nnlite.losses import MSELoss
+from nnlite.losses import MaskedMSELoss, MSELoss
 from nnlite.model import Sequential
 from nnlite.optim import SGD, Adam
 from tests.numeric import rel_err
@@ -292,3 +292,71 @@ def test_divergence_keeps_the_best_weights_or_raises():
     assert model.epochs_run < 50 and not np.isfinite(model.history["train"][-1])
     assert np.all(np.isfinite(model.predict(X)))
     assert model.best_epoch < model.epochs_run
+
+
+def multi_output(seed=0, dtype=np.float64, k=3):
+    layers = [Dense(6, 8, l1=0.01, l2=0.02), ReLU(), Dense(8, 5, l1=0.01, l2=0.02), Tanh(),
+              Dense(5, k, l1=0.01, l2=0.02)]
+    return Sequential(layers, seed=seed, dtype=dtype)
+
+
+def missing_targets(n=12, k=3, seed=5):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 6))
+    Y = np.stack([np.sin(X[:, j]) + X[:, j + 1] for j in range(k)], axis=1)
+    Y[rng.random(Y.shape) < 0.35] = np.nan
+    return X, Y
+
+
+def test_multi_output_head_with_masked_loss_gradient_matches_finite_differences():
+    model = multi_output()
+    X, Y = missing_targets()
+    loss = MaskedMSELoss()
+    loss.forward(model.forward(X), Y)
+    model.backward(loss.backward())
+
+    def cost():
+        return MaskedMSELoss().forward(model.forward(X), Y) + model.penalty()
+
+    h = 1e-6
+    for p, g in model.parameters():
+        num = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + h
+            fp = cost()
+            p[i] = old - h
+            fm = cost()
+            p[i] = old
+            num[i] = (fp - fm) / (2 * h)
+        assert rel_err(g, num) < 1e-6
+
+
+def test_fit_with_masked_loss_learns_the_observed_entries_and_ignores_the_missing_ones():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((300, 6))
+    Y = np.stack([X[:, 0] - X[:, 1], X[:, 2] * 0.5, np.tanh(X[:, 3])], axis=1)
+    Y_obs = Y.copy()
+    Y_obs[rng.random(Y.shape) < 0.4] = np.nan
+    model = multi_output(dtype=np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(X, Y_obs, epochs=1)      # plain MSE refuses missing targets
+    model.fit(X[:240], Y_obs[:240], epochs=150, batch_size=32, optimizer=Adam(lr=3e-3),
+              validation=(X[240:], Y_obs[240:]), patience=20, loss=MaskedMSELoss())
+    assert all(np.isfinite(model.history["val"]))
+    pred = model.predict(X[240:])
+    assert pred.shape == (60, 3)
+    # the missing entries of the held-out rows were never seen: they are predicted as well as the observed ones
+    err = (pred - Y[240:]) ** 2
+    assert np.mean(err) < 0.2 * np.mean((Y[240:] - Y[:240].mean(axis=0)) ** 2)
+    assert np.mean(err[np.isnan(Y_obs[240:])]) < 0.2 * np.var(Y)
+
+
+def test_masked_fit_equals_plain_fit_when_nothing_is_missing():
+    X, _ = missing_targets()
+    Y = np.stack([np.sin(X[:, 0]), X[:, 1]], axis=1)
+    a, b = multi_output(dtype=np.float32, k=2), multi_output(dtype=np.float32, k=2)
+    a.fit(X, Y, epochs=5, batch_size=4)
+    b.fit(X, Y, epochs=5, batch_size=4, loss=MaskedMSELoss())
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

@@ -53,3 +53,27 @@ def test_bad_arguments(kw, match):
     args = {"n_in": 5, "widths": [4], **kw}
     with pytest.raises(ValueError, match=match):
         paper_network(**args)
+
+
+def test_committee_network_predicts_the_mean_of_its_members():
+    from nnlite.model import Sequential
+    from nnlite.networks import committee_network
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 7))
+    nets = [Sequential([Dense(7, 6), ReLU(), Dropout(0.3), Dense(6, 4), Tanh(), Dense(4, 3)], seed=s)
+            for s in range(3)]
+    for net in nets:   # non-zero biases so that every term is exercised
+        for layer in net.dense_layers():
+            layer.b = rng.standard_normal(layer.n_out) * 0.3
+    merged = committee_network(nets)
+    expected = np.mean([n.predict(X) for n in nets], axis=0)
+    np.testing.assert_allclose(merged.predict(X), expected, rtol=1e-5, atol=1e-6)
+    assert not any(isinstance(layer, Dropout) for layer in merged.layers)
+    assert [layer.W.shape for layer in merged.dense_layers()] == [(7, 18), (18, 12), (12, 3)]
+    np.testing.assert_allclose(committee_network(nets[:1]).predict(X), nets[0].predict(X), rtol=1e-6)
+    linear = [Sequential([Dense(7, 2)], seed=s) for s in range(2)]
+    np.testing.assert_allclose(committee_network(linear).predict(X),
+                               np.mean([n.predict(X) for n in linear], axis=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="same layer types"):
+        committee_network([nets[0], paper_network(7, [6], seed=0)])

@@ -45,6 +45,21 @@ def read_sample_info(path):
     return {i: n for i, n in zip(table["DepMap_ID"], table[name_col]) if i and n}
 
 
+def read_lineages(path):
+    """Map CCLE names to their lineage from a DepMap ``sample_info.csv`` -> ``dict[CCLE_Name, lineage]``
+    (rows without a lineage are left out; ``ccle.splits.tissue_of`` then falls back to the name's suffix)."""
+    path = os.fspath(path)
+    try:
+        table = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CCLEError(f"{path}: cannot parse sample info: {str(exc).splitlines()[0]}") from None
+    name_col = next((c for c in _NAME_COLUMNS if c in table.columns), None)
+    if "lineage" not in table.columns or name_col is None:
+        raise CCLEError(f"{path}:1: sample info needs columns 'CCLE_Name' and 'lineage' for tissues, "
+                        f"found {list(table.columns)[:6]}")
+    return {n: lin for n, lin in zip(table[name_col], table["lineage"]) if n and lin}
+
+
 def _split_gene(header):
     m = _GENE_ENTREZ.match(header)
     return (m.group(1), m.group(2)) if m else (header.strip(), "")

@@ -19,11 +19,12 @@ from nnlite.compress.fileformat import dumps_compressed, encode_weights, loads_c
 from nnlite.compress.prune import iterative_prune, sparsity
 from nnlite.compress.quantize import _per_layer, finetune_centroids, quantize_model
 from nnlite.compress.report import CompressionReport, LayerSizes
+from nnlite.losses import observed_mse
 
 
 def _mse(model, X, y):
-    pred = model.predict(X).astype(np.float64).reshape(len(y), -1)
-    return float(np.mean((pred - np.asarray(y, dtype=np.float64).reshape(len(y), -1)) ** 2))
+    # over the observed entries: a multi-output target may mark missing pairs with NaN (MaskedMSELoss)
+    return observed_mse(model.predict(X), y)
 
 
 def prune_schedule(n_steps, kind="linear"):

@@ -19,6 +19,7 @@ and C_r its remaining number of connections (``scale_dropout``).
 import numpy as np
 
 from nnlite.compress.quantize import _per_layer
+from nnlite.losses import observed_mse
 
 
 def layer_threshold_mask(W, percent=None, quality=None, mask=None):
@@ -118,8 +119,7 @@ def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_
 
     def val_mse():
         Xv, yv = validation
-        pred = model.predict(Xv).astype(np.float64)
-        return float(np.mean((pred - np.asarray(yv, dtype=np.float64).ravel()) ** 2))
+        return observed_mse(model.predict(Xv), yv)   # NaN targets (missing pairs) are left out
 
     for step in schedule:
         prune_model(model, percent=step)

@@ -164,12 +164,13 @@ def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, opti
         grad(centroid c) = sum of dW over the weights of cluster c     (``np.bincount(labels, dW[index])``)
 
     one optimizer step on the centroids (and the biases if ``train_bias``), then W <- centroids[labels].
+    The MSE is over the observed entries of y (NaN = missing, ``MaskedMSELoss``; all entries when none is NaN).
     The assignment of weights to clusters never changes. With ``validation=(X_val, y_val)`` the centroids and
     biases with the lowest validation MSE seen (including before the first step) are kept at the end.
     ``optimizer`` defaults to ``nnlite.optim.Adam(lr=1e-4)``. Returns the list of per-epoch validation MSEs
     (training-batch MSEs averaged over the epoch when no validation set is given).
     """
-    from nnlite.losses import MSELoss
+    from nnlite.losses import MaskedMSELoss
     from nnlite.optim import Adam
 
     layers = model.dense_layers()
@@ -181,12 +182,12 @@ def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, opti
         raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X or y contains NaN or inf")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y) | np.isnan(y))):
+        raise ValueError("X contains NaN or inf, or y contains inf")
     y2 = y.reshape(len(y), -1)
     opt = optimizer if optimizer is not None else Adam(lr=1e-4)
     rng = np.random.default_rng(seed)
-    loss = MSELoss()
+    loss = MaskedMSELoss()   # = MSELoss when y has no NaN; NaN marks a missing target entry
     grads = [np.zeros_like(book.centroids) for book in codebooks]
 
     def pairs():
