@@ -11,13 +11,13 @@ import multiprocessing
 import os
 import signal
 import sys
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
 from ccle.model import METHODS
+from ccle.progress import Progress
 from ccle.store import ResultStore, latest_records
 from ccle.tasks import THREAD_ENV, limit_threads, run_task
 
@@ -49,32 +49,6 @@ def _worker_task(task):
     return rec
 
 
-class Progress:
-    """One line per finished task on ``stream``: count, drug, split, method, task seconds, elapsed, ETA."""
-
-    def __init__(self, total, stream=None, enabled=True):
-        self.total = total
-        self.done = 0
-        self.t0 = time.perf_counter()
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled
-
-    @staticmethod
-    def _fmt(seconds):
-        seconds = int(round(seconds))
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-
-    def update(self, rec):
-        self.done += 1
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.t0
-        eta = elapsed / self.done * (self.total - self.done)
-        print(f"[{self.done}/{self.total}] {rec['drug']} split {rec['split']} {rec['method']}: "
-              f"mse {rec['mse']:.3f} ({rec['fit_seconds']:.1f}s) | elapsed {self._fmt(elapsed)} "
-              f"| ETA {self._fmt(eta)}", file=self.stream, flush=True)
-
-
 def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1, progress=True, max_tasks=None,
                   scheduler=None):
     """Run every missing (drug, split, method) task and return all records of this configuration.
@@ -98,22 +72,25 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
     if progress and done:
         print(f"resuming: {len(done)} finished results found in {store.path}, {len(tasks)} to run",
               file=sys.stderr, flush=True)
-    bar = Progress(len(tasks), enabled=progress)
-    by_drug = {ds.drug: ds for ds in datasets}
-    if scheduler is not None:
-        run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler, n_workers=jobs if jobs > 1 else None)
-    elif jobs <= 1 or len(tasks) <= 1:
-        limiter = limit_threads()
-        try:
-            for drug, split, method in tasks:
-                rec = run_task(by_drug[drug], split, method, cfg, cache_dir)
-                store.append(rec)
-                bar.update(rec)
-        finally:
-            if limiter is not None:
-                limiter.restore_original_limits()
-    else:
-        _run_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs)
+    bar = Progress(len(tasks), enabled=progress, tasks=tasks)
+    try:
+        by_drug = {ds.drug: ds for ds in datasets}
+        if scheduler is not None:
+            run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler, n_workers=jobs if jobs > 1 else None)
+        elif jobs <= 1 or len(tasks) <= 1:
+            limiter = limit_threads()
+            try:
+                for drug, split, method in tasks:
+                    rec = run_task(by_drug[drug], split, method, cfg, cache_dir)
+                    store.append(rec)
+                    bar.update(rec)
+            finally:
+                if limiter is not None:
+                    limiter.restore_original_limits()
+        else:
+            _run_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs)
+    finally:
+        bar.close()  # ends a live progress line, also when interrupted
     wanted = {d.drug for d in datasets}
     return [r for r in latest_records(store.load(key))
             if r["drug"] in wanted and r["method"] in methods and int(r["split"]) < n_splits]

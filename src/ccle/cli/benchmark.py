@@ -111,6 +111,7 @@ def run(args):
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": args.protocol, "seed": args.seed, "n_splits": n_splits, "data": description,
+            "drugs": [d.drug for d in datasets], "methods": list(methods),
             "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
