@@ -21,6 +21,7 @@ import numpy as np
 from ccle.errors import CCLEError
 
 SENSITIVE, MODERATE, RESISTANT = "sensitive", "moderate", "resistant"
+CLASSES = (RESISTANT, MODERATE, SENSITIVE)   # by code: 0 resistant, 1 moderate, 2 sensitive
 
 # Why each sign (CCLE pharmacology file, Barretina et al. 2012, Supplementary Methods):
 # ActArea is the area above the dose-response curve (activity summed over the 8 doses): more activity = more
