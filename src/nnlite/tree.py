@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from nnlite import _numba_cache  # noqa: F401  (before the kernels compile: where they are cached)
 from nnlite import _tree_kernels as _k
 from nnlite._checks import as_float
 from nnlite.base import BaseEstimator, RegressorMixin
