@@ -12,7 +12,9 @@ available`` when neither is writable (read-only containers, HPC images). For nnl
    ``nnlite/__pycache__`` behind. Not the shared temp folder: another user could plant compiled code there.
 4. Nothing writable: the kernels run uncached (compiled in each process) after one warning line.
 
-Other libraries' Numba functions are not affected: both locators below answer only for files of this package.
+Other libraries' Numba functions are not affected: both locators below answer only for files under the folders
+in ``PACKAGES`` (nnlite's own; an application installed beside it adds its folder with ``register(folder)``
+before its first ``@njit``).
 """
 import os
 import tempfile
@@ -55,11 +57,22 @@ def choose_cache_dir():
     return folder if _writable(folder) else None
 
 
+PACKAGES = [PACKAGE]
+
+
+def register(folder):
+    """Cache the kernels of the source files under ``folder`` by the same rule as nnlite's own."""
+    folder = Path(folder).resolve()
+    if folder not in PACKAGES:
+        PACKAGES.append(folder)
+
+
 def _ours(py_file):
     try:
-        return Path(py_file).resolve().is_relative_to(PACKAGE)
-    except (OSError, ValueError):
+        path = Path(py_file).resolve()
+    except OSError:
         return False
+    return any(path.is_relative_to(folder) for folder in PACKAGES)
 
 
 class NnliteCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):

@@ -137,12 +137,12 @@ def _layer_entry(layer):
 def dumps_compressed(model, metadata=None, index_bits=None):
     """The ``.nnz`` bytes of ``model`` (see the module docstring). ``index_bits``: one int, one per Dense
     layer, or None (per layer, the width that gives the smallest file)."""
-    from nnlite.compress.quantize import _per_layer
+    from nnlite.compress.quantize import per_layer
 
     dtype = np.dtype(model.dtype)
     le = dtype.newbyteorder("<")
     n_dense = len(model.dense_layers())
-    bits_per = _per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
+    bits_per = per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
     body = io.BytesIO()
 
     def put(data):
