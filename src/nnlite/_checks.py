@@ -3,13 +3,30 @@
 Bad input raises ``ValueError`` naming the problem: X not numeric, X not 2-D (n_samples, n_features),
 X with no samples or no columns, NaN or infinity in X or y, y not of shape (n,) or (n, 1), X and y of
 different lengths, values that overflow the requested float dtype, a column count that differs from the
-one seen in ``fit``, or an estimator used before ``fit``.
+one seen in ``fit``, complex numbers, or a sparse matrix (a TypeError: densify it first). An object array
+of numbers (e.g. from a mixed DataFrame) is converted; one holding anything else is refused.
 """
 import numpy as np
 
 
 def _is_numeric(a, accept_bool):
     return a.dtype != object and (np.issubdtype(a.dtype, np.number) or (accept_bool and a.dtype == bool))
+
+
+def as_array(a, name):
+    """``a`` as a NumPy array: sparse matrices refused (TypeError), an object array of numbers converted to
+    float64 (float() raises TypeError / ValueError on anything else), complex numbers refused."""
+    if hasattr(a, "tocsr") and hasattr(a, "nnz"):
+        raise TypeError(f"{name} is a sparse matrix; sparse input is not supported, pass {name}.toarray()")
+    a = np.asarray(a)
+    if a.dtype == object:
+        try:
+            a = a.astype(np.float64)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be numeric: {exc}") from None
+    if np.iscomplexobj(a):
+        raise ValueError(f"Complex data not supported: {name} has dtype {a.dtype}")
+    return a
 
 
 def as_float(X, dtype, name="X"):
@@ -25,36 +42,39 @@ def as_float(X, dtype, name="X"):
     return out
 
 
-def check_X(X, name="X", dtype=np.float64, n_features=None, accept_bool=False):
+def check_X(X, name="X", dtype=np.float64, n_features=None, accept_bool=False, estimator_name="the estimator"):
     """Return X (n_samples, n_features) after checking it; ValueError names what is wrong.
 
     dtype: float dtype to convert to (float64 for the linear models, float32 for the trees), or None to keep
     the input's dtype. n_features: the column count seen in ``fit`` (predict/transform), or None.
     accept_bool: whether a boolean array counts as numeric (the trees and the mean baseline accept it).
+    estimator_name: named in the column-count message.
     """
-    X = np.asarray(X)
+    X = as_array(X, name)
     if not _is_numeric(X, accept_bool):
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}")
+        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}. Reshape your "
+                         "data with X.reshape(-1, 1) if it has one feature or X.reshape(1, -1) if it is one sample")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no samples (shape {X.shape})")
     if X.shape[1] == 0:
-        raise ValueError(f"{name} is empty: it has zero columns (shape {X.shape}); at least one feature is required")
+        raise ValueError(f"{name} is empty: 0 feature(s) (shape={X.shape!r}) while a minimum of 1 is required.")
     if dtype is None:
         if not np.isfinite(X).all():
             raise ValueError(f"{name} contains NaN or infinity")
     else:
         X = as_float(X, dtype, name)
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the estimator was fitted with {n_features}")
+        raise ValueError(f"{name} has {X.shape[1]} features, but {estimator_name} is expecting {n_features} "
+                         "features as input")
     return X
 
 
 def check_X_y(X, y, dtype=np.float64, accept_bool=False):
     """Return (X (n, p) as in ``check_X``, y float64 (n,)); y may be (n,) or (n, 1), finite and numeric."""
     X = check_X(X, dtype=dtype, accept_bool=accept_bool)
-    y = np.asarray(y)
+    y = as_array(y, "y")
     if not _is_numeric(y, accept_bool):
         raise ValueError(f"y must be numeric, got dtype {y.dtype}")
     if y.ndim == 2 and y.shape[1] == 1:
@@ -71,11 +91,9 @@ def check_X_y(X, y, dtype=np.float64, accept_bool=False):
 
 def check_nonconstant(y, what):
     """Raise ValueError when y is constant: `what` (e.g. the alpha grid) is undefined then."""
-    if y.shape[0] < 2 or np.ptp(y) == 0.0:
+    if y.shape[0] < 2:
+        raise ValueError(f"{what} needs at least 2 samples, got n_samples={y.shape[0]}")
+    if np.ptp(y) == 0.0:
         raise ValueError(f"y is constant; {what} is undefined for a constant target")
 
 
-def check_fitted(estimator, attribute):
-    """Raise ValueError unless ``fit`` has set ``attribute`` on the estimator."""
-    if not hasattr(estimator, attribute):
-        raise ValueError(f"{type(estimator).__name__} is not fitted: call fit(X, y) first")

@@ -28,6 +28,8 @@ Fastmath assumes finite values: inputs are checked for NaN/inf before they reach
 import numpy as np
 from numba import njit
 
+from nnlite import _numba_cache  # noqa: F401  (before the first @njit: where the kernels are cached)
+
 IDENTITY = 0
 RELU = 1
 TANH = 2

@@ -1,31 +1,26 @@
-"""Estimator wrappers around the network engine: ``NetworkRegressor`` (the paper's DNN) and
-``SimpleANNRegressor`` (the paper's "simple ANN" baseline: the same layers with identity activations).
+"""Estimator wrappers around the network engine: ``NetworkRegressor`` (a feed-forward DNN) and
+``SimpleANNRegressor`` (the same layers with identity activations, a baseline).
 
 ``fit`` holds out a seeded random ``validation_fraction`` of the rows it is given for early stopping, standardizes
 y (z = (y - y_mean_) / y_scale_) so that one learning rate and one set of penalties suit any response scale,
 trains with Adam, keeps the weights of the best validation epoch, and ``predict`` maps back to the y scale.
 
-Defaults, chosen for the CCLE ActArea targets (~220 training rows per drug, y std ~1):
+Defaults suit a few hundred training rows of a few hundred to a few thousand standardized features:
 ``widths=(200, 200, 200)``, ``lr=1e-3`` (Adam's default), ``batch_size=32``, ``epochs=300`` with ``patience=20``
-on a 20% validation split (training stops after ~30-120 epochs; ~0.3 s per fit of 1000 genes on one core),
-``l1=1e-5`` and ``l2=1e-4`` per weight (small next to the standardized MSE of ~0.5-1, yet they push unused input
-weights towards zero), and dropout 0.4 on the first 3 hidden layers as in the paper.
-The paper's full network, 12 hidden layers of width 200, is ``PAPER_WIDTHS``. It is not the default because on
-the shared CCLE data (706 genes, 3 random 70/30 splits, 5 drugs: Topotecan, AZD6244, 17-AAG, Paclitaxel,
-PD-0325901) the 3-layer version had the lower test MSE on all five (mean 1.13 against 1.30; predicting the
-training mean: 1.38) and fits 3x faster; ``paper_network`` and the width search build any depth.
+on a 20% validation split, ``l1=1e-5`` and ``l2=1e-4`` per weight (small next to a standardized MSE of ~0.5-1,
+yet they push unused input weights towards zero), and dropout 0.4 on the first 3 hidden layers.
+``nnlite.networks.paper_network`` builds any depth (e.g. 12 hidden layers of 200 with ``widths=(200,) * 12``).
 """
 import numpy as np
 
-from nnlite._checks import check_fitted, check_X_y
+from nnlite.base import BaseEstimator, RegressorMixin
 from nnlite.networks import paper_network, simple_ann_network
 from nnlite.optim import Adam
 
-PAPER_WIDTHS = (200,) * 12     # the paper's network: 12 dense hidden layers of width 200
 DEFAULT_WIDTHS = (200, 200, 200)
 
 
-class NetworkRegressor:
+class NetworkRegressor(RegressorMixin, BaseEstimator):
     """Regression with a feed-forward network trained on MSE + L1/L2 penalties (see the module docstring).
 
     Parameters
@@ -36,7 +31,8 @@ class NetworkRegressor:
     mini-batch rows (None = full batch). patience : early-stopping patience in epochs (None = train all
     epochs; the held-out rows still report ``validation_mse_``). validation_fraction : share of the rows held
     out for early stopping, in [0, 1); 0 trains on all rows (early stopping then watches the training loss).
-    seed : seeds the split, the initialization, dropout and shuffling. dtype : float32 (default) or float64.
+    seed : int, seeds the split, the initialization, dropout and shuffling (an int rather than scikit-learn's
+    ``random_state``: see ``nnlite.base``). dtype : float32 (default) or float64.
 
     Attributes
     ----------
@@ -71,13 +67,14 @@ class NetworkRegressor:
 
     def fit(self, X, y):
         """Fit on X (n, d), y (n,) or (n, 1). Returns self."""
-        X, y = check_X_y(X, y, dtype=None)  # the network converts X to its own dtype
+        X, y = self._check_fit_data(X, y, dtype=None)  # the network converts X to its own dtype
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         n = X.shape[0]
         n_val = int(round(self.validation_fraction * n))
         if self.validation_fraction > 0 and (n_val < 1 or n - n_val < 1):
-            raise ValueError(f"cannot hold out validation_fraction={self.validation_fraction} of {n} rows")
+            raise ValueError(f"cannot hold out validation_fraction={self.validation_fraction} of {n} rows "
+                             f"({n} sample{'s' if n != 1 else ''}): both parts need at least 1 sample")
         rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         perm = rng.permutation(n)
         tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
@@ -100,29 +97,28 @@ class NetworkRegressor:
 
     def predict(self, X):
         """Predictions (n,) on the original y scale."""
-        check_fitted(self, "model_")
+        X = self._check_predict_data(X, dtype=None)
         return self.model_.predict(X).astype(np.float64) * self.y_scale_ + self.y_mean_
-
-    def get_params(self):
-        return {k: getattr(self, k) for k in ("widths", "activation", "dropout", "n_dropout", "l1", "l2", "lr",
-                                               "epochs", "batch_size", "patience", "validation_fraction",
-                                               "seed", "dtype")}
-
-    def __repr__(self):
-        return f"{type(self).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
 
 
 class SimpleANNRegressor(NetworkRegressor):
-    """The paper's "simple ANN" baseline: ``NetworkRegressor`` with identity activations and no dropout."""
+    """The "simple ANN" baseline: ``NetworkRegressor`` with identity activations and no dropout (so a linear
+    function of x with a penalized, over-parameterized factorization). Its architecture is fixed by the class,
+    not a parameter: ``activation``, ``dropout`` and ``n_dropout`` are class attributes."""
+
+    activation = "identity"
+    dropout = 0.0
+    n_dropout = 0
 
     def __init__(self, widths=DEFAULT_WIDTHS, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300, batch_size=32, patience=20,
                  validation_fraction=0.2, seed=0, dtype=np.float32):
-        super().__init__(widths=widths, activation="identity", dropout=0.0, n_dropout=0, l1=l1, l2=l2, lr=lr,
-                         epochs=epochs, batch_size=batch_size, patience=patience,
-                         validation_fraction=validation_fraction, seed=seed, dtype=dtype)
-
-    def get_params(self):
-        params = super().get_params()
-        for k in ("activation", "dropout", "n_dropout"):
-            params.pop(k)
-        return params
+        self.widths = widths
+        self.l1 = l1
+        self.l2 = l2
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.dtype = dtype

@@ -6,12 +6,12 @@ so the forest does not depend on ``n_jobs``. The prediction is the mean of the t
 """
 import numpy as np
 
-from nnlite._checks import check_fitted, check_X, check_X_y
+from nnlite.base import BaseEstimator, RegressorMixin
 from nnlite.tree import (check_tree_params, grow_trees, n_threads, normalized, predict_trees,
                          resolve_max_features)
 
 
-class RandomForestRegressor:
+class RandomForestRegressor(RegressorMixin, BaseEstimator):
     """Random forest of CART regression trees (variance reduction, exact presorted split search).
 
     Parameters: ``n_estimators`` trees; ``max_features`` examined per node (float fraction of p, default 1/3,
@@ -35,7 +35,7 @@ class RandomForestRegressor:
         self.n_jobs = n_jobs
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y, dtype=np.float32, accept_bool=True)
+        X, y = self._check_fit_data(X, y, dtype=np.float32, accept_bool=True)
         if isinstance(self.n_estimators, bool) or not isinstance(self.n_estimators, (int, np.integer)) \
                 or self.n_estimators < 1:
             raise ValueError(f"n_estimators must be an int >= 1, got {self.n_estimators!r}")
@@ -59,6 +59,5 @@ class RandomForestRegressor:
 
     def predict(self, X):
         """Mean over trees of the leaf values reached by each row of X (n, p) -> (n,) float64."""
-        check_fitted(self, "feature_")
-        X = check_X(X, dtype=np.float32, n_features=self.n_features_in_, accept_bool=True)
+        X = self._check_predict_data(X, dtype=np.float32, accept_bool=True)
         return predict_trees(X, self.feature_, self.threshold_, self.left_, self.right_, self.value_, self.n_jobs)

@@ -1,4 +1,4 @@
-"""Builders of the paper's networks (Sun et al., drug-response DNN; see /work/shared/paper.txt, Sec. B).
+"""Builders of two feed-forward regression networks (the deep one follows Sun et al.'s model, Sec. B).
 
 ``paper_network``: hidden Dense layers of the given widths with activations alternating ReLU, Tanh, ReLU, ...
 (the paper's search starts from a ReLU layer), inverted dropout after the activation of the first ``n_dropout``

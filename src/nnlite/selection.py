@@ -5,7 +5,7 @@ weight, repeat until n_features_to_select remain.
 The paper's feature selection is RFE driven by a linear epsilon-SVR (epsilon = 0.1) down to 1000
 genes. With ``nnlite.LinearSVR`` the rounds share work: the dual variables of the previous round are a
 feasible warm start for the next one, and Q = X X^T is downdated by the removed columns rather
-than recomputed (see ``LinearSVR._elimination_session``). Any other estimator exposing ``coef_``
+than recomputed (see ``LinearSVR.elimination_session``, the protocol any estimator may offer). Any other estimator exposing ``coef_``
 (or ``feature_importances_``) is refitted from scratch on each round.
 """
 import copy
@@ -13,7 +13,8 @@ import inspect
 
 import numpy as np
 
-from nnlite._checks import check_nonconstant, check_X, check_X_y
+from nnlite._checks import check_nonconstant
+from nnlite.base import BaseEstimator, RegressorMixin
 
 
 def _clone(estimator):
@@ -39,7 +40,7 @@ def _importances(estimator):
     return np.asarray(imp, dtype=np.float64)
 
 
-class RFE:
+class RFE(RegressorMixin, BaseEstimator):
     """Recursive feature elimination ranked by coef_**2.
 
     step: an int >= 1 removes that many features per round; a float in (0, 1) removes that fraction
@@ -49,6 +50,8 @@ class RFE:
     Attributes: support_ (p,) bool, ranking_ (p,) int (1 = selected, k = removed k-1 rounds before
     the end), n_features_ (selected count), estimator_ (fitted on the selected features), n_rounds_.
     """
+
+    _is_transformer = True  # transform keeps the selected columns; predict delegates to estimator_
 
     def __init__(self, estimator, n_features_to_select=1000, step=0.1, step_base="remaining"):
         self.estimator = estimator
@@ -70,7 +73,7 @@ class RFE:
 
     def fit(self, X, y):
         """Eliminate features of X (n, p) against y (n,); returns self."""
-        X, y = check_X_y(X, y)
+        X, y = self._check_fit_data(X, y)
         check_nonconstant(y, "the feature ranking")
         n, p = X.shape
         k = self.n_features_to_select
@@ -85,7 +88,7 @@ class RFE:
         support = np.ones(p, dtype=bool)
         ranking = np.ones(p, dtype=np.int64)
         estimator = _clone(self.estimator)
-        session = getattr(estimator, "_elimination_session", None)
+        session = getattr(estimator, "elimination_session", None)
         session = session(X, y) if session is not None else None
         rounds = 0
         while True:
@@ -115,10 +118,7 @@ class RFE:
 
     def transform(self, X):
         """The selected columns of X (n, p) -> (n, n_features_)."""
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.support_.shape[0]:
-            check_X(X, n_features=self.support_.shape[0])
-        return X[:, self.support_]
+        return self._check_predict_data(X)[:, self.support_]
 
     def fit_transform(self, X, y):
         """fit(X, y) then transform(X)."""
@@ -126,4 +126,5 @@ class RFE:
 
     def predict(self, X):
         """Predictions of estimator_ on the selected columns of X (n, p)."""
-        return self.estimator_.predict(self.transform(X))
+        X = self.transform(X)  # first: it raises NotFittedError before estimator_ is looked up
+        return self.estimator_.predict(X)

@@ -13,8 +13,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from nnlite import _numba_cache  # noqa: F401  (before the kernels compile: where they are cached)
 from nnlite import _tree_kernels as _k
-from nnlite._checks import as_float, check_fitted, check_X, check_X_y
+from nnlite._checks import as_float
+from nnlite.base import BaseEstimator, RegressorMixin
 
 
 def resolve_max_features(max_features, p):
@@ -159,7 +161,7 @@ def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
     return out
 
 
-class DecisionTreeRegressor:
+class DecisionTreeRegressor(RegressorMixin, BaseEstimator):
     """CART regression tree minimising the within-node squared error (variance reduction).
 
     Parameters: ``max_features`` (None = all, 'sqrt', 'log2', int, float fraction) features examined per node,
@@ -177,7 +179,7 @@ class DecisionTreeRegressor:
         self.seed = seed
 
     def fit(self, X, y):
-        X, y = check_X_y(X, y, dtype=np.float32, accept_bool=True)
+        X, y = self._check_fit_data(X, y, dtype=np.float32, accept_bool=True)
         depth = check_tree_params(self.min_samples_leaf, self.max_depth)
         self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
         seeds = np.random.SeedSequence(self.seed).generate_state(1, dtype=np.uint64)
@@ -195,8 +197,7 @@ class DecisionTreeRegressor:
 
     def predict(self, X):
         """Leaf value reached by each row of X (n, p) -> (n,) float64."""
-        check_fitted(self, "feature_")
-        X = check_X(X, dtype=np.float32, n_features=self.n_features_in_, accept_bool=True)
+        X = self._check_predict_data(X, dtype=np.float32, accept_bool=True)
         return predict_trees(X, self.feature_[None], self.threshold_[None], self.left_[None], self.right_[None],
                              self.value_[None])
 

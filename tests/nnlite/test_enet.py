@@ -155,7 +155,7 @@ def test_elastic_net_cv_with_integer_cv_is_seeded():
 
 @pytest.mark.parametrize("make_bad, match", [
     (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), y), "NaN"),
-    (lambda X, y: (X[:, :0], y), "zero columns"),
+    (lambda X, y: (X[:, :0], y), "0 feature"),
     (lambda X, y: (X, y[:-2]), "samples"),
     (lambda X, y: (X, np.ones_like(y)), "constant"),
 ])

@@ -89,7 +89,7 @@ def test_seed_makes_fit_deterministic_and_predict_shape():
     (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), y), "NaN"),
     (lambda X, y: (X, np.r_[y[:-1], np.inf]), "NaN or infinity"),
     (lambda X, y: (X, y[:-1]), "samples"),
-    (lambda X, y: (X[:, :0], y), "zero columns"),
+    (lambda X, y: (X[:, :0], y), "0 feature"),
     (lambda X, y: (X[:0], y[:0]), "no samples"),
     (lambda X, y: (X[:, 0], y), "2-D"),
 ])

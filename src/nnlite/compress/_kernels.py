@@ -8,6 +8,8 @@ The tests replay each kernel against a pure-Python twin.
 import numpy as np
 from numba import njit
 
+from nnlite import _numba_cache  # noqa: F401  (before the first @njit: where the kernels are cached)
+
 OK = 0
 BAD_SYMBOL = 1      # encode: a symbol outside the alphabet or without a code
 BAD_CODE = 2        # decode: a bit pattern that is no codeword (incomplete code, corrupt data)

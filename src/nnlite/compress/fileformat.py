@@ -145,10 +145,10 @@ def _layer_entry(layer):
 def encode_network(model, index_bits=None):
     """The :class:`EncodedLayer` of every Dense layer of ``model``, in order (``index_bits`` as in
     :func:`dumps_compressed`); pass them to :func:`dumps_compressed` to encode a network once."""
-    from nnlite.compress.quantize import _per_layer
+    from nnlite.compress.quantize import per_layer
 
     dense = model.dense_layers()
-    bits_per = _per_layer(index_bits, len(dense), "index_bits") if index_bits is not None else [None] * len(dense)
+    bits_per = per_layer(index_bits, len(dense), "index_bits") if index_bits is not None else [None] * len(dense)
     return [encode_weights(layer.W, bits) for layer, bits in zip(dense, bits_per)]
 
 

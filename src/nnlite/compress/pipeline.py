@@ -17,7 +17,7 @@ import numpy as np
 
 from nnlite.compress.fileformat import dumps_compressed, encode_weights, loads_compressed
 from nnlite.compress.prune import iterative_prune, sparsity
-from nnlite.compress.quantize import _per_layer, finetune_centroids, quantize_model
+from nnlite.compress.quantize import finetune_centroids, per_layer, quantize_model
 from nnlite.compress.report import CompressionReport, LayerSizes
 from nnlite.losses import observed_mse
 
@@ -88,7 +88,7 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
             raise ValueError(f"prune_percent must be a number, one per Dense layer, or 'auto', got {prune_percent!r}")
         percents = auto_prune_percent([layer.W.size for layer in m.dense_layers()])
     else:
-        percents = np.asarray(_per_layer(prune_percent, n_dense, "prune_percent"), dtype=np.float64)
+        percents = np.asarray(per_layer(prune_percent, n_dense, "prune_percent"), dtype=np.float64)
     if np.any(percents < 0) or np.any(percents > 100):
         raise ValueError(f"prune_percent must lie in [0, 100], got {prune_percent!r}")
     validation = (X_val, y_val)
@@ -117,7 +117,7 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     val_mse["quantized"] = _mse(m, X_val, y_val)
 
     # 3. Huffman coding, measured through the actual file bytes
-    bits_per = _per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
+    bits_per = per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
     data = dumps_compressed(m, metadata=metadata, index_bits=index_bits)
     decoded = loads_compressed(data)
     val_mse["huffman"] = _mse(decoded, X_val, y_val)

@@ -18,7 +18,7 @@ and C_r its remaining number of connections (``scale_dropout``).
 """
 import numpy as np
 
-from nnlite.compress.quantize import _per_layer
+from nnlite.compress.quantize import per_layer
 from nnlite.losses import observed_mse
 
 
@@ -68,7 +68,7 @@ def prune_model(model, percent=None, quality=None):
     layers = model.dense_layers()
     if (percent is None) == (quality is None):
         raise ValueError("give exactly one of percent and quality")
-    values = _per_layer(percent if percent is not None else quality, len(layers),
+    values = per_layer(percent if percent is not None else quality, len(layers),
                         "percent" if percent is not None else "quality")
     masks = []
     for layer, v in zip(layers, values):

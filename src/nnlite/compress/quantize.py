@@ -153,7 +153,7 @@ def quantize_model(model, bits=5, init="linear", seed=0):
     ``bits`` may be one int or one int per Dense layer (the paper uses fewer bits for fully connected layers).
     """
     layers = model.dense_layers()
-    bits_per = _per_layer(bits, len(layers), "bits")
+    bits_per = per_layer(bits, len(layers), "bits")
     return [quantize_layer(layer, b, init=init, seed=seed + i) for i, (layer, b) in enumerate(zip(layers, bits_per))]
 
 
@@ -240,7 +240,9 @@ def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, opti
     return history
 
 
-def _per_layer(value, n, name):
+def per_layer(value, n, name):
+    """``value`` repeated n times when it is a scalar, else its n entries (ValueError naming ``name`` otherwise):
+    one setting per Dense layer (bits, prune percent, index bits)."""
     if np.ndim(value) == 0:
         return [value] * n
     value = list(value)

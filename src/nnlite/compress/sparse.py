@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlite.runtime import decode_gaps as runtime_decode_gaps
+
 
 def _check_index_bits(index_bits):
     if int(index_bits) != index_bits or not 1 <= index_bits <= 30:
@@ -48,15 +50,9 @@ def encode_gaps(positions, index_bits):
 
 
 def decode_gaps(codes, index_bits):
-    """Inverse of ``encode_gaps``: gap codes (m,) -> int64 flat positions of the real entries (n,)."""
-    b = _check_index_bits(index_bits)
-    codes = np.asarray(codes, dtype=np.int64)
-    M = (1 << b) - 1
-    if codes.size and (codes.min() < 0 or codes.max() > M):
-        raise ValueError(f"gap codes must lie in [0, {M}] for index_bits={b}")
-    steps = np.where(codes == M, M, codes + 1)
-    positions = np.cumsum(steps) - 1
-    return positions[codes != M]
+    """Inverse of ``encode_gaps``: gap codes (m,) -> int64 flat positions of the real entries (n,).
+    The decoding itself is ``nnlite.runtime.decode_gaps`` (one implementation, numpy-only for the runtime)."""
+    return runtime_decode_gaps(codes, _check_index_bits(index_bits))
 
 
 @dataclass

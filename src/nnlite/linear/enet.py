@@ -15,7 +15,8 @@ import warnings
 
 import numpy as np
 
-from nnlite._checks import check_nonconstant, check_X, check_X_y
+from nnlite._checks import check_nonconstant, check_X_y
+from nnlite.base import BaseEstimator, RegressorMixin
 
 from ._cd_kernels import enet_cd, path_mse, x_dot, xt_dot
 
@@ -122,7 +123,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
     return alphas, coefs, gaps / n
 
 
-class ElasticNet:
+class ElasticNet(RegressorMixin, BaseEstimator):
     """Elastic-net linear regression (objective in the module docstring) by coordinate descent.
 
     Attributes: coef_ (p,), intercept_ (float), dual_gap_ (gap of the 1/n-scaled objective at the
@@ -141,7 +142,7 @@ class ElasticNet:
 
     def fit(self, X, y):
         """Fit on X (n, p), y (n,); returns self."""
-        X, y = check_X_y(X, y)
+        X, y = self._check_fit_data(X, y)
         _check_penalty(self.alpha, self.l1_ratio, self.tol, self.max_iter)
         Xf, yc, x_mean, y_mean = _center(X, y, self.fit_intercept)
         n, p = Xf.shape
@@ -169,7 +170,7 @@ class ElasticNet:
 
     def predict(self, X):
         """X coef_ + intercept_ for X (n, p) -> (n,)."""
-        X = check_X(X, n_features=self.coef_.shape[0])
+        X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_
 
 
@@ -190,7 +191,7 @@ def kfold_indices(n_samples, n_folds, seed):
     return folds
 
 
-class ElasticNetCV:
+class ElasticNetCV(RegressorMixin, BaseEstimator):
     """Elastic net with (alpha, l1_ratio) chosen by k-fold cross-validated mean squared error.
 
     For each l1_ratio, the alpha grid comes from the full (centred) data, as in scikit-learn; each
@@ -230,7 +231,7 @@ class ElasticNetCV:
 
     def fit(self, X, y):
         """Cross-validate over (l1_ratio, alpha), then refit on all of X (n, p), y (n,); returns self."""
-        X, y = check_X_y(X, y)
+        X, y = self._check_fit_data(X, y)
         check_nonconstant(y, "the elastic-net alpha grid")
         l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
         for r in l1_ratios:
@@ -285,5 +286,5 @@ class ElasticNetCV:
 
     def predict(self, X):
         """X coef_ + intercept_ for X (n, p) -> (n,)."""
-        X = check_X(X, n_features=self.coef_.shape[0])
+        X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_

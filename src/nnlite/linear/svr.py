@@ -11,7 +11,8 @@ feature of constant value B, exactly as in liblinear and so in scikit-learn's
 """
 import numpy as np
 
-from nnlite._checks import check_X, check_X_y
+from nnlite._checks import check_X_y
+from nnlite.base import BaseEstimator, RegressorMixin
 
 from ._svr_kernels import svr_dual_cd_gram, svr_dual_cd_primal
 
@@ -28,7 +29,7 @@ def _use_gram(n, p, solver):
     return n <= _GRAM_MAX_SAMPLES and n <= 2 * p
 
 
-class LinearSVR:
+class LinearSVR(RegressorMixin, BaseEstimator):
     """L1-loss linear support vector regression (dual coordinate descent, liblinear's solver 13).
 
     Parameters: epsilon (width of the insensitive tube), C (loss weight), tol (stop when the
@@ -68,7 +69,7 @@ class LinearSVR:
 
     def fit(self, X, y):
         """Fit on X (n, p), y (n,); returns self."""
-        X, y = check_X_y(X, y)
+        X, y = self._check_fit_data(X, y)
         self._check_params()
         session = _DualSession(self, X, y)
         session.fit(np.arange(X.shape[1]))
@@ -77,11 +78,15 @@ class LinearSVR:
 
     def predict(self, X):
         """x.coef_ + intercept_ for each row of X (n, p) -> (n,)."""
-        X = check_X(X, n_features=self.coef_.shape[0])
+        X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_
 
-    def _elimination_session(self, X, y):
+    def elimination_session(self, X, y):
         """A solver that refits on shrinking feature subsets, warm-starting the dual (used by RFE).
+
+        The protocol ``nnlite.RFE`` looks for (any estimator may offer it): ``session.fit(features)`` refits on
+        ``X[:, features]`` (increasing indices, each call a subset of the previous one) and returns the
+        coefficients (len(features),); ``session.export(estimator)`` sets the estimator's fitted attributes.
 
         beta stays dual-feasible when features are removed (the constraints are on beta alone), so
         each round starts from the previous round's beta; with the Gram variant, Q is downdated by

@@ -1,0 +1,78 @@
+"""Numba's cache with a read-only install: user cache folder when there is one, else uncached with one warning
+line, never a crash (``nnlite._numba_cache``). A subprocess runs a copy of nnlite placed in a folder named
+site-packages (so it counts as installed) that it cannot write, with a HOME of our choosing."""
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+FIT = ("import numpy as np, nnlite\n"
+       "X = np.random.default_rng(0).standard_normal((40, 3)); y = X[:, 0]\n"
+       "print(nnlite.LinearSVR().fit(X, y).predict(X[:2]))\n")  # few, small kernels: a short compile
+
+
+def as_other_user():
+    """argv prefix that runs a command without root's right to write anywhere (or [] when not root)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a folder read-only")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def read_only_install():
+    """(root folder, site folder holding a read-only copy of nnlite); removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="nnlite-ro-"))
+    os.chmod(root, 0o755)
+    site = root / "lib" / "site-packages"
+    shutil.copytree(SRC / "nnlite", site / "nnlite", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in [site.parent, site, *[p for p in site.rglob("*") if p.is_dir()]]:
+        os.chmod(folder, 0o555)
+    os.chmod(root / "lib", 0o555)
+    yield root, site
+    for folder in [p for p in root.rglob("*") if p.is_dir()]:
+        os.chmod(folder, stat.S_IRWXU)
+    shutil.rmtree(root)
+
+
+def run(root, site, home, tmpdir):
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(site), HOME=str(home), TMPDIR=str(tmpdir), PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([*as_other_user(), sys.executable, "-c", FIT], capture_output=True, text=True,
+                          env=env, cwd=root)
+
+
+@pytest.mark.slow  # compiles the SVR kernels in a fresh process (~20-60 s on a busy machine)
+def test_nothing_writable_runs_uncached_with_one_warning_line(read_only_install):
+    root, site = read_only_install
+    locked = root / "locked"
+    locked.mkdir(mode=0o555)
+    os.chmod(locked, 0o555)
+    proc = run(root, site, home=locked, tmpdir=locked)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no writable folder for Numba's cache" in lines[0], proc.stderr
+    assert len(proc.stdout.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_read_only_install_caches_in_the_user_cache_folder(read_only_install):
+    root, site = read_only_install
+    home = root / "home"
+    home.mkdir()
+    os.chmod(home, 0o777)
+    first = run(root, site, home=home, tmpdir=home)
+    assert first.returncode == 0 and first.stderr == "", first.stderr
+    cached = list((home / ".cache" / "nnlite").rglob("*.nbi"))
+    assert cached, "nothing cached under HOME/.cache/nnlite"
+    assert not list(site.rglob("*.nbi")), "cache files written into the installed package"
+    second = run(root, site, home=home, tmpdir=home)
+    assert second.returncode == 0 and second.stdout == first.stdout
