@@ -81,8 +81,10 @@ def _noise(seed, n=150, p=3000):
 
 
 def test_pure_noise_rfe_on_all_rows_fakes_skill_and_the_strict_protocol_does_not():
-    # Measured (3 data seeds x 5 splits, SVR): paper protocol 0.34-0.40 x the mean's MSE, strict 1.02-1.07.
-    paper, strict, strict_en, strict_pm = [], [], [], []
+    # MSE / MSE of the training mean, measured on data seed 0 (5 splits): SVR on RFE genes chosen on all rows
+    # 0.40 (seeds 0-2: 0.34-0.40), PaperModel on them 0.70; strict SVR 1.04 (seeds 0-2: 1.02-1.07), strict
+    # elastic net 1.04, strict PaperModel 1.06. No expression carries any signal, so all "skill" is leakage.
+    paper, strict, strict_en, strict_pm, paper_pm = [], [], [], [], []
     for seed in (0, 1):
         X, y = _noise(seed)
         leaky = GeneSelector(n_features=1000, seed=0).fit(X, y)        # RFE 3000 -> 1000 on all 150 rows
@@ -98,8 +100,10 @@ def test_pure_noise_rfe_on_all_rows_fakes_skill_and_the_strict_protocol_does_not
             strict.append(ratio(SVRModel(selector=honest, seed=0)))
             if seed == 0:
                 strict_en.append(ratio(ElasticNetModel(seed=0, cv=3, n_alphas=20)))
-                strict_pm.append(ratio(PaperModel(selector=honest, seed=s, max_layers=2, retrain_epochs=3,
-                                                  finetune_epochs=3)))
+                fast = {"seed": s, "max_layers": 2, "retrain_epochs": 3, "finetune_epochs": 3}
+                strict_pm.append(ratio(PaperModel(selector=honest, **fast)))
+                paper_pm.append(ratio(PaperModel(selector=leaky, **fast)))
     assert np.mean(paper) < 0.6 and max(paper) < 0.8
+    assert np.mean(paper_pm) < 0.85
     for honest_ratios in (strict, strict_en, strict_pm):
         assert np.mean(honest_ratios) > 0.95
