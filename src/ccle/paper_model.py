@@ -202,6 +202,24 @@ class PaperModel:
         only "dense" with ``compress=False``). The runner records ``test_mse_stages`` from these."""
         return {stage: self._predict_with(model, X) for stage, model in self.stage_networks_.items()}
 
+    def test_mse_stages(self, X, y):
+        """dict stage -> MSE of :meth:`stage_predictions` against ``y`` (the record field ``test_mse_stages``)."""
+        y = np.asarray(y, dtype=np.float64).ravel()
+        return {stage: float(np.mean((pred - y) ** 2)) for stage, pred in self.stage_predictions(X).items()}
+
+    def record_fields(self):
+        """The fitted model's fields of a result record (contracts.md): widths, n_epochs, search_seconds,
+        search_calls, and with compression compressed_bytes, dense_bytes, compression_ratio,
+        compression_val_mse."""
+        out = {"widths": [int(w) for w in self.widths_], "n_epochs": [int(self.n_epochs_)],
+               "search_seconds": float(self.search_seconds_), "search_calls": int(self.search_calls_),
+               "n_features": int(self.selector_.n_features_)}
+        if self.compression_ is not None:
+            c = self.compression_
+            out.update({"compressed_bytes": float(c["file_bytes"]), "dense_bytes": float(c["dense_bytes"]),
+                        "compression_ratio": float(c["ratio"]), "compression_val_mse": dict(c["val_mse"])})
+        return out
+
     def classify(self, X):
         """Predicted classes ("sensitive" / "moderate" / "resistant") with the training IQR thresholds."""
         return self.thresholds_.classify(self.predict(X))

@@ -53,6 +53,17 @@ def test_stage_predictions_exist_and_the_huffman_stage_is_what_predicts(data, fi
     assert set(fitted.compression_["val_mse"]) == set(STAGES)
 
 
+def test_record_fields_and_test_mse_per_stage(data, fitted):
+    _, _, Xt, yt = data
+    mse = fitted.test_mse_stages(Xt, yt)
+    assert tuple(mse) == STAGES
+    assert mse["huffman"] == pytest.approx(np.mean((fitted.predict(Xt) - yt) ** 2))
+    rec = fitted.record_fields()
+    assert rec["widths"] == list(fitted.widths_) and rec["search_calls"] == fitted.search_calls_
+    assert rec["compression_ratio"] == pytest.approx(rec["dense_bytes"] / rec["compressed_bytes"])
+    assert set(rec["compression_val_mse"]) == set(STAGES) and rec["n_features"] == 20
+
+
 def test_same_seed_same_result_and_another_seed_differs(data, fitted):
     X, y, Xt, _ = data
     again = PaperModel(seed=4, **FAST).fit(X, y)
