@@ -59,8 +59,8 @@ def test_duplicate_symbols_keep_full_headers(tmp_path):
 
 @pytest.mark.parametrize("text, pattern", [
     (MATRIX, r"e\.csv:2: rows are DepMap ids .* pass sample_info"),
-    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3,x\n", r"e\.csv:3: non-numeric value 'x' in column 'G2'"),
-    ("c,G1\nA_LUNG,1\nB_LUNG,2\nA_LUNG,3\n", r"e\.csv:4: duplicated cell line 'A_LUNG' \(also on line 2\)"),
+    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3,x\n", r"e\.csv:3: non-numeric value 'x' in column 3 \('G2'\)"),
+    ("c,G1\nA_LUNG,1\nB_LUNG,2\nA_LUNG,3\n", r"e\.csv:4: duplicated cell line 'A_LUNG' \(first at .*e\.csv:2\)"),
     ("c\nA_LUNG\n", r"e\.csv:1: no gene columns"),
 ])
 def test_bad_matrices(tmp_path, text, pattern):
