@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,9 @@ def _parse_fast(path, sep, header, label_cols, gene_cols):
     """``(labels, values float64)`` with pandas' C parser, or None when the file is not plainly clean."""
     dtype = {c: str for c in label_cols} | {c: np.float64 for c in gene_cols}
     try:
-        with open_text(path) as fh:
+        with open_text(path) as fh, warnings.catch_warnings():
+            # a row longer than the header is only a ParserWarning (its extra fields are dropped): refuse
+            warnings.simplefilter("error", pd.errors.ParserWarning)
             fh.readline()
             table = pd.read_csv(fh, sep=sep, header=None, names=range(len(header)), index_col=False,
                                 dtype=dtype, na_filter=False, low_memory=False)

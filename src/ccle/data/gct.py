@@ -21,14 +21,13 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import warnings
 from pathlib import Path
 
 import numba
 import numpy as np
 
 from ccle.data.expression import finalize
-from ccle.data.textio import BOM, open_binary, parse_float, reading
+from ccle.data.textio import BOM, FLOAT32_MAX, open_binary, parse_float, reading
 from ccle.errors import CCLEError
 
 _BLOCK = 256
@@ -87,7 +86,10 @@ def _read_header(readline, path):
 
 
 def _parse_line(path, lineno, line, n_row_meta, n_cells, cell_lines, n_genes, g):
-    """One data line parsed in Python -> (name, description, float32 row); raises CCLEError on a bad line."""
+    """One data line parsed in Python -> (name, description, float32 row); raises CCLEError on a bad line.
+
+    Lines with a missing, non-finite or otherwise odd value go to :func:`_parse_slow`, which names the field.
+    """
     n_split = 1 + n_row_meta
     parts = line.split("\t", n_split)
     if len(parts) <= n_split:
@@ -96,13 +98,18 @@ def _parse_line(path, lineno, line, n_row_meta, n_cells, cell_lines, n_genes, g)
                             f"{g} read)")
         raise CCLEError(f"{path}:{lineno}: expected {n_split + n_cells} tab-separated fields, found {len(parts)}")
     text = parts[n_split]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)
-            row = np.fromstring(text, dtype=np.float32, sep="\t")
-        ok = row.shape[0] == n_cells and bool(np.isfinite(row).all())
-    except (ValueError, DeprecationWarning):
-        ok = False
+    # one split on tabs, then numpy's string-to-float64 conversion (rounded to float32 like the kernel's
+    # values); np.fromstring is not used: it reads an empty or blank field as -1 and "1 2" as two values
+    tokens = text.rstrip("\r\n").split("\t")
+    ok = len(tokens) == n_cells
+    if ok:
+        try:
+            row64 = np.array(tokens).astype(np.float64)
+            ok = bool(np.isfinite(row64).all()) and bool((np.abs(row64) <= FLOAT32_MAX).all())
+        except ValueError:
+            ok = False
+    if ok:
+        row = row64.astype(np.float32)
     if not ok:
         row = _parse_slow(path, lineno, text, n_cells, cell_lines, n_split + 1)
     return parts[0].strip(), (parts[1].strip() if n_row_meta else ""), row

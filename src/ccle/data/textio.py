@@ -94,6 +94,8 @@ def parse_float(token):
     if tok.lower() in MISSING_TOKENS:
         return math.nan
     try:
+        if "_" in tok:  # Python's float() reads "1_0" as 10; no expression file means that
+            raise ValueError
         value = float(tok)
     except ValueError:
         raise ValueError(f"non-numeric value {token!r}") from None
