@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ccle.data.expression import finalize
-from ccle.data.textio import FLOAT32_MAX, csv_rows, open_text, parse_float, read_header, reading
+from ccle.data.textio import FLOAT32_MAX, csv_rows, open_binary, open_text, parse_float, read_header, reading
 from ccle.errors import CCLEError
 
 _GENE_ENTREZ = re.compile(r"^\s*(.+?)\s*\((\d+)\)\s*$")
@@ -70,20 +70,22 @@ def _split_gene(header):
 
 def _parse_fast(path, sep, header, label_cols, gene_cols):
     """``(labels, values float64)`` with pandas' C parser, or None when the file is not plainly clean."""
-    dtype = {c: str for c in label_cols} | {c: np.float64 for c in gene_cols}
     try:
-        with open_text(path) as fh, warnings.catch_warnings():
+        with open_binary(path) as fh, warnings.catch_warnings():
             # a row longer than the header is only a ParserWarning (its extra fields are dropped): refuse
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            fh.readline()
-            table = pd.read_csv(fh, sep=sep, header=None, names=range(len(header)), index_col=False,
-                                dtype=dtype, na_filter=False, low_memory=False)
+            table = pd.read_csv(fh, sep=sep, header=None, skiprows=1, names=range(len(header)), index_col=False,
+                                na_filter=False, low_memory=False, encoding="utf-8",
+                                encoding_errors="replace")
     except Exception:  # noqa: BLE001 - any doubt goes to the reference parser, which says what is wrong
         return None
-    values = table[gene_cols].to_numpy(dtype=np.float64)
-    if table.shape[1] != len(header) or not np.isfinite(values).all() or (np.abs(values) > FLOAT32_MAX).any():
+    kinds = {table.dtypes.iloc[c].kind for c in gene_cols} if table.shape[1] == len(header) else {"?"}
+    if not kinds <= {"f", "i", "u"}:
         return None
-    return {c: [s.strip() for s in table[c]] for c in label_cols}, values, None
+    values = table[gene_cols].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all() or (np.abs(values) > FLOAT32_MAX).any():
+        return None
+    return {c: [str(s).strip() for s in table[c]] for c in label_cols}, values, None
 
 
 def _parse_slow(path, sep, header, label_cols, gene_cols):
