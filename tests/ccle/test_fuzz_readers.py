@@ -243,8 +243,8 @@ def drug_files(draw):
         values[where] = draw(st.sampled_from(sorted(BAD_TOKENS)))
     elif plant == "case":
         drugs[where] = drugs[where].lower()
-        if drugs[where] in drugs[:where] + drugs[where + 1:] or drugs[where].upper() not in drugs:
-            plant = "none" if drugs[where].upper() not in drugs else plant
+        ambiguous = {d for d in drugs if d != drugs[where] and d.casefold() == drugs[where].casefold()}
+        plant = "case" if ambiguous else "none"
     elif plant == "dup" and n > 1:
         cells[where], drugs[where] = cells[0], drugs[0]
         plant = "dup" if where else "none"

@@ -284,8 +284,8 @@ def _fill_python(fh, path, values, block, n_row_meta, cell_lines, lineno):
     n_genes, n_cells = values.shape[1], values.shape[0]
     sink = _Sink(values, block)
     genes, descriptions = [], []
-    text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
-    for line in text:
+    for raw in fh:  # lines end at b"\n" only (as in the kernel): a stray b"\r" stays inside its field
+        line = raw.decode("utf-8", "replace")
         if sink.g == n_genes:
             _check_tail(path, lineno, [line], n_genes)
             lineno += 1
@@ -296,7 +296,6 @@ def _fill_python(fh, path, values, block, n_row_meta, cell_lines, lineno):
         descriptions.append(desc)
         block[sink.k] = row
         sink.advance(1)
-    text.detach()
     sink.flush()
     if sink.g != n_genes:
         raise CCLEError(f"{path}:{lineno}: line 2 declares {n_genes} data rows but the file ends after {sink.g}")
@@ -343,20 +342,21 @@ def _fill_numba(fh, path, values, block, n_row_meta, cell_lines, header_lines):
     if sink.g != n_genes:
         end_line = lineno + (1 if rest.strip() else 0)
         raise CCLEError(f"{path}:{end_line}: line 2 declares {n_genes} data rows but the file ends after {sink.g}")
-    tail = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
-    _check_tail(path, lineno, _lines(rest, tail), n_genes)
-    tail.detach()
+    _check_tail(path, lineno, _lines(data[pos:], fh), n_genes)
     return genes, descriptions
 
 
-def _lines(rest, tail):
-    """The lines of the unread text: the rest of the buffer, then the rest of the file."""
-    parts = rest.splitlines(keepends=True)
-    if parts and not parts[-1].endswith("\n"):
-        first = parts.pop() + tail.readline()
-        parts.append(first)
-    yield from parts
-    yield from tail
+def _lines(rest, fh):
+    """The unread lines as str: the rest of the buffer (bytes), then the rest of the binary file ``fh``."""
+    parts = rest.split(b"\n")
+    tail = parts.pop()  # after the last b"\n" of the buffer: the start of the next line ('' when none)
+    for part in parts:
+        yield part.decode("utf-8", "replace") + "\n"
+    first = tail + fh.readline()
+    if first:
+        yield first.decode("utf-8", "replace")
+    for raw in fh:
+        yield raw.decode("utf-8", "replace")
 
 
 def _format_rows(values_gc, fmt):
