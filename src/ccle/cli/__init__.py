@@ -1,4 +1,5 @@
-"""Command-line interface: ``cli.py benchmark | train | predict | inspect | report`` (one module per command).
+"""Command-line interface: ``cli.py benchmark | train | predict | inspect | report | data`` (one module per
+command).
 
 ``main(argv)`` is the entry point (``python cli.py``). Every user-facing failure is a
 :class:`ccle.errors.CCLEError` (or ValueError from input checks) printed as one line on stderr with exit code 2;
@@ -14,11 +15,11 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import ccle  # noqa: E402
-from ccle.cli import benchmark, inspect, predict, report, train  # noqa: E402
+from ccle.cli import benchmark, data, inspect, predict, report, train  # noqa: E402
 from ccle.errors import CCLEError  # noqa: E402
 
 # The command table: each module has NAME, add_parser(subparsers) and run(args) -> exit code.
-COMMANDS = (benchmark, train, predict, inspect, report)
+COMMANDS = (benchmark, train, predict, inspect, report, data)
 
 
 def build_parser():

@@ -20,6 +20,7 @@ from ccle.preprocess import LOG2_CHOICES, decide_log2
 QUICK_DRUGS = 3
 QUICK_SPLITS = 2
 QUICK_GENES = 200
+PAPER_GENES = 56318  # --scale paper: the paper's CCLE RNA-seq gene count
 
 
 def positive_int(text):
@@ -66,13 +67,14 @@ def add_data_arguments(parser):
 
 def load_inputs(args):
     """The expression matrix and drug table of the data arguments (given files or the embedded default data,
-    200 genes with ``--quick``) and the log2 decision for the whole matrix.
+    200 genes with ``--quick``, 56,318 with ``--scale paper``) and the log2 decision for the whole matrix.
 
     Returns ``(expression, table, log2: bool, description)``."""
     if args.expression is None and args.drugs is None:
-        kw = {"n_genes": QUICK_GENES} if args.quick else {}
+        n_genes = PAPER_GENES if getattr(args, "scale", None) == "paper" else QUICK_GENES if args.quick else None
+        kw = {"n_genes": n_genes} if n_genes else {}
         expression, table = load_data(response=args.response, **kw)
-        description = "embedded default data" + (f" ({QUICK_GENES} genes)" if args.quick else "")
+        description = "embedded default data" + (f" ({n_genes} genes)" if n_genes else "")
     else:
         if args.expression is None or args.drugs is None:
             raise CCLEError("give both --expression FILE and --drugs FILE (or neither, for the default data)")
