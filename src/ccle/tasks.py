@@ -26,6 +26,7 @@ from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, make_method, preproces
 from ccle.preprocess import standardize
 from ccle.search import cached_search, greedy_search, network_scorer
 from ccle.store import cached
+from ccle.warmup import warm_up
 
 try:  # optional: limits the BLAS of an already imported numpy; without it the environment variables do
     from threadpoolctl import threadpool_limits
@@ -187,7 +188,11 @@ def _pm_fields(est):
 
 def run_task(ds, split, method, cfg, cache_dir=None):
     """Fit ``method`` on the training rows of ``split`` of drug ``ds`` (:func:`fit_pipeline`) and score it on
-    the test rows. Returns the result record (a JSON-serializable dict)."""
+    the test rows. Returns the result record (a JSON-serializable dict).
+
+    The method's kernels are compiled (or loaded from Numba's cache) first, outside every clock
+    (:func:`ccle.warmup.warm_up`, once per process): ``warmup_seconds`` is that time, 0 after the first task."""
+    warmup_seconds = warm_up(method, ds.X, cfg.options)
     est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg))
     train_idx, test_idx = split_indices(len(ds.y), ds.drug, split, cfg.seed, cfg.test_fraction)
     t0 = time.perf_counter()
@@ -200,6 +205,7 @@ def run_task(ds, split, method, cfg, cache_dir=None):
     for name in ("fit_seconds", "selector_seconds", "search_seconds", "train_seconds"):
         rec[name] = fields.pop(name)
     rec["predict_seconds"] = predict_seconds
+    rec["warmup_seconds"] = warmup_seconds
     rec.update(regression_metrics(y_test, pred))
     rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, est.thresholds_))
     rec.update(fields)

@@ -1,0 +1,88 @@
+"""Compile time is not training time: before a method's first task in a process, fit it once on a tiny problem.
+
+Every nnlite kernel is ``@njit(cache=True)``: its first call in a process compiles it (tens of seconds for the
+elastic net's or the forest's kernels on a cold cache) or loads it from Numba's cache (well under a second).
+Without a warm-up that cost lands in the first task's ``train_seconds``, in the timing table and in Fig. 3.
+:func:`warm_up` runs the method's whole pipeline (scaling + SVR-RFE for the RFE methods, the estimator's fit
+and predict) on the first rows and columns of the task's own matrix, so the same kernels with the same
+argument types are compiled, with training cut to a few epochs / trees / alphas (the kernels do not depend on
+how long they run). Lazy and per method: a process compiles only the kernels of the methods it runs.
+
+Several worker processes (``--jobs 2``, Dask workers) must not compile the same kernels at the same time:
+the warm-up holds an exclusive file lock in the data cache folder (:func:`ccle.data.synthetic.cache_root`,
+per machine like Numba's cache), so a second worker waits, then finds the kernels in Numba's cache and loads
+them. No writable folder: no lock (the workers may then compile in parallel; results are unchanged).
+"""
+import time
+
+import numpy as np
+
+from ccle.data.synthetic import cache_root
+from ccle.gene_selection import GeneSelector
+from ccle.model import METHODS_USING_RFE, make_method
+from ccle.store import file_lock
+
+LOCK_NAME = "numba-warmup.lock"
+TINY_ROWS, TINY_GENES, TINY_SELECTED = 48, 40, 20
+# The shortest training that still runs every stage (the keys are the method constructors' arguments).
+SHORT = {"PM": {"epochs": 2, "patience": 1, "retrain_epochs": 1, "cv": 2, "l2": (3e-3,)},
+         "ANN": {"epochs": 2, "patience": 1},
+         "EN": {"n_alphas": 3, "cv": 2},
+         "RF": {"n_estimators": 2},
+         "SVR": {"cv": 2}}
+
+_WARMED = set()  # (method, dtype of X) already warmed in this process
+
+
+def _lock_path():
+    try:
+        root = cache_root()
+        root.mkdir(parents=True, exist_ok=True)
+        return root / LOCK_NAME
+    except OSError:
+        return None
+
+
+def tiny_problem(X, seed=0):
+    """The first ``TINY_ROWS`` rows and ``TINY_GENES`` non-constant columns of ``X`` (its dtype kept) and a
+    seeded response -> ``(X_tiny, y_tiny)``."""
+    X = np.asarray(X)
+    rows = X[:TINY_ROWS]
+    varying = np.flatnonzero(np.ptp(rows, axis=0) > 0)[:TINY_GENES]
+    X_tiny = np.ascontiguousarray(rows[:, varying])
+    rng = np.random.default_rng(seed)
+    y = X_tiny[:, :3].astype(np.float64).sum(1) + rng.standard_normal(X_tiny.shape[0])
+    return X_tiny, y
+
+
+def warm_up(method, X, options=None):
+    """Compile (or load from Numba's cache) every kernel ``method`` needs on data like ``X``, once per process
+    and per dtype of ``X``. ``options``: the run's per-method constructor overrides (kept, then shortened).
+    Returns the seconds spent (0.0 when this process had already warmed the method)."""
+    key = (method, np.asarray(X).dtype.str)
+    if key in _WARMED:
+        return 0.0
+    t0 = time.perf_counter()
+    lock = _lock_path()
+    if lock is None:
+        _fit_tiny(method, X, options)
+    else:
+        with file_lock(lock):
+            _fit_tiny(method, X, options)
+    _WARMED.add(key)
+    return time.perf_counter() - t0
+
+
+def _fit_tiny(method, X, options):
+    X_tiny, y = tiny_problem(X)
+    if X_tiny.shape[1] < 2 or X_tiny.shape[0] < 8:
+        return  # too little data to fit anything: the first task compiles, as without a warm-up
+    kw = {m: dict(o) for m, o in (options or {}).items()}
+    kw.setdefault(method, {}).update(SHORT.get(method, {}))
+    n_selected = min(TINY_SELECTED, X_tiny.shape[1])
+    selector = None
+    if method in METHODS_USING_RFE:
+        selector = GeneSelector(n_features=n_selected, seed=0).fit(X_tiny, y)
+    est = make_method(method, n_features=n_selected, seed=0, selector=selector, options=kw)
+    est.fit(X_tiny, y)
+    est.predict(X_tiny)
