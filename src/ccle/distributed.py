@@ -12,16 +12,19 @@ appended stay, and rerunning the command resumes.
 
 ``scheduler``: ``"local"`` starts a :class:`distributed.LocalCluster` on 127.0.0.1 (worker processes, one thread
 each, BLAS limited to one thread); anything else is the address of a running scheduler (``tcp://host:8786``).
-On a real cluster the workers need ``ccle``/``nnlite`` importable (the same versions) and, for the RFE/search
-cache to be shared, the output folder on a shared file system; without one each worker keeps its own cache
-under the same path, or none when it cannot create that path (same results either way: a cached selector or
-search result equals a fresh one; only work is repeated). The results file is written by the client only.
+On a real cluster the workers need ``ccle``/``nnlite`` importable (the same versions) and the output folder on a
+shared file system: the expression matrices reach the workers as memory-mapped files in ``<out>/cache/arrays``
+(:mod:`ccle.shared_data`; a worker that cannot read them fails its task with a message saying so). The RFE/search
+cache lives beside them; a worker that cannot create that folder computes without it (same results either
+way: a cached selector or search result equals a fresh one; only work is repeated). The results file is
+written by the client only.
 """
 import logging
 import os
 from pathlib import Path
 
 from ccle.errors import CCLEError
+from ccle.shared_data import handles, shared_folder
 from ccle.tasks import THREAD_ENV, limit_threads, run_task
 
 
@@ -35,8 +38,10 @@ def _dask():
     return distributed
 
 
-def _task(ds, split, method, cfg, cache_dir):
-    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process)."""
+def _task(handle, split, method, cfg, cache_dir):
+    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process); the drug's
+    data opened from its shared file (:class:`ccle.shared_data.DrugDataHandle`, once per worker process)."""
+    ds = handle.open()
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -83,7 +88,9 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
     ``client``: an existing ``distributed.Client`` (then ``scheduler`` is ignored and nothing is shut down);
     otherwise one is made from ``scheduler`` (see :func:`connect`) and closed at the end. At most
     ``max_in_flight`` tasks (default: 2 per worker thread, at least 4) are submitted at a time, so that an
-    interruption leaves little running. The datasets are sent to the workers once (``scatter``).
+    interruption leaves little running. The expression matrices are not sent at all: each is written once
+    into ``cache_dir/arrays`` and every worker memory-maps it (:mod:`ccle.shared_data`), so a restarted worker
+    reopens the file instead of needing data that died with its predecessor.
     Returns the list of records in completion order.
     """
     distributed = _dask()
@@ -96,8 +103,7 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
     records = []
     futures = []
     try:
-        by_drug = {ds.drug: ds for ds in datasets}
-        data = client.scatter(by_drug, broadcast=True, hash=False)
+        data = {h.drug: h for h in handles(datasets, shared_folder(cache_dir))}
         if max_in_flight is None:
             threads = sum(client.nthreads().values()) or 1
             max_in_flight = max(4, 2 * threads)

@@ -18,6 +18,7 @@ from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
 from ccle.model import METHODS
 from ccle.progress import Progress
+from ccle.shared_data import handles, shared_folder
 from ccle.store import ResultStore, latest_records
 from ccle.tasks import THREAD_ENV, limit_threads, run_task
 
@@ -32,11 +33,11 @@ def task_list(drugs, n_splits, methods):
 _WORKER = {}
 
 
-def _init_worker(datasets, cfg, cache_dir, out_dir):
+def _init_worker(data_handles, cfg, cache_dir, out_dir):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit_threads(env=True)
     _WORKER["out_dir"] = out_dir
-    _WORKER["datasets"] = {ds.drug: ds for ds in datasets}
+    _WORKER["datasets"] = {h.drug: h.open() for h in data_handles}  # memory-mapped: one copy per machine
     _WORKER["cfg"] = cfg
     _WORKER["cache_dir"] = cache_dir
 
@@ -115,7 +116,8 @@ def _run_in_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
     ctx = multiprocessing.get_context("spawn")
     children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_init_worker,
-                               initargs=(datasets, cfg, cache_dir, store.out_dir))
+                               initargs=(handles(datasets, shared_folder(cache_dir)), cfg, cache_dir,
+                                         store.out_dir))
     pending = set()
     queue = list(tasks)
     try:

@@ -7,10 +7,16 @@ store ``results.jsonl``, the JSON cache of work that tasks share, atomic writes 
 - :func:`cached`: lock, then read the cached JSON or compute and store it, so two processes never compute the
   same thing twice (the selector of a split, a width search).
 - :func:`atomic_write`: temporary file in the same folder, fsync, ``os.replace``: a reader never sees half a file.
+- :func:`mapped_array` / :func:`open_mapped`: a matrix written once as ``.npy`` under its content hash and read
+  back memory-mapped, so that worker processes share one copy through the page cache instead of each
+  receiving a pickled one.
 """
+import hashlib
 import json
 import os
 from pathlib import Path
+
+import numpy as np
 
 from ccle.errors import CCLEError
 
@@ -149,3 +155,32 @@ def latest_records(records):
     for r in records:
         out[(r["drug"], int(r["split"]), r["method"])] = r
     return list(out.values())
+
+
+def open_mapped(path):
+    """The ``.npy`` array at ``path``, memory-mapped read-only (missing or damaged -> CCLEError naming it)."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CCLEError(f"{path}: cannot read the shared data array ({exc}); on a cluster the output folder "
+                        f"must be on a file system the workers share") from None
+
+
+def mapped_array(folder, array):
+    """``array`` stored once as ``folder/<sha256 of dtype, shape and bytes>.npy`` (written atomically unless
+    already there) and returned memory-mapped read-only: equal arrays share one file."""
+    array = np.ascontiguousarray(array)
+    h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    h.update(memoryview(array.reshape(-1)).cast("B"))
+    path = Path(folder) / f"array-{h.hexdigest()[:24]}.npy"
+    if not path.is_file():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.save(fh, array, allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return open_mapped(path)

@@ -4,9 +4,10 @@ Every nnlite kernel is ``@njit(cache=True)``: its first call in a process compil
 elastic net's or the forest's kernels on a cold cache) or loads it from Numba's cache (well under a second).
 Without a warm-up that cost lands in the first task's ``train_seconds``, in the timing table and in Fig. 3.
 :func:`warm_up` runs the method's whole pipeline (scaling + SVR-RFE for the RFE methods, the estimator's fit
-and predict) on the first rows and columns of the task's own matrix, so the same kernels with the same
-argument types are compiled, with training cut to a few epochs / trees / alphas (the kernels do not depend on
-how long they run). Lazy and per method: a process compiles only the kernels of the methods it runs.
+and predict) on a tiny seeded random matrix of the task matrix's dtype -- never on the drug's rows, so no
+test row is touched -- so that the same kernels with the same argument types are compiled, with training cut to
+a few epochs / trees / alphas (the kernels do not depend on how long they run). Lazy and per method: a
+process compiles only the kernels of the methods it runs.
 
 Several worker processes (``--jobs 2``, Dask workers) must not compile the same kernels at the same time:
 the warm-up holds an exclusive file lock in the data cache folder (:func:`ccle.data.synthetic.cache_root`,
@@ -43,15 +44,12 @@ def _lock_path():
         return None
 
 
-def tiny_problem(X, seed=0):
-    """The first ``TINY_ROWS`` rows and ``TINY_GENES`` non-constant columns of ``X`` (its dtype kept) and a
-    seeded response -> ``(X_tiny, y_tiny)``."""
-    X = np.asarray(X)
-    rows = X[:TINY_ROWS]
-    varying = np.flatnonzero(np.ptp(rows, axis=0) > 0)[:TINY_GENES]
-    X_tiny = np.ascontiguousarray(rows[:, varying])
+def tiny_problem(dtype, seed=0):
+    """A seeded ``(TINY_ROWS, TINY_GENES)`` C-contiguous matrix of ``dtype`` (log-expression-like values in
+    [0, 8)) and a response that depends on three of its columns -> ``(X_tiny, y_tiny)``."""
     rng = np.random.default_rng(seed)
-    y = X_tiny[:, :3].astype(np.float64).sum(1) + rng.standard_normal(X_tiny.shape[0])
+    X_tiny = np.ascontiguousarray(rng.uniform(0.0, 8.0, size=(TINY_ROWS, TINY_GENES)).astype(dtype))
+    y = X_tiny[:, :3].astype(np.float64).sum(1) + rng.standard_normal(TINY_ROWS)
     return X_tiny, y
 
 
@@ -74,12 +72,10 @@ def warm_up(method, X, options=None):
 
 
 def _fit_tiny(method, X, options):
-    X_tiny, y = tiny_problem(X)
-    if X_tiny.shape[1] < 2 or X_tiny.shape[0] < 8:
-        return  # too little data to fit anything: the first task compiles, as without a warm-up
+    X_tiny, y = tiny_problem(np.asarray(X).dtype)
     kw = {m: dict(o) for m, o in (options or {}).items()}
     kw.setdefault(method, {}).update(SHORT.get(method, {}))
-    n_selected = min(TINY_SELECTED, X_tiny.shape[1])
+    n_selected = TINY_SELECTED
     selector = None
     if method in METHODS_USING_RFE:
         selector = GeneSelector(n_features=n_selected, seed=0).fit(X_tiny, y)

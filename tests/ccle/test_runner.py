@@ -7,6 +7,7 @@ import pytest
 import ccle.model as model_mod
 import ccle.preprocess as preprocess_mod
 import ccle.search as search_mod
+import ccle.warmup as warmup_mod
 from ccle.errors import CCLEError
 from ccle.evaluate import split_indices
 from ccle.report import table1
@@ -90,6 +91,8 @@ def test_every_method_sees_the_same_rows_and_strict_never_fits_on_test_rows(tmp_
                 model_mod.RandomForestModel, model_mod.SimpleANNModel, model_mod.MeanModel,
                 preprocess_mod.MinMaxScaler):
         spy(cls)
+    # the kernel warm-up fits on a seeded random matrix, not on any drug row (tests/ccle/test_warmup.py)
+    monkeypatch.setattr(warmup_mod, "_WARMED", {(m, dt) for m in model_mod.METHODS for dt in ("<f4", "<f8")})
     methods = ["PM", "EN", "RF", "SVR", "ANN", "mean"]
     recs = run_benchmark(data[:1], _cfg(), tmp_path / "strict", n_splits=2, methods=methods, progress=False)
     assert len(recs) == 12

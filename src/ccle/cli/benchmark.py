@@ -12,6 +12,7 @@ from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
 from ccle.preprocess import ExpressionTransform
 from ccle.report import write_report
 from ccle.runner import run_benchmark
+from ccle.shared_data import share_datasets, shared_folder
 from ccle.store import RESULTS_FILE
 from ccle.tasks import DrugData, RunConfig, data_fingerprint
 
@@ -68,16 +69,19 @@ def add_parser(subparsers):
     return bench
 
 
-def drug_datasets(expression, table, drugs, log2):
+def drug_datasets(expression, table, drugs, log2, share_folder=None):
     """One :class:`ccle.runner.DrugData` per drug, after the label-free :class:`ExpressionTransform` of the
-    drug's rows -> ``(datasets, description of the transforms)``."""
+    drug's rows -> ``(datasets, description of the transforms)``. ``share_folder``: each drug's matrix is
+    written there as soon as it is built and kept memory-mapped (:mod:`ccle.shared_data`), so the 24 matrices
+    are never all in this process's memory and the workers open the same files."""
     datasets, transforms = [], set()
     for drug in drugs:
         ds = drug_dataset(expression, table, drug)
         transform = ExpressionTransform.fit(ds.X, ds.genes, log2)
         transforms.add(transform.describe())
-        datasets.append(DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
-                                 cell_lines=list(ds.cell_lines), genes=list(transform.genes)))
+        data = DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
+                        cell_lines=list(ds.cell_lines), genes=list(transform.genes))
+        datasets.extend(share_datasets([data], share_folder) if share_folder is not None else [data])
     return datasets, ", ".join(sorted(transforms))
 
 
@@ -91,12 +95,16 @@ def run(args):
     out = Path(args.out or f"results/benchmark-{args.protocol}{suffix}")
     if out.exists() and not out.is_dir():
         raise CCLEError(f"--out {out} exists and is not a folder")
+    if args.fresh:  # before the data are shared into out/cache
+        (out / RESULTS_FILE).unlink(missing_ok=True)
+        shutil.rmtree(out / "cache", ignore_errors=True)
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
     drugs = list(args.drug) if args.drug else list(table.drugs)
     if args.quick and not args.drug:
         drugs = drugs[:QUICK_DRUGS]
-    datasets, transforms = drug_datasets(expression, table, drugs, log2)
+    datasets, transforms = drug_datasets(expression, table, drugs, log2, shared_folder(out / "cache"))
+    del expression  # the drugs' matrices are memory-mapped now
     description += "; expression: " + transforms
     load_seconds = time.perf_counter() - t_load
     fingerprint = data_fingerprint(datasets)
@@ -105,9 +113,6 @@ def run(args):
                     options=QUICK_OPTIONS if args.quick else {},
                     search_options=QUICK_SEARCH if args.quick else {},
                     data_fingerprint=fingerprint)
-    if args.fresh:
-        (out / RESULTS_FILE).unlink(missing_ok=True)
-        shutil.rmtree(out / "cache", ignore_errors=True)
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
           f"({', '.join(methods)}), protocol {args.protocol}, {description}, {log2_banner(log2, args.log2)}, "
           f"out {out}", file=sys.stderr)
