@@ -12,7 +12,9 @@ process compiles only the kernels of the methods it runs.
 Several worker processes (``--jobs 2``, Dask workers) must not compile the same kernels at the same time:
 the warm-up holds an exclusive file lock in the data cache folder (:func:`ccle.data.synthetic.cache_root`,
 per machine like Numba's cache), so a second worker waits, then finds the kernels in Numba's cache and loads
-them. No writable folder: no lock (the workers may then compile in parallel; results are unchanged).
+them. One lock per family of kernels (:data:`KERNEL_GROUPS`), so that a worker warming the forest does not
+wait for one compiling the elastic net; the per-drug mean compiles nothing and is not warmed. No writable
+folder: no lock (the workers may then compile in parallel; results are unchanged).
 """
 import time
 
@@ -23,7 +25,10 @@ from ccle.gene_selection import GeneSelector
 from ccle.model import METHODS_USING_RFE, make_method
 from ccle.store import file_lock
 
-LOCK_NAME = "numba-warmup.lock"
+LOCK_NAME = "numba-warmup-{group}.lock"
+# Which kernels a method compiles: the networks (nnlite._kernels, compress), the SVR-RFE (linear._svr_kernels,
+# shared by PM and SVR), the coordinate descent (linear._cd_kernels), the trees (_tree_kernels, _hist_kernels).
+KERNEL_GROUPS = {"PM": "networks-svr", "ANN": "networks-svr", "SVR": "networks-svr", "EN": "enet", "RF": "forest"}
 TINY_ROWS, TINY_GENES, TINY_SELECTED = 48, 40, 20
 # The shortest training that still runs every stage (the keys are the method constructors' arguments).
 SHORT = {"PM": {"epochs": 2, "patience": 1, "retrain_epochs": 1, "cv": 2, "l2": (3e-3,)},
@@ -35,11 +40,11 @@ SHORT = {"PM": {"epochs": 2, "patience": 1, "retrain_epochs": 1, "cv": 2, "l2": 
 _WARMED = set()  # (method, dtype of X) already warmed in this process
 
 
-def _lock_path():
+def _lock_path(method):
     try:
         root = cache_root()
         root.mkdir(parents=True, exist_ok=True)
-        return root / LOCK_NAME
+        return root / LOCK_NAME.format(group=KERNEL_GROUPS[method])
     except OSError:
         return None
 
@@ -58,10 +63,10 @@ def warm_up(method, X, options=None):
     and per dtype of ``X``. ``options``: the run's per-method constructor overrides (kept, then shortened).
     Returns the seconds spent (0.0 when this process had already warmed the method)."""
     key = (method, np.asarray(X).dtype.str)
-    if key in _WARMED:
+    if key in _WARMED or method not in KERNEL_GROUPS:
         return 0.0
     t0 = time.perf_counter()
-    lock = _lock_path()
+    lock = _lock_path(method)
     if lock is None:
         _fit_tiny(method, X, options)
     else:

@@ -58,8 +58,9 @@ def test_warm_up_is_once_per_method_and_process_under_the_lock(tmp_path, monkeyp
     assert warmup.warm_up("SVR", X) >= 0 and warmup.warm_up("SVR", X) == 0.0
     warmup.warm_up("EN", X)
     warmup.warm_up("EN", X.astype(np.float64))  # another dtype: other kernel signatures
+    assert warmup.warm_up("mean", X) == 0.0  # no kernels
     assert fits == ["SVR", "EN", "EN"]
-    assert locks == [tmp_path / warmup.LOCK_NAME] * 3
+    assert locks == [tmp_path / "numba-warmup-networks-svr.lock"] + [tmp_path / "numba-warmup-enet.lock"] * 2
 
 
 def test_the_tiny_problem_has_the_dtype_and_nothing_of_the_data():
