@@ -41,7 +41,7 @@ def _dask():
 def _task(handle, split, method, cfg, cache_dir):
     """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process); the drug's
     data opened from its shared file (:class:`ccle.shared_data.DrugDataHandle`, once per worker process)."""
-    ds = handle.open()
+    ds = handle.load()
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)

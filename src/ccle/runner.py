@@ -37,7 +37,7 @@ def _init_worker(data_handles, cfg, cache_dir, out_dir):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit_threads(env=True)
     _WORKER["out_dir"] = out_dir
-    _WORKER["datasets"] = {h.drug: h.open() for h in data_handles}  # memory-mapped: one copy per machine
+    _WORKER["datasets"] = {h.drug: h.load() for h in data_handles}  # memory-mapped: one copy per machine
     _WORKER["cfg"] = cfg
     _WORKER["cache_dir"] = cache_dir
 

@@ -10,7 +10,7 @@ a restarted worker simply opens the file again.
 - :func:`shared_folder`: ``<out>/cache/arrays``, beside the run's other caches.
 - :func:`share_datasets`: the datasets with each ``X`` replaced by its memory-mapped file (the caller can drop
   its in-memory copies).
-- :func:`handles` -> small picklable :class:`DrugDataHandle` objects; :meth:`DrugDataHandle.open` (worker side,
+- :func:`handles` -> small picklable :class:`DrugDataHandle` objects; :meth:`DrugDataHandle.load` (worker side,
   once per process and file) gives the :class:`ccle.tasks.DrugData` back.
 """
 from dataclasses import dataclass, field, replace
@@ -55,7 +55,7 @@ class DrugDataHandle:
     cell_lines: list = field(default_factory=list)
     genes: list = field(default_factory=list)
 
-    def open(self):
+    def load(self):
         """The :class:`DrugData`, ``X`` memory-mapped read-only (opened once per process)."""
         ds = _OPENED.get(self.path)
         if ds is None:

@@ -34,7 +34,7 @@ def test_handles_are_small_and_open_the_same_data(tmp_path):
     (handle,) = handles(data, tmp_path)
     blob = pickle.dumps(handle)
     assert len(blob) < data[0].X.nbytes / 10
-    ds = pickle.loads(blob).open()
+    ds = pickle.loads(blob).load()
     np.testing.assert_array_equal(ds.X, data[0].X)
     np.testing.assert_array_equal(ds.y, data[0].y)
     assert ds.drug == "d2" and ds.cell_lines == data[0].cell_lines
