@@ -281,8 +281,7 @@ def _sequential(header, body, source):
             if kind == "Dense":
                 W, b = decode_layer(entry, body, dtype)
                 layer = Dense(int(entry["n_in"]), int(entry["n_out"]), l1=entry.get("l1", 0.0),
-                              l2=entry.get("l2", 0.0), init=entry.get("init", "auto"), dtype=dtype,
-                              rng=np.random.default_rng(0))
+                              l2=entry.get("l2", 0.0), init=entry.get("init", "auto"), dtype=dtype)
                 layer.W = W
                 layer.b = b
                 if not W.all():

@@ -15,6 +15,7 @@ import copy
 
 import numpy as np
 
+from nnlite._checks import check_network_Xy
 from nnlite.compress.fileformat import dumps_compressed, encode_weights, loads_compressed
 from nnlite.compress.prune import iterative_prune, sparsity
 from nnlite.compress.quantize import finetune_centroids, per_layer, quantize_model
@@ -74,11 +75,9 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     """
     X_train, X_val = np.asarray(X_train), np.asarray(X_val)
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)
-    for name, X, y in (("training", X_train, y_train), ("validation", X_val, y_val)):
-        if X.ndim != 2 or X.shape[0] == 0:
-            raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{name} X has {X.shape[0]} rows but y has {y.shape[0]}")
+    for name, X, y in (("training ", X_train, y_train), ("validation ", X_val, y_val)):
+        # checked here, before any work; NaN targets are for a masked loss, which fit then insists on
+        check_network_Xy(X, y, model.n_in, model.n_out, allow_missing=True, what=name)
     if int(prune_steps) != prune_steps or prune_steps < 1:
         raise ValueError(f"prune_steps must be a positive integer, got {prune_steps!r}")
     m = copy.deepcopy(model)
