@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlite._checks import check_network_Xy
+from nnlite.losses import MaskedMSELoss
+from nnlite.optim import Adam
 
 INITS = ("linear", "density", "random")
 
@@ -172,9 +174,6 @@ def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, opti
     ``optimizer`` defaults to ``nnlite.optim.Adam(lr=1e-4)``. Returns the list of per-epoch validation MSEs
     (training-batch MSEs averaged over the epoch when no validation set is given).
     """
-    from nnlite.losses import MaskedMSELoss
-    from nnlite.optim import Adam
-
     layers = model.dense_layers()
     if len(codebooks) != len(layers):
         raise ValueError(f"{len(codebooks)} codebooks for {len(layers)} Dense layers")
