@@ -1,5 +1,7 @@
-"""Estimator wrappers around the network engine: ``NetworkRegressor`` (a feed-forward DNN) and
-``SimpleANNRegressor`` (the same layers with identity activations, a baseline).
+"""Estimator wrappers around the network engine: ``NetworkRegressor`` (a feed-forward DNN,
+``nnlite.networks.paper_network``) and ``SimpleANNRegressor`` (the same Dense layers with identity
+activations, ``nnlite.networks.simple_ann_network``, a baseline). Each class builds its own network (``_build``);
+the fitting, scaling and early stopping are shared.
 
 ``fit`` holds out a seeded random ``validation_fraction`` of the rows it is given for early stopping, standardizes
 y (z = (y - y_mean_) / y_scale_) so that one learning rate and one set of penalties suit any response scale,
@@ -25,9 +27,8 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    widths : hidden layer widths. activation : "paper" (ReLU/tanh alternating, dropout on the first
-    ``n_dropout`` hidden layers) or "identity" (linear activations, no dropout). dropout, n_dropout, l1, l2 :
-    as in ``nnlite.networks.paper_network``. lr : Adam learning rate. epochs : maximum epochs. batch_size :
+    widths : hidden layer widths (activations ReLU, tanh, ReLU, ... and dropout on the first ``n_dropout``
+    hidden layers). dropout, n_dropout, l1, l2 : as in ``nnlite.networks.paper_network``. lr : Adam learning rate. epochs : maximum epochs. batch_size :
     mini-batch rows (None = full batch). patience : early-stopping patience in epochs (None = train all
     epochs; the held-out rows still report ``validation_mse_``). validation_fraction : share of the rows held
     out for early stopping, in [0, 1); 0 trains on all rows (early stopping then watches the training loss).
@@ -40,11 +41,9 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
     validation MSE in standardized units, or None), n_features_in_.
     """
 
-    def __init__(self, widths=DEFAULT_WIDTHS, activation="paper", dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4,
-                 lr=1e-3, epochs=300, batch_size=32, patience=20, validation_fraction=0.2, seed=0,
-                 dtype=np.float32):
+    def __init__(self, widths=DEFAULT_WIDTHS, dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300,
+                 batch_size=32, patience=20, validation_fraction=0.2, seed=0, dtype=np.float32):
         self.widths = widths
-        self.activation = activation
         self.dropout = dropout
         self.n_dropout = n_dropout
         self.l1 = l1
@@ -58,12 +57,9 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
         self.dtype = dtype
 
     def _build(self, n_in):
-        if self.activation == "paper":
-            return paper_network(n_in, self.widths, dropout=self.dropout, n_dropout=self.n_dropout, l1=self.l1,
-                                 l2=self.l2, seed=self.seed, dtype=self.dtype)
-        if self.activation == "identity":
-            return simple_ann_network(n_in, self.widths, l1=self.l1, l2=self.l2, seed=self.seed, dtype=self.dtype)
-        raise ValueError(f"activation must be 'paper' or 'identity', got {self.activation!r}")
+        """The untrained network for ``n_in`` inputs."""
+        return paper_network(n_in, self.widths, dropout=self.dropout, n_dropout=self.n_dropout, l1=self.l1,
+                             l2=self.l2, seed=self.seed, dtype=self.dtype)
 
     def fit(self, X, y):
         """Fit on X (n, d), y (n,) or (n, 1). Returns self."""
@@ -102,13 +98,8 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
 
 
 class SimpleANNRegressor(NetworkRegressor):
-    """The "simple ANN" baseline: ``NetworkRegressor`` with identity activations and no dropout (so a linear
-    function of x with a penalized, over-parameterized factorization). Its architecture is fixed by the class,
-    not a parameter: ``activation``, ``dropout`` and ``n_dropout`` are class attributes."""
-
-    activation = "identity"
-    dropout = 0.0
-    n_dropout = 0
+    """The "simple ANN" baseline: ``NetworkRegressor``'s fitting on Dense layers with identity activations and no
+    dropout (so a linear function of x with a penalized, over-parameterized factorization)."""
 
     def __init__(self, widths=DEFAULT_WIDTHS, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300, batch_size=32, patience=20,
                  validation_fraction=0.2, seed=0, dtype=np.float32):
@@ -122,3 +113,6 @@ class SimpleANNRegressor(NetworkRegressor):
         self.validation_fraction = validation_fraction
         self.seed = seed
         self.dtype = dtype
+
+    def _build(self, n_in):
+        return simple_ann_network(n_in, self.widths, l1=self.l1, l2=self.l2, seed=self.seed, dtype=self.dtype)
