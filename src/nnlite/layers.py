@@ -104,9 +104,7 @@ class Dense(Layer):
 
     @W.setter
     def W(self, value):
-        value = np.asarray(value)
-        if value.shape != (self.n_in, self.n_out):
-            raise ValueError(f"W must have shape {(self.n_in, self.n_out)}, got {value.shape}")
+        value = _shaped(value, self._W.shape, "W")
         self.initialized = True
         self._W[...] = value  # in place: optimizer state and fused buffers keep pointing at the same array
 
@@ -117,9 +115,7 @@ class Dense(Layer):
 
     @b.setter
     def b(self, value):
-        value = np.asarray(value)
-        if value.shape != (self.n_out,):
-            raise ValueError(f"b must have shape {(self.n_out,)}, got {value.shape}")
+        value = _shaped(value, self._b.shape, "b")
         self._draw_if_needed()
         self._b[...] = value
 
@@ -132,9 +128,7 @@ class Dense(Layer):
         if value is None:
             self._mask = None
             return
-        value = np.asarray(value)
-        if value.shape != (self.n_in, self.n_out):
-            raise ValueError(f"mask must have shape {(self.n_in, self.n_out)}, got {value.shape}")
+        value = _shaped(value, self._W.shape, "mask")
         if not np.all((value == 0) | (value == 1)):
             raise ValueError("mask must contain only 0 and 1")
         self._draw_if_needed()
@@ -272,6 +266,13 @@ class Dropout(Layer):
         if self._keep is None:
             return grad
         return grad * self._keep
+
+
+def _shaped(value, shape, name):
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    return value
 
 
 def _positive_int(value, name):
