@@ -1,4 +1,4 @@
-"""Command-line entry point: `python cli.py benchmark | train | predict | inspect`.
+"""Command-line entry point: `python cli.py benchmark | train | predict | inspect | report | data`.
 
 Thin on purpose: everything lives in :mod:`ccle.cli`.
 """
