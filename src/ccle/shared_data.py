@@ -21,7 +21,7 @@ import numpy as np
 from ccle.store import mapped_array, open_mapped
 from ccle.tasks import DrugData
 
-_OPENED = {}  # path -> DrugData opened in this process
+_OPENED = {}  # path -> the array memory-mapped from it in this process
 
 
 def shared_folder(cache_dir):
@@ -56,13 +56,12 @@ class DrugDataHandle:
     genes: list = field(default_factory=list)
 
     def load(self):
-        """The :class:`DrugData`, ``X`` memory-mapped read-only (opened once per process)."""
-        ds = _OPENED.get(self.path)
-        if ds is None:
-            ds = DrugData(drug=self.drug, X=open_mapped(self.path), y=self.y, cell_lines=list(self.cell_lines),
-                          genes=list(self.genes))
-            _OPENED[self.path] = ds
-        return ds
+        """The :class:`DrugData`, ``X`` memory-mapped read-only (each file opened once per process; drugs
+        measured on the same cell lines share one file)."""
+        X = _OPENED.get(self.path)
+        if X is None:
+            X = _OPENED[self.path] = open_mapped(self.path)
+        return DrugData(drug=self.drug, X=X, y=self.y, cell_lines=list(self.cell_lines), genes=list(self.genes))
 
 
 def handles(datasets, folder):

@@ -41,6 +41,17 @@ def test_handles_are_small_and_open_the_same_data(tmp_path):
     assert ds.X[np.arange(5)].flags.writeable  # a task's row selection is an ordinary array
 
 
+def test_drugs_with_the_same_matrix_share_its_file_and_keep_their_own_fields(tmp_path):
+    a = _data(3)
+    b = DrugData(drug="other", X=a.X.copy(), y=a.y[::-1].copy(), cell_lines=list(a.cell_lines), genes=list(a.genes))
+    ha, hb = handles([a, b], tmp_path)
+    assert ha.path == hb.path
+    da, db = ha.load(), hb.load()
+    assert (da.drug, db.drug) == ("d3", "other")
+    np.testing.assert_array_equal(db.y, b.y)
+    assert da.X is db.X  # one mapping per process
+
+
 def test_a_missing_or_damaged_array_file_is_one_clear_error(tmp_path):
     with pytest.raises(CCLEError, match="file system the workers share"):
         open_mapped(tmp_path / "nope.npy")
