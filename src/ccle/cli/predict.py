@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from ccle.deploy import predict_file, short_list
+from ccle.deploy_multitask import is_multitask_file, predict_multitask_file
 from ccle.errors import CCLEError
 
 NAME = "predict"
@@ -27,8 +28,12 @@ def add_parser(subparsers):
 
 
 def run(args):
-    df = predict_file(args.model, args.expression, fill_missing=args.fill_missing,
-                      runtime=args.numpy_runtime, sample_info=args.sample_info)
+    if is_multitask_file(args.model):   # one row per (cell line, drug)
+        df = predict_multitask_file(args.model, args.expression, fill_missing=args.fill_missing,
+                                    runtime_engine=args.numpy_runtime, sample_info=args.sample_info)
+    else:
+        df = predict_file(args.model, args.expression, fill_missing=args.fill_missing,
+                          runtime=args.numpy_runtime, sample_info=args.sample_info)
     filled = df.attrs.get("filled_genes") or []
     if filled:
         print(f"filled {len(filled)} missing genes with the training minimum: {short_list(filled)}",
@@ -42,7 +47,9 @@ def run(args):
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
         counts = df["class"].value_counts()
-        print(f"wrote {out}: {len(df)} cell lines ("
+        what = (f"{df['cell_line'].nunique()} cell lines x {df['drug'].nunique()} drugs = {len(df)} rows"
+                if "drug" in df.columns else f"{len(df)} cell lines")
+        print(f"wrote {out}: {what} ("
               + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")) + ")",
               file=sys.stderr)
     else:
