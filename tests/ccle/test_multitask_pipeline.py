@@ -122,6 +122,23 @@ def test_benchmark_records_use_the_same_rows_and_match_the_components(tmp_path):
     # the tissue baseline knows something here (responses depend on the tissue); the mean does not
     assert np.mean([by[(d.drug, s, "tissue")]["mse"] for d in data for s in range(2)]) < \
         np.mean([by[(d.drug, s, "mean")]["mse"] for d in data for s in range(2)])
+    # the report covers the run's scheme and names it
+    from ccle.report import write_report
+    meta = {"config_key": cfg.key(), "protocol": "strict", "seed": 0, "split_scheme": "cell-lines",
+            "split_scheme_text": "leave-cell-line-out"}
+    text = write_report(recs, tmp_path, meta, [d.drug for d in data], ["MT", "tissue", "mean"])
+    assert "multitask network" in text and "per-drug tissue mean" in text
+    md = (tmp_path / "report.md").read_text()
+    assert "split: cell-lines" in md and "Split scheme **cell-lines**: leave-cell-line-out" in md
+
+
+def test_a_dask_worker_runs_the_mt_task_from_every_drug():
+    from ccle.distributed import _task
+    data, cfg, _ = _run("cell-lines")
+    records = _task(list(data), 1, "MT", cfg, None)
+    assert [r["drug"] for r in records] == [d.drug for d in data]
+    assert records == [dict(r, **{k: records[i][k] for k in TIMING}) for i, r in
+                       enumerate(run_multitask_task(data, 1, cfg))]
 
 
 def test_mt_resumes_as_one_task_and_jobs_give_the_same_records(tmp_path):
