@@ -60,6 +60,10 @@ def paired(recs, drugs, a, b):
     return rows, overall
 
 
+def both_complete(t, drugs):
+    return all(np.isfinite(t[m]).sum() == len(drugs) for m in ("MT", "EN"))
+
+
 def fmt(v, digits=3):
     return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
@@ -75,16 +79,20 @@ def scheme_section(folder, title):
              f"({run.get('tissues', '')}); wall {run.get('run_seconds_this_invocation', float('nan')):.0f} s "
              "(last invocation).", ""]
     has_mt = "MT" in methods and "EN" in methods
-    head = ["drug"] + methods + (["MT-EN", "t", "p"] if has_mt else [])
+    cover = {m: int(np.sum(np.isfinite(t[m]))) for m in methods}
+    head = ["drug"] + [m if cover[m] == len(drugs) else f"{m} ({cover[m]} of {len(drugs)} drugs)"
+                       for m in methods] + (["MT-EN", "t", "p"] if has_mt else [])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     rows, overall = paired(recs, drugs, "MT", "EN") if has_mt else ([None] * len(drugs), None)
+    if not has_mt or not both_complete(t, drugs):
+        rows = [r if r is not None else (np.nan, np.nan, np.nan) for r in rows]
     for i, d in enumerate(drugs):
         vals = [t[m][i] for m in methods]
         best = int(np.nanargmin(vals))
         cells = [fmt(v) + ("*" if k == best else "") for k, v in enumerate(vals)]
         if has_mt:
             diff, tt, p = rows[i]
-            cells += [f"{diff:+.3f}", fmt(tt, 2), fmt(p)]
+            cells += [fmt(diff) if not np.isfinite(diff) else f"{diff:+.3f}", fmt(tt, 2), fmt(p)]
         lines.append(f"| {d} | " + " | ".join(cells) + " |")
     means = [float(np.nanmean(t[m])) for m in methods]
     best = int(np.nanargmin(means))
@@ -95,9 +103,10 @@ def scheme_section(folder, title):
     lines += [f"| Mean | " + " | ".join(cells) + " |", ""]
     notes = []
     if has_mt:
-        wins = int(np.sum(t["MT"] < t["EN"]))
+        both = np.isfinite(t["MT"]) & np.isfinite(t["EN"])
+        wins = int(np.sum(t["MT"][both] < t["EN"][both]))
         sig = [(drugs[i], r[0]) for i, r in enumerate(rows) if np.isfinite(r[2]) and r[2] < 0.05]
-        notes.append(f"MT below EN on **{wins} of {len(drugs)}** drugs (target >= 16: "
+        notes.append(f"MT below EN on **{wins} of {int(both.sum())}** drugs (target >= 16: "
                      f"{'met' if wins >= 16 else 'not met'}); mean MSE MT {means[methods.index('MT')]:.3f} vs EN "
                      f"{means[methods.index('EN')]:.3f} (target MT below: "
                      f"{'met' if means[methods.index('MT')] < means[methods.index('EN')] else 'not met'}). "
@@ -108,7 +117,7 @@ def scheme_section(folder, title):
         if m in ("tissue", "mean"):
             continue
         if "tissue" in methods:
-            notes.append(f"{m} below the tissue baseline on {int(np.sum(t[m] < t['tissue']))} of {len(drugs)}, "
+            notes.append(f"{m} below the tissue baseline on {int(np.sum(t[m] < t['tissue']))} of {cover[m]}, "
                          f"below the per-drug mean on {int(np.sum(t[m] < t['mean']))}." if "mean" in methods else "")
     if "tissue" in methods and "mean" in methods:
         gain = {m: means[methods.index("mean")] - means[methods.index(m)] for m in methods}
