@@ -10,6 +10,10 @@ fitted (each committee network on its own held-out inner fold of the training ro
 (increase of MSE when a gene's values are shuffled among those rows), and it needs no baseline input -- gradient
 x input on min-max scaled genes measures the change from the *minimum* expression, a baseline with no biological
 meaning, and only locally. The cost is one forward pass per gene and repeat, on ~1/4 of the training rows.
+The benchmark and ``train`` use :func:`committee_permutation_importance`: the same measure with one repeat,
+computed for all genes at once (the first layer is linear, so shuffling gene j changes its pre-activations by
+``(x_perm - x)_j * W[j]``; only the layers after it are evaluated per gene, in large batches): ~0.1 s per PM
+fit instead of ~3 s for :func:`committee_importance` with 3 repeats.
 
 Per drug over splits (:func:`gene_stability`): selection frequency (fraction of splits whose list holds the gene;
 RFE is known to be unstable), mean rank over the splits that selected it (1 = largest |value|), mean value and
@@ -86,6 +90,55 @@ def committee_importance(networks, Z, y, folds, n_repeats=3, seed=0):
         held = folds == f
         total += held.sum() * permutation_importance(
             lambda A, net=net: net.predict(A), Z[held], y[held], n_repeats, seed + f)
+    return total / Z.shape[0]
+
+
+IMPORTANCE_METHOD = "permutation (1 repeat, each committee network on its held-out inner fold)"
+
+
+def network_permutation_importance(net, Z, y, seed=0, chunk=32):
+    """:func:`permutation_importance` of ``net.predict`` with ``n_repeats=1`` and the same ``seed`` (the same
+    permutations, equal up to float32 rounding), for a network whose first layer is a Dense ``x W + b``.
+
+    Z (m, p), y (m,) -> (p,). Gene j's shuffled column changes the first pre-activations by the rank-one term
+    ``(Z[perm_j, j] - Z[:, j]) outer W[j]``, so only the layers after the first run on the (chunk * m) rows of
+    ``chunk`` genes at a time (dropout off)."""
+    Z = np.asarray(Z)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    first, rest = net.layers[0], net.layers[1:]
+    W, b = first.params()["W"], first.params()["b"]
+    Z = Z.astype(W.dtype)
+    m, p = Z.shape
+    rng = np.random.default_rng(seed)
+    perms = np.array([rng.permutation(m) for _ in range(p)]).reshape(p, m)
+    h0 = Z @ W + b
+
+    def tail(h):
+        for layer in rest:
+            h = layer.forward(h, False)
+        return np.asarray(h, dtype=np.float64).reshape(-1)
+
+    base = float(np.mean((tail(h0) - y) ** 2))
+    out = np.empty(p)
+    for s in range(0, p, int(chunk)):
+        J = np.arange(s, min(s + int(chunk), p))
+        delta = Z[perms[J], J[:, None]] - Z[:, J].T                 # (|J|, m)
+        h = h0[None, :, :] + delta[:, :, None] * W[J][:, None, :]   # (|J|, m, width)
+        pred = tail(h.reshape(-1, h0.shape[1])).reshape(J.size, m)
+        out[J] = np.mean((pred - y[None, :]) ** 2, axis=1) - base
+    return out
+
+
+def committee_permutation_importance(networks, Z, y, folds, seed=0):
+    """:func:`committee_importance` with one repeat through :func:`network_permutation_importance` (network
+    f on its held-out fold ``folds == f``, seed ``seed + f``, weighted by the fold sizes) -> (p,)."""
+    Z = np.asarray(Z)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    folds = np.asarray(folds).ravel()
+    total = np.zeros(Z.shape[1])
+    for f, net in enumerate(networks):
+        held = folds == f
+        total += held.sum() * network_permutation_importance(net, Z[held], y[held], seed + f)
     return total / Z.shape[0]
 
 
