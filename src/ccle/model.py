@@ -213,7 +213,8 @@ class ElasticNetModel(_Estimator):
 
 
 class RandomForestModel(_Estimator):
-    """Random forest regression (``n_estimators`` trees, ``max_features`` of the genes per split) on all genes."""
+    """Random forest regression (``n_estimators`` trees, ``max_features`` of the genes per split) on all genes.
+    ``oof_predictions_``: the forest's out-of-bag predictions (free: one tree pass per out-of-bag row)."""
 
     def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=5, seed=0, selector=None):
         self.n_estimators = n_estimators
@@ -227,7 +228,8 @@ class RandomForestModel(_Estimator):
         self.selector_ = self.selector if self.selector is not None else scaler_only(X)
         self.model_ = RandomForestRegressor(n_estimators=self.n_estimators, max_features=self.max_features,
                                             min_samples_leaf=self.min_samples_leaf, seed=self.seed,
-                                            n_jobs=1).fit(self.selector_.scale(X), y)
+                                            n_jobs=1, oob_score=True).fit(self.selector_.scale(X), y)
+        self.oof_predictions_ = np.asarray(self.model_.oob_prediction_, dtype=np.float64)
         self._fit_thresholds(y)
         return self
 
