@@ -27,9 +27,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccle.data.markers import load_markers
+
 GENES_FILE = "genes.csv"
 GENES_COLUMNS = ("drug", "source", "gene", "selection_frequency", "mean_rank", "n_splits", "n_selected",
                  "mean_value", "sign_agreement", "top20")
+# record field -> the "source" of its rows in genes.csv
+GENE_FIELDS = {"genes_rfe": "RFE", "genes_enet": "EN", "genes_importance": "PM"}
 
 
 def ranked(genes, values, keep=None, top=None):
@@ -198,3 +202,23 @@ def write_genes_csv(out_dir, frames):
     df.to_csv(tmp, index=False, lineterminator="\n")
     os.replace(tmp, path)
     return path
+
+
+def genes_table(records, markers=None, top=20):
+    """``genes.csv`` of a benchmark run: :func:`stability_from_records` of every gene field present
+    (:data:`GENE_FIELDS`: source "RFE" = SVR-RFE genes with the SVR weights, "EN" = elastic-net non-zero
+    coefficients, "PM" = the network's permutation importance), plus ``rank`` (1-based position within its
+    (drug, source), the order of :func:`gene_stability`), ``known_marker`` (the gene is in the cited marker table
+    for that drug, :mod:`ccle.data.markers`) and ``marker_direction`` (its direction there, else empty)."""
+    markers = load_markers() if markers is None else markers
+    frames = [stability_from_records(records, field, source, top) for field, source in GENE_FIELDS.items()]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=list(GENES_COLUMNS) + ["rank", "known_marker", "marker_direction"])
+    df = pd.concat(frames, ignore_index=True)
+    df["rank"] = df.groupby(["drug", "source"], sort=False).cumcount() + 1
+    known = {(m.drug, m.gene): m.direction for m in markers.itertuples(index=False)}
+    keys = list(zip(df["drug"], df["gene"]))
+    df["known_marker"] = [k in known for k in keys]
+    df["marker_direction"] = [known.get(k, "") for k in keys]
+    return df
