@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from ccle.errors import CCLEError
-from ccle.tasks import THREAD_ENV, limit_threads, run_task_rows, save_task
+from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
 
 
 def _dask():
@@ -45,7 +45,7 @@ def _task(ds, split, method, cfg, cache_dir):
             cache_dir = None  # a worker that cannot reach the client's folder computes without the cache
     limiter = limit_threads()
     try:
-        return run_task_rows(ds, split, method, cfg, cache_dir)
+        return run_task_with_predictions(ds, split, method, cfg, cache_dir)
     finally:
         if limiter is not None:
             limiter.restore_original_limits()

@@ -20,7 +20,7 @@ from ccle.model import METHODS
 from ccle.predictions import PredictionsStore
 from ccle.progress import Progress
 from ccle.store import ResultStore, latest_records
-from ccle.tasks import THREAD_ENV, limit_threads, run_task_rows, save_task
+from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
 
 
 def task_list(drugs, n_splits, methods):
@@ -46,7 +46,7 @@ def _worker_task(task):
     """Run one task in a worker and append its predictions and record there, so a result is on disk as soon as
     it exists."""
     drug, split, method = task
-    rec, rows = run_task_rows(_WORKER["datasets"][drug], split, method, _WORKER["cfg"], _WORKER["cache_dir"])
+    rec, rows = run_task_with_predictions(_WORKER["datasets"][drug], split, method, _WORKER["cfg"], _WORKER["cache_dir"])
     save_task(_WORKER["out_dir"], rec, rows)
     return rec
 
@@ -84,7 +84,7 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
             limiter = limit_threads()
             try:
                 for drug, split, method in tasks:
-                    rec, rows = run_task_rows(by_drug[drug], split, method, cfg, cache_dir)
+                    rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
                     save_task(out_dir, rec, rows)
                     bar.update(rec)
             finally:

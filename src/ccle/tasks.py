@@ -9,7 +9,7 @@
   :func:`ccle.store.cached`; a cached selector or search equals a fresh one, so results do not depend on it.
 - :func:`run_task` = :func:`fit_pipeline` + prediction of the test rows + the record (the ``results.jsonl``
   fields). It is a pure function of its arguments: the serial loop, the process pool and Dask workers all
-  call it (:mod:`ccle.runner`, :mod:`ccle.distributed`). :func:`run_task_rows` is the same and also returns
+  call it (:mod:`ccle.runner`, :mod:`ccle.distributed`). :func:`run_task_with_predictions` is the same and also returns
   the task's rows of ``predictions.csv.gz`` (test rows with their predictions, training rows with their
   out-of-fold predictions); :func:`save_task` writes both, the predictions first.
 """
@@ -27,7 +27,8 @@ from ccle.evaluate import regression_metrics, split_indices, split_seed
 from ccle.gene_selection import GeneSelector
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, enet_genes, importance_genes, rfe_genes
 from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, make_method, preprocessing_rows
-from ccle.predictions import PredictionsStore, task_rows
+from ccle.predictions import PredictionsStore
+from ccle.predictions import task_rows as prediction_frame
 from ccle.preprocess import standardize
 from ccle.search import cached_search, greedy_search, network_scorer
 from ccle.store import ResultStore, cached
@@ -196,10 +197,10 @@ def _pm_fields(est):
 def run_task(ds, split, method, cfg, cache_dir=None):
     """Fit ``method`` on the training rows of ``split`` of drug ``ds`` (:func:`fit_pipeline`) and score it on
     the test rows. Returns the result record (a JSON-serializable dict)."""
-    return run_task_rows(ds, split, method, cfg, cache_dir)[0]
+    return run_task_with_predictions(ds, split, method, cfg, cache_dir)[0]
 
 
-def run_task_rows(ds, split, method, cfg, cache_dir=None):
+def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     """:func:`run_task` that also returns the task's ``predictions.csv.gz`` rows -> ``(record, rows)``.
 
     Record fields beyond the regression metrics: the sensitivity calls of :func:`ccle.calls.call_metrics`
@@ -252,7 +253,7 @@ def prediction_rows(ds, split, method, train_idx, test_idx, pred_test, oof_train
     cells = np.asarray(ds.cell_lines, dtype=object) if len(ds.cell_lines) else np.arange(len(ds.y)).astype(str)
     rows = np.concatenate([train_idx, test_idx])
     sets = ["train"] * train_idx.size + ["test"] * test_idx.size
-    return task_rows(ds.drug, split, method, cells[rows], sets, observed, predicted, classes)
+    return prediction_frame(ds.drug, split, method, cells[rows], sets, observed, predicted, classes)
 
 
 def gene_fields(est, method, ds, train_idx, seed=0):
@@ -275,7 +276,9 @@ def gene_fields(est, method, ds, train_idx, seed=0):
 
 
 def save_task(out_dir, record, rows):
-    """Append a task's predictions rows, then its record (so a record in ``results.jsonl`` always has its
-    rows; a crash between the two leaves rows that the rerun writes again and the last copy wins)."""
-    PredictionsStore(out_dir).append(rows)
+    """Append a task's predictions rows (None: a task without any), then its record (so a record in
+    ``results.jsonl`` always has its rows; a crash between the two leaves rows that the rerun writes again and
+    the last copy wins)."""
+    if rows is not None and len(rows):
+        PredictionsStore(out_dir).append(rows)
     ResultStore(out_dir).append(record)

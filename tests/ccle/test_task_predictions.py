@@ -11,7 +11,7 @@ from ccle.model import METHODS
 from ccle.predictions import PredictionsStore, metrics_from_rows
 from ccle.runner import run_benchmark
 from ccle.store import ResultStore
-from ccle.tasks import DrugData, RunConfig, run_task_rows
+from ccle.tasks import DrugData, RunConfig, run_task_with_predictions
 
 TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
         "ANN": {"epochs": 10, "patience": 5}, "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)},
@@ -110,8 +110,8 @@ def test_a_crash_between_rows_and_record_is_rerun_cleanly(tmp_path):
 
 def test_ic50_calls_low_values_sensitive():
     ds = _datasets()[0]
-    rec_act, rows_act = run_task_rows(ds, 0, "EN", _cfg())
-    rec_ic, rows_ic = run_task_rows(ds, 0, "EN", _cfg(response="IC50 (uM)"))
+    rec_act, rows_act = run_task_with_predictions(ds, 0, "EN", _cfg())
+    rec_ic, rows_ic = run_task_with_predictions(ds, 0, "EN", _cfg(response="IC50 (uM)"))
     assert rec_act["config_key"] != rec_ic["config_key"]
     assert rec_act["mse"] == rec_ic["mse"]
     lowest = rows_ic.loc[rows_ic.observed.idxmin()]
