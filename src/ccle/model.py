@@ -98,7 +98,9 @@ class PerDrugModel(_Estimator):
 
     Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``folds_`` (n_train,) the
     inner fold of each training row (network f never fitted fold f), ``oof_predictions_`` (n_train,) each row
-    predicted by the network that was validated on it, ``l2_``, ``cv_mse_`` (dict
+    predicted by the network that was validated on it, rescaled about their mean by ``committee_shrink_`` (std
+    of the committee's predictions of the training rows / root-mean variance of the single networks' ones:
+    the committee's predictions spread less than one network's), ``l2_``, ``cv_mse_`` (dict
     L2 -> out-of-fold MSE in standardized units), ``y_mean_``, ``y_scale_``, ``thresholds_``, ``compression_``
     (per network: dense/Huffman/file bytes, ratio, validation MSE per stage, or None), ``n_epochs_`` (epochs
     run per committee network before compression).
@@ -174,8 +176,15 @@ class PerDrugModel(_Estimator):
                                                                          seed=int(self.seed) * 100 + f)
         # compression fine-tunes each network on its training folds only, so its own fold stays held out
         self.folds_ = fold_ids_from_splits(splits, X.shape[0])
-        self.oof_predictions_ = committee_oof_predictions(self.networks_, Z, self.folds_, self.y_mean_,
-                                                          self.y_scale_)
+        oof = committee_oof_predictions(self.networks_, Z, self.folds_)
+        # The committee averages k networks, so its predictions spread less than one network's (their errors
+        # partly cancel): rescale the held-out predictions about their mean by the committee / single-network
+        # spread ratio on the training rows, so that the calibrated thresholds sit on the committee's scale.
+        each = np.array([np.asarray(net.predict(Z), dtype=np.float64).ravel() for net in self.networks_])
+        single = float(np.sqrt(np.mean(np.var(each, axis=1))))
+        self.committee_shrink_ = float(np.std(each.mean(axis=0)) / single) if single > 0 else 1.0
+        oof = oof.mean() + self.committee_shrink_ * (oof - oof.mean())
+        self.oof_predictions_ = oof * self.y_scale_ + self.y_mean_
         self._fit_thresholds(y)
         return self
 
