@@ -26,7 +26,8 @@ import time
 import numpy as np
 
 from ccle.discretize import IQRThresholds
-from ccle.model import GeneSelector, inner_split
+from ccle.evaluate import inner_split
+from ccle.gene_selection import GeneSelector
 from ccle.paper_search import SEARCH_DEFAULTS, paper_greedy_search, paper_network_scorer, train_paper_network
 from nnlite.compress.fileformat import dumps_compressed, loads_compressed
 from nnlite.compress.pipeline import auto_prune_percent
