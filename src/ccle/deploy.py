@@ -47,7 +47,7 @@ from ccle.data.loader import read_expression
 from ccle.calls import CalibratedThresholds, fit_call_rules, prediction_percentile
 from ccle.discretize import IQRThresholds, sensitive_direction
 from ccle.errors import CCLEError
-from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, ranked
+from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, importance_genes
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
@@ -156,7 +156,7 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
         "direction": paper.direction,
         "training_cell_lines": [str(c) for c in ds.cell_lines],
         "oof_predictions": [float(v) for v in np.sort(est.oof_predictions_)],
-        "genes_ranked": ranked(selected, importance),
+        "genes_ranked": importance_genes(selected, importance, top=None),
         "importance_method": IMPORTANCE_METHOD,
         "sizes": [_network_sizes(enc) for enc in encoded],
         "compression": est.compression_,

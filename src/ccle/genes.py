@@ -147,8 +147,16 @@ def committee_permutation_importance(networks, Z, y, folds, seed=0):
 
 
 def importance_genes(gene_names, importance, top=100):
-    """``genes_importance``: the ``top`` genes by importance (descending)."""
-    return ranked(gene_names, importance, top=top)
+    """``genes_importance``: the ``top`` genes (None: all) by importance, largest first (signed: a negative
+    permutation importance means shuffling the gene did not hurt, i.e. noise, so it ranks last)."""
+    genes = np.asarray(gene_names, dtype=object)
+    values = np.asarray(importance, dtype=np.float64).ravel()
+    if genes.shape[0] != values.shape[0]:
+        raise ValueError(f"{genes.shape[0]} gene names for {values.shape[0]} values")
+    order = sorted(range(values.size), key=lambda i: (-values[i], str(genes[i])))
+    if top is not None:
+        order = order[:int(top)]
+    return [[str(genes[i]), float(values[i])] for i in order]
 
 
 def gene_stability(drug, source, lists, top=20):

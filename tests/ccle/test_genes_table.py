@@ -22,3 +22,8 @@ def test_genes_table_ranks_each_source_and_flags_markers():
 def test_genes_table_without_gene_fields_is_empty_with_the_columns():
     df = genes_table([{"drug": "A", "split": 0}])
     assert df.empty and {"known_marker", "rank", "gene"} <= set(df.columns)
+
+
+def test_importance_ranks_signed_values_largest_first():
+    from ccle.genes import importance_genes
+    assert importance_genes(["a", "b", "c"], [0.1, -0.5, 0.3], top=None) == [["c", 0.3], ["a", 0.1], ["b", -0.5]]
