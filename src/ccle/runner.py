@@ -19,9 +19,11 @@ from pathlib import Path
 from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
 from ccle.model import CROSS_DRUG_METHODS, METHODS
+from ccle.predictions import PredictionsStore
 from ccle.progress import Progress, summary_record
 from ccle.store import ResultStore, latest_records
-from ccle.tasks import ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task, task_rows
+from ccle.tasks import (ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions,
+                        save_task, task_rows)
 
 
 def task_list(drugs, n_splits, methods):
@@ -42,12 +44,14 @@ def pending_tasks(tasks, done, drugs):
 
 
 def execute(task, by_drug, cfg, cache_dir):
-    """Run one task -> its list of records (one for a per-drug task, one per drug for a cross-drug task).
+    """Run one task -> ``(records, rows)``: its list of records (one for a per-drug task, one per drug for a
+    cross-drug task) and its ``predictions.csv.gz`` rows (None for a cross-drug task, which writes none yet).
     ``by_drug``: {drug: DrugData} of the run, in the run's drug order."""
     drug, split, method = task
     if drug == ALL_DRUGS:
-        return run_multitask_task(list(by_drug.values()), split, cfg, method)
-    return [run_task(by_drug[drug], split, method, cfg, cache_dir)]
+        return run_multitask_task(list(by_drug.values()), split, cfg, method), None
+    rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
+    return [rec], rows
 
 
 # ----------------------------------------------------------------------------------------- the task loop
@@ -64,10 +68,10 @@ def _init_worker(datasets, cfg, cache_dir, out_dir):
 
 
 def _worker_task(task):
-    """Run one task in a worker and append its records there, so a result is on disk as soon as it exists."""
-    records = execute(task, _WORKER["datasets"], _WORKER["cfg"], _WORKER["cache_dir"])
-    store = ResultStore(_WORKER["out_dir"])
-    store.extend(records)
+    """Run one task in a worker and append its predictions and records there, so a result is on disk as soon
+    as it exists."""
+    records, rows = execute(task, _WORKER["datasets"], _WORKER["cfg"], _WORKER["cache_dir"])
+    save_task(_WORKER["out_dir"], records, rows)
     return summary_record(records)
 
 
@@ -84,6 +88,7 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
     cache_dir = out_dir / "cache"
     store = ResultStore(out_dir)
     store.repair()
+    PredictionsStore(out_dir).repair()
     for ds in datasets:
         if cfg.split_scheme == "pairs":
             split_indices(len(ds.y), ds.drug, 0, cfg.seed, cfg.test_fraction)  # raises on too few rows
@@ -108,8 +113,8 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
             limiter = limit_threads()
             try:
                 for task in tasks:
-                    records = execute(task, by_drug, cfg, cache_dir)
-                    store.extend(records)
+                    records, rows = execute(task, by_drug, cfg, cache_dir)
+                    save_task(out_dir, records, rows)
                     bar.update(summary_record(records))
             finally:
                 if limiter is not None:

@@ -1,4 +1,8 @@
-"""``cli.py predict``: responses and classes of the samples of an expression file, as CSV."""
+"""``cli.py predict``: responses and classes of the samples of an expression file, as CSV.
+
+Columns (:func:`ccle.deploy.predict_file`): cell_line, predicted_<response>, percentile_among_training_<response>,
+class_calibrated (thresholds on the predicted scale), class_paper_rule (the paper's observed IQR thresholds),
+in_training_set."""
 import sys
 from pathlib import Path
 
@@ -38,6 +42,8 @@ def run(args):
     if filled:
         print(f"filled {len(filled)} missing genes with the training minimum: {short_list(filled)}",
               file=sys.stderr)
+    if df.attrs.get("note"):
+        print(f"note: {df.attrs['note']}", file=sys.stderr)
     if df.attrs.get("filled_values"):
         print(f"filled {df.attrs['filled_values']} missing values with the training minimum", file=sys.stderr)
     if args.out:
@@ -46,12 +52,20 @@ def run(args):
             df.to_csv(out, index=False)
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
-        counts = df["class"].value_counts()
         what = (f"{df['cell_line'].nunique()} cell lines x {df['drug'].nunique()} drugs = {len(df)} rows"
                 if "drug" in df.columns else f"{len(df)} cell lines")
-        print(f"wrote {out}: {what} ("
-              + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")) + ")",
-              file=sys.stderr)
+        summary = []
+        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule"), ("class", "")):
+            if col not in df.columns:
+                continue
+            counts = df[col].value_counts()
+            if counts.get("", 0) < len(df):
+                summary.append((f"{rule}: " if rule else "") + ", ".join(
+                    f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")))
+        trained = df["in_training_set"] if "in_training_set" in df.columns else []
+        trained_on = int((trained == True).sum()) if len(trained) else 0  # noqa: E712 (empty for v1 files)
+        print(f"wrote {out}: {what} ({'; '.join(summary)})"
+              + (f"; {trained_on} of them were in the training set" if trained_on else ""), file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)
     return 0
