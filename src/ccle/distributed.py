@@ -1,7 +1,7 @@
 """Running the benchmark's (drug, split, method) tasks on a Dask distributed cluster.
 
 :func:`run_dask` has the contract of the process pool of :mod:`ccle.runner`: it runs ``tasks`` and, as each one
-finishes, appends its record to the resume store **in this (the client) process** and updates the progress
+finishes, appends its predictions rows and record to the output folder **in this (the client) process** and updates the progress
 line, so everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
 serial run (:func:`ccle.tasks.run_task`), so results are identical to ``--jobs 1``.
 
@@ -25,7 +25,8 @@ from pathlib import Path
 
 from ccle.errors import CCLEError
 from ccle.shared_data import handles, shared_folder
-from ccle.tasks import THREAD_ENV, limit_threads, run_task
+from ccle.progress import summary_record
+from ccle.tasks import ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions, save_task
 
 
 def _dask():
@@ -39,9 +40,10 @@ def _dask():
 
 
 def _task(handle, split, method, cfg, cache_dir):
-    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process); the drug's
-    data opened from its shared file (:class:`ccle.shared_data.DrugDataHandle`, once per worker process)."""
-    ds = handle.load()
+    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process) ->
+    ``(record, predictions rows)``; the drug's data opened from its shared file
+    (:class:`ccle.shared_data.DrugDataHandle`, once per worker process), a list of them for a cross-drug task."""
+    ds = [h.load() for h in handle] if isinstance(handle, (list, tuple)) else handle.load()
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,9 @@ def _task(handle, split, method, cfg, cache_dir):
             cache_dir = None  # a worker that cannot reach the client's folder computes without the cache
     limiter = limit_threads()
     try:
-        return run_task(ds, split, method, cfg, cache_dir)
+        if isinstance(ds, (list, tuple)):   # a cross-drug task gets every drug's data: one record per drug
+            return run_multitask_task(list(ds), split, cfg, method), None
+        return run_task_with_predictions(ds, split, method, cfg, cache_dir)
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
@@ -113,7 +117,8 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
 
         def submit():
             drug, split, method = queue.pop(0)
-            fut = client.submit(_task, data[drug], split, method, cfg, cache_dir, retries=int(retries), pure=False,
+            arg = [data[d] for d in by_drug] if drug == ALL_DRUGS else data[drug]
+            fut = client.submit(_task, arg, split, method, cfg, cache_dir, retries=int(retries), pure=False,
                                 key=f"ccle-task-{drug}-{split}-{method}-{cfg.key()}-{os.urandom(4).hex()}")
             futures.append(fut)
             ac.add(fut)
@@ -123,13 +128,14 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
             in_flight += 1
         for fut in ac:
             try:
-                rec = fut.result()  # raises the task's error after its retries
+                rec, rows = fut.result()  # raises the task's error after its retries
             except distributed.KilledWorker as exc:
                 raise CCLEError(f"a benchmark task kept killing its Dask workers ({exc}); the {len(records)} results "
                                 f"finished so far are kept in {store.path}: rerun the same command to resume") from None
-            store.append(rec)
-            bar.update(rec)
-            records.append(rec)
+            recs = rec if isinstance(rec, list) else [rec]
+            save_task(store.out_dir, recs, rows)  # predictions first, then the records (ccle.tasks.save_task)
+            bar.update(summary_record(recs))
+            records.extend(recs)
             in_flight -= 1
             fut.release()
             if queue:

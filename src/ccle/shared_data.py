@@ -13,7 +13,7 @@ a restarted worker simply opens the file again.
 - :func:`handles` -> small picklable :class:`DrugDataHandle` objects; :meth:`DrugDataHandle.load` (worker side,
   once per process and file) gives the :class:`ccle.tasks.DrugData` back.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +48,14 @@ def share_datasets(datasets, folder):
 
 @dataclass(frozen=True)
 class DrugDataHandle:
-    """What a worker needs to open one drug's data: the ``.npy`` of ``X`` and the small fields."""
-    drug: str
+    """What a worker needs to open one drug's data: the ``.npy`` of ``X`` and every other field of the
+    :class:`DrugData` (``data``, with ``X`` None)."""
     path: str
-    y: np.ndarray
-    cell_lines: list = field(default_factory=list)
-    genes: list = field(default_factory=list)
+    data: DrugData
+
+    @property
+    def drug(self):
+        return self.data.drug
 
     def load(self):
         """The :class:`DrugData`, ``X`` memory-mapped read-only (each file opened once per process; drugs
@@ -61,11 +63,10 @@ class DrugDataHandle:
         X = _OPENED.get(self.path)
         if X is None:
             X = _OPENED[self.path] = open_mapped(self.path)
-        return DrugData(drug=self.drug, X=X, y=self.y, cell_lines=list(self.cell_lines), genes=list(self.genes))
+        return replace(self.data, X=X)
 
 
 def handles(datasets, folder):
     """One :class:`DrugDataHandle` per dataset (writing its ``X`` into ``folder`` when it is not there yet)."""
-    return [DrugDataHandle(drug=ds.drug, path=str(_mapped_path(ds.X, folder)), y=np.asarray(ds.y),
-                           cell_lines=list(ds.cell_lines), genes=list(ds.genes))
+    return [DrugDataHandle(path=str(_mapped_path(ds.X, folder)), data=replace(ds, X=None))
             for ds in share_datasets(datasets, folder)]

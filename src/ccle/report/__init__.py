@@ -63,7 +63,7 @@ def _order(values, preferred):
 
 def build_sections(all_records, out_dir, meta, drugs, methods):
     """Every section of the report, in page order (absent ones carry a note)."""
-    recs = main_records(all_records, meta.get("protocol"))
+    recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     out_dir = Path(out_dir)
     preds = next((p for p in (out_dir / "predictions.csv.gz", out_dir / "predictions.csv") if p.exists()), None)
     return [core.run_section(meta, all_records, drugs, methods),
@@ -114,7 +114,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     out_dir.mkdir(parents=True, exist_ok=True)
     stored = load_results(out_dir, meta.get("config_key")) if meta.get("config_key") else []
     all_records = _merge(stored, records)
-    recs = main_records(all_records, meta.get("protocol"))
+    recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     drugs = _order([r["drug"] for r in recs], drugs)
     methods = _order([r["method"] for r in recs], methods)
     protocol = meta.get("protocol", "?")
@@ -136,7 +136,9 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
         (out_dir / f"{name}.csv").write_text(to_csv(h, rows))
         (out_dir / f"{name}.md").write_text(to_markdown(h, rows, mark_best=best))
 
-    title = (f"protocol: {protocol} | {len(drugs)} drugs x {n_splits} splits | seed {meta.get('seed')} | "
+    scheme = meta.get("split_scheme", "pairs")
+    title = (f"protocol: {protocol} | split: {scheme} | {len(drugs)} drugs x {n_splits} splits | "
+             f"seed {meta.get('seed')} | "
              f"data {meta.get('data', '?')} (fingerprint {meta.get('data_fingerprint', '?')})")
     sections = build_sections(all_records, out_dir, meta, drugs, methods)
     svgs = _render_figures(sections, out_dir)
@@ -145,6 +147,8 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
                 ("scaling, SVR-RFE, width search and early stopping were fitted on the training rows of each split "
                  "only." if protocol == "strict" else "scaling and SVR-RFE were fitted on all rows of each drug "
                  "before the splits (as the paper's text allows; test rows leak into feature selection).") +
+                (f"\n\nSplit scheme **{scheme}**: {meta['split_scheme_text']}; every method used the same rows."
+                 if meta.get("split_scheme_text") else "") +
                 "\n\nThe same report with the figures embedded: report.html (opens offline in any browser).")
     (out_dir / "report.md").write_text(report_markdown("ccle benchmark report", sections, set(svgs),
                                                        note=md_intro + (f"\n\n{note}" if note else "")))

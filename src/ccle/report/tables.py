@@ -45,10 +45,10 @@ def condition(rec):
     return (rec.get("protocol", "strict"), rec.get("split_scheme", "pairs"), bool(rec.get("null", False)))
 
 
-def main_records(records, protocol=None):
-    """The records Table I and the figures are built from: not permuted, the default "pairs" split scheme and
-    the run's protocol (the most common one when ``protocol`` is None)."""
-    recs = [r for r in records if not r.get("null") and r.get("split_scheme", "pairs") == "pairs"]
+def main_records(records, protocol=None, split_scheme="pairs"):
+    """The records Table I and the figures are built from: not permuted, the run's split scheme (default
+    "pairs") and the run's protocol (the most common one when ``protocol`` is None)."""
+    recs = [r for r in records if not r.get("null") and r.get("split_scheme", "pairs") == split_scheme]
     if protocol is None and recs:
         protocols = [r.get("protocol", "strict") for r in recs]
         protocol = max(set(protocols), key=protocols.count)
