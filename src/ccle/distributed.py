@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 
 from ccle.errors import CCLEError
-from ccle.shared_data import handles, shared_folder
+from ccle.shared_data import DrugDataHandle, handles, shared_folder
 from ccle.progress import summary_record
 from ccle.tasks import ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions, save_task
 
@@ -39,11 +39,16 @@ def _dask():
     return distributed
 
 
+def _loaded(item):
+    """A :class:`DrugDataHandle` opened; a :class:`ccle.tasks.DrugData` as it is."""
+    return item.load() if isinstance(item, DrugDataHandle) else item
+
+
 def _task(handle, split, method, cfg, cache_dir):
     """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process) ->
     ``(record, predictions rows)``; the drug's data opened from its shared file
     (:class:`ccle.shared_data.DrugDataHandle`, once per worker process), a list of them for a cross-drug task."""
-    ds = [h.load() for h in handle] if isinstance(handle, (list, tuple)) else handle.load()
+    ds = [_loaded(h) for h in handle] if isinstance(handle, (list, tuple)) else _loaded(handle)
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
