@@ -39,6 +39,7 @@ from ccle.data.loader import read_expression
 from ccle.discretize import IQRThresholds
 from ccle.errors import CCLEError
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
+from ccle.paper_model import PaperModel
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
 from nnlite import runtime
@@ -98,15 +99,19 @@ def _network_sizes(encoded):
 
 
 def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=None, n_features=1000,
-                     options=None, source=None, log2=None):
+                     options=None, source=None, log2=None, search=False, search_options=None):
     """Fit the per-drug model (PM) of ``drug`` on all its cell lines and, with ``path``, write the ``.nnz``.
 
     ``expression``: :class:`ccle.data.expression.ExpressionMatrix` (raw values); ``drug_table``:
     :class:`ccle.data.drugs.DrugTable`; ``widths``: hidden layer widths (default
     :data:`ccle.model.DEFAULT_WIDTHS`); ``n_features``: genes kept by RFE; ``options``: extra keyword
     arguments of :class:`ccle.model.PerDrugModel` (e.g. fewer epochs); ``log2``: the file's log2 decision
-    (default: :func:`ccle.preprocess.decide_log2` on the whole matrix). Returns a :class:`TrainedModel`.
+    (default: :func:`ccle.preprocess.decide_log2` on the whole matrix); ``search``: the widths come from the
+    paper's greedy search (:meth:`ccle.paper_model.PaperModel.search` with ``search_options``, on an inner
+    70/30 split of the rows) instead of ``widths``. Returns a :class:`TrainedModel`.
     """
+    if search and widths is not None:
+        raise CCLEError("give either --widths or --search, not both")
     widths = tuple(DEFAULT_WIDTHS if widths is None else widths)
     log2 = decide_log2(expression.values) if log2 is None else bool(log2)
     ds = drug_dataset(expression, drug_table, drug)
@@ -115,9 +120,15 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
     opts = dict(options or {})
     if opts.get("compress") is False:
         raise CCLEError("train writes a compressed model: the compress=False option is not allowed")
-    est = make_method("PM", widths=widths, n_features=int(n_features), seed=int(seed), options={"PM": opts})
     t0 = time.perf_counter()
+    search_info = None
     try:
+        if search:
+            found = PaperModel(n_features=int(n_features), seed=int(seed), **(search_options or {})).search(X, ds.y)
+            widths = tuple(int(w) for w in found.widths)
+            search_info = {"widths": list(widths), "val_mse": found.mse, "n_calls": found.n_calls,
+                           "seconds": found.seconds}
+        est = make_method("PM+", widths=widths, n_features=int(n_features), seed=int(seed), options={"PM+": opts})
         est.fit(X, ds.y)
     except ValueError as exc:
         raise CCLEError(f"cannot train the {drug} model on {X.shape[0]} cell lines: {exc}") from None
@@ -140,6 +151,7 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
                      "n_genes_selected": len(selected), "seed": int(seed), "widths": list(widths),
                      "l2": est.l2_, "cv_mse": {str(k): v for k, v in est.cv_mse_.items()},
                      "n_epochs": est.n_epochs_, "n_networks": len(est.networks_), "options": _jsonable(opts),
+                     "search": search_info,
                      "fit_seconds": fit_seconds, "source": source or str(getattr(expression, "source", "")),
                      "dropped": {k: len(v) for k, v in ds.dropped.items()},
                      "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

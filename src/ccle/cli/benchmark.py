@@ -4,8 +4,9 @@ import sys
 import time
 from pathlib import Path
 
-from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, load_inputs,
-                             log2_banner, positive_int, versions)
+from ccle.audit import LEAKING_STEPS
+from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, layer_widths,
+                             load_inputs, log2_banner, positive_int, versions)
 from ccle.data.align import drug_dataset
 from ccle.errors import CCLEError
 from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
@@ -16,10 +17,12 @@ from ccle.store import RESULTS_FILE
 from ccle.tasks import DrugData, RunConfig, data_fingerprint
 
 NAME = "benchmark"
+PROTOCOL_CHOICES = ("strict", "paper", "both")
 
 # Shorter training for --quick (the method constructors' keyword arguments).
 QUICK_OPTIONS = {
-    "PM": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
+    "PM": {"epochs": 60, "patience": 8, "max_layers": 3, "retrain_epochs": 3, "finetune_epochs": 3},
+    "PM+": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
            "l2": (1e-2,)},
     "ANN": {"lr": 1e-3, "batch_size": 32, "epochs": 120, "patience": 15},
     "EN": {"n_alphas": 20, "l1_ratio": (0.5, 1.0), "cv": 3},
@@ -42,14 +45,24 @@ def add_parser(subparsers):
     bench.add_argument("--splits", type=positive_int, default=None, help="Monte Carlo 70/30 splits per drug "
                                                                           "(default 5; 2 with --quick)")
     bench.add_argument("--seed", type=int, default=0, help="run seed: splits, initializations (default 0)")
-    bench.add_argument("--methods", default=None, help="comma-separated subset of PM,EN,RF,SVR,ANN,mean "
-                                                       "(default all)")
-    bench.add_argument("--protocol", choices=("strict", "paper"), default="strict",
-                       help="strict (default): scaling, RFE, search and early stopping see training rows only; "
-                            "paper: scaling and RFE fitted on all rows of the drug before the splits")
+    bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(METHODS)} "
+                                                       "(default all; PM = the paper's model as described, "
+                                                       "PM+ = the regularized committee)")
+    bench.add_argument("--protocol", choices=PROTOCOL_CHOICES, default="strict",
+                       help="strict (default): every step that learns sees the training rows of each split only. "
+                            "paper: fitted on all rows of the drug before the splits (test rows leak): "
+                            + "; ".join(s.replace("%", "%%") for s in LEAKING_STEPS["paper"]) +
+                            ". both: strict and paper on identical splits, plus the inflation table")
+    bench.add_argument("--null", action="store_true",
+                       help="permutation control: responses permuted within each drug (seeded, the same for every "
+                            "method) before anything is fitted; no method can truly beat the per-drug mean")
+    bench.add_argument("--widths", type=layer_widths, default=None, metavar="W1,W2,...",
+                       help="fix the hidden layer widths of every method that has them (PM: no search; PM+, ANN; "
+                            "default: PM searches them as the paper says, PM+ and ANN use "
+                            f"{','.join(map(str, DEFAULT_WIDTHS))})")
     bench.add_argument("--search", action="store_true",
-                       help="the paper's greedy width/depth search (cached per drug/split) instead of the fixed "
-                            "architecture")
+                       help="PM+ and ANN also take their widths from the paper's greedy width/depth search "
+                            "(cached per drug/split)")
     bench.add_argument("--genes", type=positive_int, default=None,
                        help="genes kept by SVR-RFE (default 1000, or all when fewer; 200 with --quick)")
     bench.add_argument("--out", metavar="DIR", default=None,
@@ -82,7 +95,10 @@ def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
     methods = parse_methods(args.methods) if args.methods else list(METHODS)
-    out = Path(args.out or f"results/benchmark-{args.protocol}{'-quick' if args.quick else ''}")
+    null = bool(getattr(args, "null", False))
+    protocols = ("strict", "paper") if args.protocol == "both" else (args.protocol,)
+    out = Path(args.out or f"results/benchmark-{args.protocol}{'-null' if null else ''}"
+                           f"{'-quick' if args.quick else ''}")
     if out.exists() and not out.is_dir():
         raise CCLEError(f"--out {out} exists and is not a folder")
     t_load = time.perf_counter()
@@ -94,26 +110,33 @@ def run(args):
     description += "; expression: " + transforms
     load_seconds = time.perf_counter() - t_load
     fingerprint = data_fingerprint(datasets)
-    cfg = RunConfig(protocol=args.protocol, seed=args.seed, search=bool(args.search),
-                    n_features=args.genes or 1000, widths=tuple(DEFAULT_WIDTHS),
-                    options=QUICK_OPTIONS if args.quick else {},
-                    search_options=QUICK_SEARCH if args.quick else {},
-                    data_fingerprint=fingerprint)
+    widths = getattr(args, "widths", None)
+    configs = [RunConfig(protocol=protocol, seed=args.seed, search=bool(args.search),
+                         n_features=args.genes or 1000, widths=tuple(widths or DEFAULT_WIDTHS),
+                         options=QUICK_OPTIONS if args.quick else {},
+                         search_options=QUICK_SEARCH if args.quick else {},
+                         data_fingerprint=fingerprint, null=null, fixed_widths=widths is not None)
+               for protocol in protocols]
+    cfg = configs[0]
     if args.fresh:
         (out / RESULTS_FILE).unlink(missing_ok=True)
         shutil.rmtree(out / "cache", ignore_errors=True)
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
-          f"({', '.join(methods)}), protocol {args.protocol}, {description}, {log2_banner(log2, args.log2)}, "
-          f"out {out}", file=sys.stderr)
+          f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
+          f"{description}, {log2_banner(log2, args.log2)}, out {out}", file=sys.stderr)
     t0 = time.perf_counter()
-    records = run_benchmark(datasets, cfg, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
-                            progress=not args.quiet, scheduler=args.scheduler)
+    records = []
+    for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
+        records += run_benchmark(datasets, c, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
+                                 progress=not args.quiet, scheduler=args.scheduler)
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
-            "protocol": args.protocol, "seed": args.seed, "n_splits": n_splits, "data": description,
+            "protocol": cfg.protocol, "protocols": list(protocols), "null": null,
+            "config_keys": [c.key() for c in configs], "seed": args.seed, "n_splits": n_splits, "data": description,
             "drugs": [d.drug for d in datasets], "methods": list(methods),
             "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,
+                       "fixed_widths": cfg.fixed_widths,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
             "n_genes": int(datasets[0].X.shape[1]) if datasets else 0,
