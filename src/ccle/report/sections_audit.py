@@ -16,6 +16,7 @@ from ccle.report.tables import SUMMARY_ROW_LABEL, method_label
 
 def _audit_tables(records):
     """{"real": table, "null": table} of :func:`inflation_table` for the conditions present with both protocols."""
+    records = [r if "protocol" in r else dict(r, protocol="strict") for r in records]
     out = {}
     for null in (False, True):
         t = inflation_table(records, null=null)
