@@ -35,8 +35,9 @@ def add_parser(subparsers):
     """Register ``benchmark`` on ``subparsers`` (from ``add_subparsers``)."""
     bench = subparsers.add_parser(
         NAME, help="the paper's experiment: Table I, Table II, Fig. 3",
-        description="Per-drug Monte Carlo benchmark of PM (the paper's model) against EN, RF, SVR, the simple ANN "
-                    "and the per-drug mean. Resumable: rerunning the same command skips finished results.")
+        description="Per-drug Monte Carlo benchmark of PM (the paper's model as described) and PM+ (the "
+                    "regularized committee) against EN, RF, SVR, the simple ANN and the per-drug mean. "
+                    "Resumable: rerunning the same command skips finished results.")
     bench.add_argument("--quick", action="store_true",
                        help=f"{QUICK_DRUGS} drugs, {QUICK_SPLITS} splits, {QUICK_GENES} genes, shorter training "
                             "(< 1 minute; for CI and first contact)")
@@ -66,7 +67,7 @@ def add_parser(subparsers):
     bench.add_argument("--genes", type=positive_int, default=None,
                        help="genes kept by SVR-RFE (default 1000, or all when fewer; 200 with --quick)")
     bench.add_argument("--out", metavar="DIR", default=None,
-                       help="output folder (default results/benchmark-<protocol>[-quick])")
+                       help="output folder (default results/benchmark-<protocol>[-null][-quick])")
     bench.add_argument("--jobs", type=positive_int, default=cpu_count(),
                        help="worker processes (one task each, BLAS limited to one thread per process; "
                             "default: the CPUs this process may use, here %(default)s)")
