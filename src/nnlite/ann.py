@@ -56,6 +56,7 @@ class _FeedForwardRegressor(RegressorMixin, BaseEstimator):
         rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         perm = rng.permutation(n)
         tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+        self.validation_rows_ = va
         self.y_mean_ = float(y[tr].mean())
         scale = float(y[tr].std())
         self.y_scale_ = scale if scale > 0 else 1.0
@@ -96,7 +97,8 @@ class NetworkRegressor(_FeedForwardRegressor):
     Attributes
     ----------
     model_ (Sequential), y_mean_, y_scale_, n_epochs_ (epochs run), best_epoch_, validation_mse_ (best
-    validation MSE in standardized units, or None), n_features_in_.
+    validation MSE in standardized units, or None), validation_rows_ (indices of the held-out rows, sorted),
+    n_features_in_.
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300,

@@ -65,13 +65,14 @@ def test_round_trip_reproduces_the_in_memory_model_exactly(data):
     trained = data["trained"]
     est = trained.estimator
     df = deploy.predict_file(data["model"], data["expr"])
-    assert list(df.columns) == ["cell_line", "predicted_ActArea", "class"]
+    assert list(df.columns) == ["cell_line", "predicted_ActArea", "percentile_among_training_ActArea",
+                                "class_calibrated", "class_paper_rule", "in_training_set"]
     assert len(df) == N_CELLS and df.attrs["drug"] == "DrugA" and df.attrs["filled_genes"] == []
     by_cell = df.set_index("cell_line")
     rows = by_cell.loc[trained.cell_lines]
     assert np.array_equal(rows["predicted_ActArea"].to_numpy(), est.predict(trained.X))
-    assert np.array_equal(rows["class"].to_numpy(), est.thresholds_.classify(est.predict(trained.X)))
-    assert set(df["class"]) <= {"sensitive", "moderate", "resistant"}
+    assert np.array_equal(rows["class_paper_rule"].to_numpy(), est.thresholds_.classify(est.predict(trained.X)))
+    assert set(df["class_paper_rule"]) <= {"sensitive", "moderate", "resistant"}
     # the numpy-only runtime: the same up to float32 rounding
     rt = deploy.predict_file(data["model"], data["expr"], runtime=True)
     np.testing.assert_allclose(_predicted(rt), _predicted(df), rtol=1e-6, atol=1e-6)
@@ -138,7 +139,7 @@ def test_gene_order_and_extra_genes_do_not_matter(data, tmp_path):
     ref = deploy.predict_file(data["model"], data["expr"])
     out = deploy.predict_file(data["model"], path)
     assert np.array_equal(_predicted(out), _predicted(ref))
-    assert list(out["class"]) == list(ref["class"])
+    assert list(out["class_calibrated"]) == list(ref["class_calibrated"])
     # fewer cell lines, in another order: each row still gets its own prediction
     sub = _matrix(e.values[[9, 3, 0]], [e.cell_lines[i] for i in (9, 3, 0)], e.genes)
     few = deploy.predict_file(data["model"], sub)
@@ -235,7 +236,8 @@ def test_cli_train_predict_inspect(data, tmp_path, capsys):
     ref = deploy.predict_file(model, data["expr"])
     assert [r["cell_line"] for r in rows] == list(ref["cell_line"])
     assert np.array_equal(np.array([float(r["predicted_ActArea"]) for r in rows]), _predicted(ref))
-    assert [r["class"] for r in rows] == list(ref["class"])
+    assert [r["class_paper_rule"] for r in rows] == list(ref["class_paper_rule"])
+    assert [r["class_calibrated"] for r in rows] == list(ref["class_calibrated"])
     assert _run(["inspect", str(model)]) == 0
     assert "network(s)" in capsys.readouterr().out
     # --log2 no: the decision is the file's, recorded in the model and replayed by predict
