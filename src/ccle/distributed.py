@@ -22,7 +22,8 @@ import os
 from pathlib import Path
 
 from ccle.errors import CCLEError
-from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
+from ccle.progress import summary_record
+from ccle.tasks import ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions, save_task
 
 
 def _dask():
@@ -45,6 +46,8 @@ def _task(ds, split, method, cfg, cache_dir):
             cache_dir = None  # a worker that cannot reach the client's folder computes without the cache
     limiter = limit_threads()
     try:
+        if isinstance(ds, (list, tuple)):   # a cross-drug task gets every drug's data: one record per drug
+            return run_multitask_task(list(ds), split, cfg, method), None
         return run_task_with_predictions(ds, split, method, cfg, cache_dir)
     finally:
         if limiter is not None:
@@ -108,7 +111,8 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
 
         def submit():
             drug, split, method = queue.pop(0)
-            fut = client.submit(_task, data[drug], split, method, cfg, cache_dir, retries=int(retries), pure=False,
+            arg = [data[d] for d in by_drug] if drug == ALL_DRUGS else data[drug]
+            fut = client.submit(_task, arg, split, method, cfg, cache_dir, retries=int(retries), pure=False,
                                 key=f"ccle-task-{drug}-{split}-{method}-{cfg.key()}-{os.urandom(4).hex()}")
             futures.append(fut)
             ac.add(fut)
@@ -122,9 +126,10 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
             except distributed.KilledWorker as exc:
                 raise CCLEError(f"a benchmark task kept killing its Dask workers ({exc}); the {len(records)} results "
                                 f"finished so far are kept in {store.path}: rerun the same command to resume") from None
-            save_task(store.out_dir, rec, rows)  # predictions first, then the record (ccle.tasks.save_task)
-            bar.update(rec)
-            records.append(rec)
+            recs = rec if isinstance(rec, list) else [rec]
+            save_task(store.out_dir, recs, rows)  # predictions first, then the records (ccle.tasks.save_task)
+            bar.update(summary_record(recs))
+            records.extend(recs)
             in_flight -= 1
             fut.release()
             if queue:

@@ -11,7 +11,9 @@ Huffman) -> prediction -> IQR classes with the thresholds of the observed traini
 
 Baselines on the same rows: elastic net (alpha and l1_ratio by CV inside the training rows), random forest,
 linear epsilon-SVR on the RFE genes, the "simple ANN" (Identity activations, the same number of dense layers,
-randomly chosen genes, as many as RFE keeps) and the per-drug mean.
+randomly chosen genes, as many as RFE keeps), the per-drug mean and the per-drug tissue mean
+(:class:`ccle.tissue.TissueMeanModel`, fitted with ``tissues=``). ``MT`` (:class:`ccle.multitask.MultiTaskModel`)
+learns all drugs at once and runs as one task per split (:func:`ccle.tasks.run_multitask_task`).
 
 Every estimator takes the raw X (n, genes) of one drug and fits its scaling (and RFE, :mod:`ccle.gene_selection`) on the
 rows it is given, unless a pre-fitted :class:`GeneSelector` is passed as ``selector`` -- which is how the paper
@@ -28,6 +30,9 @@ from ccle.gene_selection import GeneSelector, scaler_only
 from ccle.oof import committee_oof_predictions, fold_ids_from_splits, mean_oof_predictions, refit_oof_predictions
 from ccle.preprocess import check_xy, standardize
 from ccle.paper_model import PaperModel
+from ccle.multitask import MultiTaskModel
+from ccle.splits import SCHEMES
+from ccle.tissue import TissueMeanModel
 from nnlite.ann import SimpleANNRegressor
 from nnlite.compress.pipeline import compress_model
 from nnlite.forest import RandomForestRegressor
@@ -37,7 +42,15 @@ from nnlite.networks import paper_network
 from nnlite.optim import Adam
 
 PROTOCOLS = ("strict", "paper")
-METHODS = ("PM", "PM+", "EN", "RF", "SVR", "ANN", "mean")
+METHODS = ("PM", "PM+", "EN", "RF", "SVR", "ANN", "mean", "tissue", "MT")
+# MT learns across drugs: a test cell line of one drug must not be a training line of another, so it needs a
+# split scheme that holds out cell lines for every drug at once
+CROSS_DRUG_METHODS = ("MT",)
+# methods that need each row's tissue (fit/predict with tissues=)
+TISSUE_METHODS = ("tissue",)
+# what --methods defaults to: everything the scheme allows (MT joins whenever it can be scored honestly)
+DEFAULT_METHODS = {scheme: tuple(m for m in METHODS if scheme != "pairs" or m not in CROSS_DRUG_METHODS)
+                   for scheme in SCHEMES}
 METHODS_USING_RFE = ("PM", "PM+", "SVR")
 METHODS_WITH_WIDTHS = ("PM", "PM+", "ANN")   # the methods whose architecture --widths fixes
 
@@ -384,11 +397,17 @@ def make_method(name, *, widths=None, n_features=1000, seed=0, selector=None, op
         return SimpleANNModel(widths=tuple(widths), n_features=n_features, seed=seed, selector=selector, **kw)
     if name == "mean":
         return MeanModel(seed=seed, selector=selector)
+    if name == "tissue":
+        return TissueMeanModel(seed=seed, selector=selector, **kw)
+    if name == "MT":
+        return MultiTaskModel(seed=seed, **kw)
     raise CCLEError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
 
 
-def parse_methods(text):
-    """``"PM,EN"`` -> ``["PM", "EN"]`` (case-insensitive names, canonical order kept as given, no repeats)."""
+def parse_methods(text, split_scheme=None):
+    """``"PM,EN"`` -> ``["PM", "EN"]`` (case-insensitive names, canonical order kept as given, no repeats).
+    With ``split_scheme="pairs"`` a cross-drug method (MT) is refused: per-drug splits would let it see test
+    cell lines through other drugs."""
     canon = {m.lower(): m for m in METHODS}
     out = []
     for part in str(text).split(","):
@@ -401,4 +420,8 @@ def parse_methods(text):
             out.append(canon[part.lower()])
     if not out:
         raise CCLEError("--methods lists no method")
+    cross = [m for m in out if m in CROSS_DRUG_METHODS]
+    if split_scheme == "pairs" and cross:
+        raise CCLEError(f"--methods {','.join(cross)} learns across drugs and needs --split cell-lines or "
+                        f"--split tissues (under --split pairs a test cell line of one drug trains another)")
     return out

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccle.calls import call_metrics
+from ccle.calls import call_metrics, fit_call_rules
+from ccle.discretize import sensitivity_accuracy
 from ccle.evaluate import regression_metrics
 
 PREDICTIONS_FILE = "predictions.csv.gz"
@@ -153,7 +154,13 @@ def metrics_from_rows(rows, response):
     oof = train["predicted"].to_numpy(dtype=np.float64)
     oof = oof[np.isfinite(oof)]
     rec = regression_metrics(test["observed"].to_numpy(), test["predicted"].to_numpy())
-    rec.update(call_metrics(test["observed"].to_numpy(), test["predicted"].to_numpy(),
-                            train["observed"].to_numpy(), oof, response))
+    if oof.size:
+        rec.update(call_metrics(test["observed"].to_numpy(), test["predicted"].to_numpy(),
+                                train["observed"].to_numpy(), oof, response))
+    else:  # a method without out-of-fold predictions has the paper rule only (as ccle.tasks records it)
+        y_train = train["observed"].to_numpy()
+        paper = fit_call_rules(y_train, y_train, response)[0]
+        rec["sens_acc"] = float(sensitivity_accuracy(test["observed"].to_numpy(), test["predicted"].to_numpy(),
+                                                     paper))
     rec["n_train"], rec["n_test"] = int(len(train)), int(len(test))
     return rec

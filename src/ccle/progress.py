@@ -32,6 +32,19 @@ def task_cost(rec):
                                                   "predict_seconds"))
 
 
+def summary_record(records):
+    """What the progress line reports for one task's records: the record itself, or for a cross-drug task (one
+    record per drug) a summary: all drugs, mean MSE, the whole fit's seconds."""
+    if len(records) == 1:
+        return records[0]
+    first = records[0]
+    out = {"drug": "all drugs", "split": first["split"], "method": first["method"],
+           "mse": sum(r["mse"] for r in records) / len(records)}
+    out.update({k: sum(float(r.get(k) or 0.0) for r in records)
+                for k in ("fit_seconds", "selector_seconds", "search_seconds", "predict_seconds")})
+    return out
+
+
 class Progress:
     """Reports each finished task's record (``update(rec)``) on ``stream`` (default stderr).
 

@@ -6,6 +6,8 @@ several; what a task computes is :func:`ccle.tasks.run_task`, where its records 
 - ``jobs > 1``: a pool of ``spawn``-ed processes, one task each, with BLAS/OpenMP/Numba limited to one thread
   per process (set in the environment before the children import numpy); ``scheduler``: Dask
   (:mod:`ccle.distributed`).
+- A cross-drug method (MT) is one task per split, ``(ALL_DRUGS, split, "MT")``, scheduled like any other; its
+  per-drug records are appended together, and it counts as done only when every drug of the run has its record.
 """
 import multiprocessing
 import os
@@ -16,17 +18,40 @@ from pathlib import Path
 
 from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
-from ccle.model import METHODS
+from ccle.model import CROSS_DRUG_METHODS, METHODS
 from ccle.predictions import PredictionsStore
-from ccle.progress import Progress
+from ccle.progress import Progress, summary_record
 from ccle.store import ResultStore, latest_records
-from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
+from ccle.tasks import (ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions,
+                        save_task, task_rows)
 
 
 def task_list(drugs, n_splits, methods):
-    """All (drug, split, method) tasks, drug-major; methods that share a split's RFE are not adjacent."""
-    order = sorted(methods, key=lambda m: (m not in ("PM",), m in ("SVR",), METHODS.index(m)))
-    return [(d, s, m) for d in drugs for s in range(int(n_splits)) for m in order]
+    """All (drug, split, method) tasks, drug-major; methods that share a split's RFE are not adjacent. A
+    cross-drug method's tasks, ``(ALL_DRUGS, split, method)``, come first (each is one long fit)."""
+    cross = [m for m in methods if m in CROSS_DRUG_METHODS]
+    order = sorted((m for m in methods if m not in CROSS_DRUG_METHODS),
+                   key=lambda m: (m not in ("PM",), m in ("SVR",), METHODS.index(m)))
+    return ([(ALL_DRUGS, s, m) for s in range(int(n_splits)) for m in cross]
+            + [(d, s, m) for d in drugs for s in range(int(n_splits)) for m in order])
+
+
+def pending_tasks(tasks, done, drugs):
+    """The tasks of ``tasks`` not finished in ``done`` (a set of (drug, split, method)); a cross-drug task is
+    finished when every drug of ``drugs`` has its record."""
+    return [t for t in tasks
+            if (t not in done if t[0] != ALL_DRUGS else any((d, t[1], t[2]) not in done for d in drugs))]
+
+
+def execute(task, by_drug, cfg, cache_dir):
+    """Run one task -> ``(records, rows)``: its list of records (one for a per-drug task, one per drug for a
+    cross-drug task) and its ``predictions.csv.gz`` rows (None for a cross-drug task, which writes none yet).
+    ``by_drug``: {drug: DrugData} of the run, in the run's drug order."""
+    drug, split, method = task
+    if drug == ALL_DRUGS:
+        return run_multitask_task(list(by_drug.values()), split, cfg, method), None
+    rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
+    return [rec], rows
 
 
 # ----------------------------------------------------------------------------------------- the task loop
@@ -37,18 +62,17 @@ def _init_worker(datasets, cfg, cache_dir, out_dir):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit_threads(env=True)
     _WORKER["out_dir"] = out_dir
-    _WORKER["datasets"] = {ds.drug: ds for ds in datasets}
+    _WORKER["datasets"] = {ds.drug: ds for ds in datasets}   # dicts keep the run's drug order
     _WORKER["cfg"] = cfg
     _WORKER["cache_dir"] = cache_dir
 
 
 def _worker_task(task):
-    """Run one task in a worker and append its predictions and record there, so a result is on disk as soon as
-    it exists."""
-    drug, split, method = task
-    rec, rows = run_task_with_predictions(_WORKER["datasets"][drug], split, method, _WORKER["cfg"], _WORKER["cache_dir"])
-    save_task(_WORKER["out_dir"], rec, rows)
-    return rec
+    """Run one task in a worker and append its predictions and records there, so a result is on disk as soon
+    as it exists."""
+    records, rows = execute(task, _WORKER["datasets"], _WORKER["cfg"], _WORKER["cache_dir"])
+    save_task(_WORKER["out_dir"], records, rows)
+    return summary_record(records)
 
 
 def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1, progress=True, max_tasks=None,
@@ -66,10 +90,15 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
     store.repair()
     PredictionsStore(out_dir).repair()
     for ds in datasets:
-        split_indices(len(ds.y), ds.drug, 0, cfg.seed, cfg.test_fraction)  # raises on too few rows
+        if cfg.split_scheme == "pairs":
+            split_indices(len(ds.y), ds.drug, 0, cfg.seed, cfg.test_fraction)  # raises on too few rows
+        else:
+            for s in range(int(n_splits)):
+                task_rows(ds, s, cfg)
     key = cfg.key()
     done = store.done(key)
-    tasks = [t for t in task_list([d.drug for d in datasets], n_splits, methods) if t not in done]
+    drugs = [d.drug for d in datasets]
+    tasks = pending_tasks(task_list(drugs, n_splits, methods), done, drugs)
     if max_tasks is not None:
         tasks = tasks[:int(max_tasks)]
     if progress and done:
@@ -83,10 +112,10 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
         elif jobs <= 1 or len(tasks) <= 1:
             limiter = limit_threads()
             try:
-                for drug, split, method in tasks:
-                    rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
-                    save_task(out_dir, rec, rows)
-                    bar.update(rec)
+                for task in tasks:
+                    records, rows = execute(task, by_drug, cfg, cache_dir)
+                    save_task(out_dir, records, rows)
+                    bar.update(summary_record(records))
             finally:
                 if limiter is not None:
                     limiter.restore_original_limits()

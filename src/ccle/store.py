@@ -131,8 +131,13 @@ class ResultStore:
 
     def append(self, record):
         """Append one record as one line, atomically (one ``os.write`` with O_APPEND, then fsync)."""
+        self.extend([record])
+
+    def extend(self, records):
+        """Append several records (one line each) together, in one ``os.write``: a cross-drug task's per-drug
+        records are on disk all or none."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, sort_keys=True, allow_nan=True) + "\n").encode()
+        line = "".join(json.dumps(r, sort_keys=True, allow_nan=True) + "\n" for r in records).encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             written = os.write(fd, line)

@@ -14,6 +14,12 @@
   :mod:`ccle.distributed`). :func:`run_task_with_predictions` is the same and also returns
   the task's rows of ``predictions.csv.gz`` (test rows with their predictions, training rows with their
   out-of-fold predictions); :func:`save_task` writes both, the predictions first.
+- :func:`task_rows` is the one place that turns (drug, split, ``cfg.split_scheme``) into training and test rows:
+  the per-drug Monte Carlo split under "pairs", the run's shared held-out cell lines (``DrugData.held_out``,
+  from :func:`ccle.splits.held_out_sets`) under "cell-lines" / "tissues", so every method of a run uses the
+  same rows.
+- :func:`run_multitask_task` is the task of a cross-drug method (MT): one fit per split on every drug's
+  training lines, one record per drug (the same fields as :func:`run_task`'s).
 """
 import hashlib
 import json
@@ -29,11 +35,15 @@ from ccle.discretize import IQRThresholds, sensitivity_accuracy
 from ccle.evaluate import regression_metrics, split_indices, split_seed
 from ccle.gene_selection import GeneSelector
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, enet_genes, importance_genes, rfe_genes
-from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, METHODS_WITH_WIDTHS, make_method, preprocessing_rows
+from ccle.model import (DEFAULT_WIDTHS, METHODS_USING_RFE, METHODS_WITH_WIDTHS, TISSUE_METHODS, make_method,
+                        preprocessing_rows)
+from ccle.multitask import fit_predict_split
 from ccle.paper_model import PaperModel
 from ccle.predictions import PredictionsStore
 from ccle.predictions import task_rows as prediction_frame
+from ccle.preprocess import standardize
 from ccle.search import cached_search
+from ccle.splits import drug_rows, tissues_of
 from ccle.store import ResultStore, cached
 
 try:  # optional: limits the BLAS of an already imported numpy; without it the environment variables do
@@ -44,6 +54,7 @@ except ImportError:  # pragma: no cover - depends on the installation
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")
 SEARCHED_METHODS = ("PM+", "ANN")   # the methods whose widths --search chooses (PM searches by default)
+ALL_DRUGS = "<all drugs>"   # the drug of a cross-drug (MT) task: angle brackets never occur in a drug name
 
 
 @dataclass
@@ -55,6 +66,10 @@ class DrugData:
     y: np.ndarray
     cell_lines: list = field(default_factory=list)
     genes: list = field(default_factory=list)
+    # one tissue per row (ccle.splits.tissues_of), for the "tissue" method
+    tissues: list = field(default_factory=list)
+    # per split, the run's held-out cell-line keys (ccle.splits.held_out_sets); empty under "pairs"
+    held_out: list = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +84,8 @@ class RunConfig:
     options: dict = field(default_factory=dict)   # per-method constructor overrides (e.g. --quick)
     search_options: dict = field(default_factory=dict)
     data_fingerprint: str = ""
+    split_scheme: str = "pairs"      # "pairs" | "cell-lines" | "tissues" (ccle.splits.SCHEMES)
+    split_fingerprint: str = ""      # hash of the held-out sets (they depend on the tissues given)
     response: str = "ActArea"   # the response column: its direction decides which end is "sensitive"
     null: bool = False          # --null: responses permuted within each drug before anything is fitted
     fixed_widths: bool = False  # --widths: ``widths`` fixes PM's architecture too (no search)
@@ -77,6 +94,9 @@ class RunConfig:
         """Short hash of the settings a result depends on (not of which drugs/methods/how many splits)."""
         d = asdict(self)
         d["widths"] = list(d["widths"])
+        if d["split_scheme"] == "pairs" and not d["split_fingerprint"]:
+            # the default scheme leaves the key of every earlier run (and its resume) unchanged
+            del d["split_scheme"], d["split_fingerprint"]
         if d["response"] == "ActArea":
             del d["response"]  # keys of ActArea runs stay those of the runs made before the field existed
         blob = json.dumps(d, sort_keys=True, default=str).encode()
@@ -93,6 +113,33 @@ def data_fingerprint(datasets):
         h.update("\x00".join(map(str, ds.cell_lines)).encode())
         h.update("\x00".join(map(str, ds.genes)).encode())
     return h.hexdigest()[:16]
+
+
+def split_fingerprint(held_out):
+    """SHA-256 (first 16 hex digits) of a run's held-out sets (list of sets of cell-line keys); "" for None."""
+    if not held_out:
+        return ""
+    blob = json.dumps([sorted(h) for h in held_out]).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def task_rows(ds, split, cfg):
+    """``(train_idx, test_idx)`` of drug ``ds`` in split ``split`` under ``cfg.split_scheme`` (see the module
+    docstring); too few rows on either side -> :class:`ccle.errors.CCLEError`."""
+    if cfg.split_scheme == "pairs":
+        return split_indices(len(ds.y), ds.drug, split, cfg.seed, cfg.test_fraction)
+    if split >= len(ds.held_out):
+        raise ValueError(f"drug {ds.drug!r}: no held-out set for split {split} under --split {cfg.split_scheme}")
+    return drug_rows(ds.cell_lines, ds.held_out[split], drug=ds.drug)
+
+
+def _row_kw(ds, method, rows):
+    """The per-row keywords of a method's fit/predict (the tissues of ``rows`` for the tissue baseline)."""
+    if method in TISSUE_METHODS:
+        # DrugData built without tissues (by hand, or before tissues existed): the CCLE name's suffix
+        tissues = ds.tissues if len(ds.tissues) == len(ds.y) else tissues_of(ds.cell_lines)
+        return {"tissues": [tissues[i] for i in rows]}
+    return {}
 
 
 def limit_threads(env=False):
@@ -150,7 +197,7 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     network methods; ``n_features``, ``n_epochs`` and the compression sizes for PM and PM+).
     """
     cache = TaskCache(None, cfg) if cache is None else cache
-    train_idx, _ = split_indices(len(ds.y), ds.drug, split, cfg.seed, cfg.test_fraction)
+    train_idx, _ = task_rows(ds, split, cfg)
     seed = split_seed(cfg.seed, ds.drug, split) % (2 ** 31)
     prep_rows = preprocessing_rows(cfg.protocol, len(ds.y), train_idx)
     tag = f"{ds.drug}_split{split}" if cfg.protocol == "strict" else f"{ds.drug}_allrows"
@@ -181,7 +228,7 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     est = make_method(method, widths=widths, n_features=cfg.n_features, seed=seed, selector=selector,
                       options=cfg.options)
     t0 = time.perf_counter()
-    est.fit(ds.X[train_idx], ds.y[train_idx])
+    est.fit(ds.X[train_idx], ds.y[train_idx], **_row_kw(ds, method, train_idx))
     fit_seconds = time.perf_counter() - t0
     est.thresholds_ = IQRThresholds().fit(ds.y[prep_rows])
     fields = {"fit_seconds": fit_seconds, "selector_seconds": selector_seconds, "search_seconds": search_seconds,
@@ -239,15 +286,15 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     on the permuted responses (:func:`task_dataset`)."""
     ds = task_dataset(ds, cfg)
     est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg))
-    train_idx, test_idx = split_indices(len(ds.y), ds.drug, split, cfg.seed, cfg.test_fraction)
+    train_idx, test_idx = task_rows(ds, split, cfg)
     t0 = time.perf_counter()
-    pred = np.asarray(est.predict(ds.X[test_idx]), dtype=np.float64)
+    pred = np.asarray(est.predict(ds.X[test_idx], **_row_kw(ds, method, test_idx)), dtype=np.float64)
     predict_seconds = time.perf_counter() - t0
     y_test, y_train = ds.y[test_idx], ds.y[train_idx]
     y_rules = ds.y[preprocessing_rows(cfg.protocol, len(ds.y), train_idx)]   # paper protocol: all rows
     rec = {"drug": ds.drug, "split": int(split), "method": method, "protocol": cfg.protocol,
            "seed": int(cfg.seed), "config_key": cfg.key(), "n_train": int(train_idx.size),
-           "n_test": int(test_idx.size), "null": bool(cfg.null)}
+           "n_test": int(test_idx.size), "null": bool(cfg.null), "split_scheme": cfg.split_scheme}
     for name in ("fit_seconds", "selector_seconds", "search_seconds", "train_seconds"):
         rec[name] = fields.pop(name)
     rec["predict_seconds"] = predict_seconds
@@ -309,9 +356,58 @@ def gene_fields(est, method, ds, train_idx, seed=0):
 
 
 def save_task(out_dir, record, rows):
-    """Append a task's predictions rows (None: a task without any), then its record (so a record in
+    """Append a task's predictions rows (None: a task without any), then its record or list of records (so a record in
     ``results.jsonl`` always has its rows; a crash between the two leaves rows that the rerun writes again and
     the last copy wins)."""
     if rows is not None and len(rows):
         PredictionsStore(out_dir).append(rows)
-    ResultStore(out_dir).append(record)
+    if isinstance(record, dict):
+        ResultStore(out_dir).append(record)
+    else:  # a cross-drug task's per-drug records: on disk all or none
+        ResultStore(out_dir).extend(record)
+
+
+def run_multitask_task(datasets, split, cfg, method="MT"):
+    """The task ``(ALL_DRUGS, split, "MT")``: fit :class:`ccle.multitask.MultiTaskModel` once on the training
+    cell lines of split ``split`` (every line outside the run's held-out set, with all its responses) and score
+    each drug on its test rows. Needs a shared split scheme (``cfg.split_scheme`` "cell-lines" / "tissues").
+
+    Returns one record per drug, in ``datasets`` order, with :func:`run_task`'s fields. The fit is shared:
+    ``fit_seconds`` / ``train_seconds`` / ``predict_seconds`` are the drug's share (total / number of drugs, so
+    that summing over drugs gives the run's cost), ``multitask_train_seconds`` the whole fit; ``n_features``
+    the genes kept by MT's filter, ``n_epochs`` per committee network, the compression sizes as PM's (bytes of
+    the one network shared by all drugs) and ``multitask_inner_mse`` (out-of-fold, standardized units). MT
+    sees training lines only under either protocol (it has no all-rows preprocessing).
+    """
+    if cfg.split_scheme == "pairs":
+        raise ValueError("MT needs a split scheme that holds out cell lines for every drug (cell-lines, tissues)")
+    held = datasets[0].held_out[split]
+    seed = split_seed(cfg.seed, ALL_DRUGS, split) % (2 ** 31)
+    model = make_method(method, seed=seed, options=cfg.options)
+    model, preds = fit_predict_split(datasets, held, model)
+    k = len(datasets)
+    share = {"fit_seconds": model.train_seconds_ / k, "selector_seconds": 0.0, "search_seconds": 0.0,
+             "train_seconds": model.train_seconds_ / k, "predict_seconds": model.predict_seconds_ / k}
+    extra = {"n_features": len(model.genes_), "n_epochs": [int(e) for e in model.n_epochs_],
+             "multitask_train_seconds": float(model.train_seconds_),
+             "multitask_inner_mse": float(model.inner_mse_)}
+    reps = [r for r in model.compression_ if r]
+    if reps:
+        extra["compressed_bytes"] = float(np.mean([r["huffman_bytes"] for r in reps]))
+        extra["dense_bytes"] = float(np.mean([r["dense_bytes"] for r in reps]))
+        extra["compression_ratio"] = extra["dense_bytes"] / max(extra["compressed_bytes"], 1.0)
+        extra["compression_val_mse"] = reps[0]["val_mse"]
+    records = []
+    for j, ds in enumerate(datasets):
+        test_idx, pred = preds[ds.drug]
+        train_idx, _ = drug_rows(ds.cell_lines, held, drug=ds.drug)
+        y_test = ds.y[test_idx]
+        rec = {"drug": ds.drug, "split": int(split), "method": method, "protocol": cfg.protocol,
+               "seed": int(cfg.seed), "config_key": cfg.key(), "n_train": int(train_idx.size),
+               "n_test": int(test_idx.size), "split_scheme": cfg.split_scheme}
+        rec.update(share)
+        rec.update(regression_metrics(y_test, np.asarray(pred, dtype=np.float64)))
+        rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, model.thresholds_[j]))
+        rec.update(extra)
+        records.append(rec)
+    return records

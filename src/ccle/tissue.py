@@ -22,7 +22,9 @@ class TissueMeanModel:
     uniform constructor call and unused.
 
     Attributes: ``tissue_means_`` (dict tissue -> mean), ``tissue_counts_``, ``mean_`` (drug training mean),
-    ``thresholds_`` (IQR thresholds of the observed training responses).
+    ``thresholds_`` (IQR thresholds of the observed training responses), ``oof_predictions_`` (n_train,): each
+    training line's leave-one-out prediction (the mean of the *other* training lines of its tissue, the drug
+    mean of the others where none is left), for the calibrated class calls.
     """
 
     def __init__(self, min_lines=1, seed=0, selector=None):
@@ -56,6 +58,15 @@ class TissueMeanModel:
         self.tissue_counts_ = counts
         self.tissue_means_ = {t: sums[t] / counts[t] for t in sums if counts[t] >= int(self.min_lines)}
         self.thresholds_ = IQRThresholds().fit(y)
+        n = y.size
+        loo = np.empty(n)
+        for i, (t, v) in enumerate(zip(tissues, y)):
+            c = counts[t] - 1
+            if c >= int(self.min_lines) and c > 0:
+                loo[i] = (sums[t] - v) / c
+            else:
+                loo[i] = (self.mean_ * n - v) / (n - 1) if n > 1 else self.mean_
+        self.oof_predictions_ = loo
         return self
 
     def predict(self, X, tissues=None):

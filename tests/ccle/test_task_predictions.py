@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccle.model import METHODS
+from ccle.model import DEFAULT_METHODS
+
+METHODS = DEFAULT_METHODS["pairs"]   # the methods of a default (per-drug Monte Carlo) run
 from ccle.predictions import PredictionsStore, metrics_from_rows
 from ccle.runner import run_benchmark
 from ccle.store import ResultStore

@@ -8,16 +8,19 @@ from ccle.audit import LEAKING_STEPS
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, layer_widths,
                              load_inputs, log2_banner, positive_int, versions)
 from ccle.data.align import drug_dataset
+from ccle.data.depmap import read_lineages
 from ccle.discretize import sensitive_direction
 from ccle.errors import CCLEError
 from ccle.genes import GENES_FILE, genes_table, write_genes_csv
-from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
+from ccle.model import DEFAULT_METHODS, DEFAULT_WIDTHS, METHODS, parse_methods
+from ccle.multitask import response_matrix
+from ccle.predictions import PREDICTIONS_FILE
 from ccle.preprocess import ExpressionTransform
 from ccle.report import write_report
 from ccle.runner import run_benchmark
-from ccle.predictions import PREDICTIONS_FILE
+from ccle.splits import SCHEMES, held_out_sets, tissues_of
 from ccle.store import RESULTS_FILE
-from ccle.tasks import DrugData, RunConfig, data_fingerprint
+from ccle.tasks import DrugData, RunConfig, data_fingerprint, split_fingerprint
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -30,7 +33,12 @@ QUICK_OPTIONS = {
     "ANN": {"lr": 1e-3, "batch_size": 32, "epochs": 120, "patience": 15},
     "EN": {"n_alphas": 20, "l1_ratio": (0.5, 1.0), "cv": 3},
     "RF": {"n_estimators": 30},
+    "MT": {"hidden": (32,), "epochs": 60, "patience": 10, "cv": 2, "n_genes": 200, "retrain_epochs": 2},
 }
+# what a report and the banner call each split scheme
+SCHEME_TEXT = {"pairs": "per-drug Monte Carlo 70/30 (pairs)",
+               "cell-lines": "leave-cell-line-out: the same 30% of the cell lines held out for every drug",
+               "tissues": "leave-tissue-out: whole tissues (~30% of the lines) held out for every drug"}
 QUICK_SEARCH = {"scorer": {"epochs": 60, "patience": 8}, "greedy": {"max_layers": 3}}
 
 
@@ -50,8 +58,12 @@ def add_parser(subparsers):
                                                                           "(default 5; 2 with --quick)")
     bench.add_argument("--seed", type=int, default=0, help="run seed: splits, initializations (default 0)")
     bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(METHODS)} "
-                                                       "(default all; PM = the paper's model as described, "
-                                                       "PM+ = the regularized committee)")
+                                                       "(default all; MT only with --split cell-lines or tissues; PM = the paper's "
+                                                       "model as described, PM+ = the regularized committee)")
+    bench.add_argument("--split", choices=SCHEMES, default="pairs", dest="split_scheme",
+                       help="pairs (default): per-drug Monte Carlo 70/30 as the paper; cell-lines: each split holds "
+                            "out one random 30%% of the cell lines for every drug at once; tissues: whole tissues "
+                            "(the --sample-info lineage, else the CCLE name's suffix) held out, ~30%% of the lines")
     bench.add_argument("--protocol", choices=PROTOCOL_CHOICES, default="strict",
                        help="strict (default): every step that learns sees the training rows of each split only. "
                             "paper: fitted on all rows of the drug before the splits (test rows leak): "
@@ -95,13 +107,40 @@ def drug_datasets(expression, table, drugs, log2):
     return datasets, ", ".join(sorted(transforms))
 
 
+def lineages_of(sample_info):
+    """``{CCLE name: lineage}`` from ``--sample-info`` when it has a lineage column, else None (tissues are
+    then the CCLE names' suffixes) -> ``(lineages, description)``."""
+    if sample_info is None:
+        return None, "tissue = CCLE name suffix"
+    try:
+        return read_lineages(sample_info), "tissue = sample-info lineage"
+    except CCLEError:   # a sample info without a lineage column still maps ids to names
+        return None, "tissue = CCLE name suffix (no lineage column in --sample-info)"
+
+
+def attach_splits(datasets, scheme, n_splits, seed, test_fraction, lineages):
+    """Give every :class:`DrugData` its rows' tissues and, unless ``scheme`` is "pairs", the run's held-out
+    cell-line sets (one per split, shared by all drugs: ``ccle.splits.held_out_sets`` over every cell line of
+    the run) -> the held-out sets (None under "pairs")."""
+    held = None
+    if scheme != "pairs":
+        _, _, cells, _, _ = response_matrix(datasets)
+        held = held_out_sets(scheme, cells, n_splits, seed, test_fraction, lineages=lineages)
+    for ds in datasets:
+        ds.tissues = tissues_of(ds.cell_lines, lineages)
+        ds.held_out = list(held) if held else []
+    return held
+
+
 def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
-    methods = parse_methods(args.methods) if args.methods else list(METHODS)
+    scheme = args.split_scheme
+    methods = parse_methods(args.methods, scheme) if args.methods else list(DEFAULT_METHODS[scheme])
     null = bool(getattr(args, "null", False))
     protocols = ("strict", "paper") if args.protocol == "both" else (args.protocol,)
-    out = Path(args.out or f"results/benchmark-{args.protocol}{'-null' if null else ''}"
+    tag = "" if scheme == "pairs" else f"-{scheme}"
+    out = Path(args.out or f"results/benchmark-{args.protocol}{tag}{'-null' if null else ''}"
                            f"{'-quick' if args.quick else ''}")
     if out.exists() and not out.is_dir():
         raise CCLEError(f"--out {out} exists and is not a folder")
@@ -112,6 +151,8 @@ def run(args):
         drugs = drugs[:QUICK_DRUGS]
     datasets, transforms = drug_datasets(expression, table, drugs, log2)
     description += "; expression: " + transforms
+    lineages, tissue_text = lineages_of(args.sample_info)
+    held = attach_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
     load_seconds = time.perf_counter() - t_load
     fingerprint = data_fingerprint(datasets)
     widths = getattr(args, "widths", None)
@@ -120,7 +161,8 @@ def run(args):
                          options=QUICK_OPTIONS if args.quick else {},
                          search_options=QUICK_SEARCH if args.quick else {},
                          data_fingerprint=fingerprint, response=table.response, null=null,
-                         fixed_widths=widths is not None)
+                         fixed_widths=widths is not None, split_scheme=scheme,
+                         split_fingerprint=split_fingerprint(held))
                for protocol in protocols]
     cfg = configs[0]
     sensitive_direction(table.response)  # an unknown response is refused before any work
@@ -130,7 +172,8 @@ def run(args):
         shutil.rmtree(out / "cache", ignore_errors=True)
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
           f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
-          f"{description}, {log2_banner(log2, args.log2)}, out {out}", file=sys.stderr)
+          f"split {scheme}, {tissue_text}, {description}, {log2_banner(log2, args.log2)}, out {out}",
+          file=sys.stderr)
     t0 = time.perf_counter()
     records = []
     for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
@@ -140,6 +183,7 @@ def run(args):
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": cfg.protocol, "protocols": list(protocols), "null": null,
             "config_keys": [c.key() for c in configs], "seed": args.seed, "n_splits": n_splits, "data": description,
+            "split_scheme": scheme, "split_scheme_text": SCHEME_TEXT[scheme], "tissues": tissue_text,
             "drugs": [d.drug for d in datasets], "methods": list(methods),
             "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,

@@ -1,5 +1,6 @@
 """``cli.py inspect``: describe a model file (architecture, genes, sizes per compression stage, checksums)."""
 from ccle.deploy import inspect_model
+from ccle.deploy_multitask import inspect_multitask, is_multitask_file
 
 NAME = "inspect"
 
@@ -14,5 +15,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    print(inspect_model(args.model, all_genes=args.all_genes))
+    describe = inspect_multitask if is_multitask_file(args.model) else inspect_model
+    print(describe(args.model, all_genes=args.all_genes))
     return 0

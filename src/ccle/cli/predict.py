@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ccle.deploy import predict_file, short_list
+from ccle.deploy_multitask import is_multitask_file, predict_multitask_file
 from ccle.errors import CCLEError
 
 NAME = "predict"
@@ -31,8 +32,12 @@ def add_parser(subparsers):
 
 
 def run(args):
-    df = predict_file(args.model, args.expression, fill_missing=args.fill_missing,
-                      runtime=args.numpy_runtime, sample_info=args.sample_info)
+    if is_multitask_file(args.model):   # one row per (cell line, drug)
+        df = predict_multitask_file(args.model, args.expression, fill_missing=args.fill_missing,
+                                    runtime_engine=args.numpy_runtime, sample_info=args.sample_info)
+    else:
+        df = predict_file(args.model, args.expression, fill_missing=args.fill_missing,
+                          runtime=args.numpy_runtime, sample_info=args.sample_info)
     filled = df.attrs.get("filled_genes") or []
     if filled:
         print(f"filled {len(filled)} missing genes with the training minimum: {short_list(filled)}",
@@ -47,14 +52,19 @@ def run(args):
             df.to_csv(out, index=False)
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
+        what = (f"{df['cell_line'].nunique()} cell lines x {df['drug'].nunique()} drugs = {len(df)} rows"
+                if "drug" in df.columns else f"{len(df)} cell lines")
         summary = []
-        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule")):
+        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule"), ("class", "")):
+            if col not in df.columns:
+                continue
             counts = df[col].value_counts()
             if counts.get("", 0) < len(df):
-                summary.append(f"{rule}: " + ", ".join(f"{counts.get(c, 0)} {c}"
-                                                       for c in ("sensitive", "moderate", "resistant")))
-        trained_on = int((df["in_training_set"] == True).sum())  # noqa: E712 (the column is empty for v1 files)
-        print(f"wrote {out}: {len(df)} cell lines ({'; '.join(summary)})"
+                summary.append((f"{rule}: " if rule else "") + ", ".join(
+                    f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")))
+        trained = df["in_training_set"] if "in_training_set" in df.columns else []
+        trained_on = int((trained == True).sum()) if len(trained) else 0  # noqa: E712 (empty for v1 files)
+        print(f"wrote {out}: {what} ({'; '.join(summary)})"
               + (f"; {trained_on} of them were in the training set" if trained_on else ""), file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from ccle.cli.common import QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int
 from ccle.deploy import train_drug_model
+from ccle.deploy_multitask import train_multitask_model
 from ccle.errors import CCLEError
 
 NAME = "train"
@@ -12,6 +13,8 @@ NAME = "train"
 QUICK_TRAIN = {"epochs": 100, "patience": 10, "retrain_epochs": 3, "cv": 3, "l2": (1e-2,)}
 # Shorter search for ``train --search --quick`` (PaperModel keyword arguments).
 QUICK_TRAIN_SEARCH = {"epochs": 60, "patience": 8, "max_layers": 3}
+# the same for train --multitask --quick (MultiTaskModel keyword arguments), as benchmark --quick's MT
+QUICK_MULTITASK = {"hidden": (32,), "epochs": 60, "patience": 10, "cv": 2, "n_genes": 200, "retrain_epochs": 2}
 
 
 def add_parser(subparsers):
@@ -21,7 +24,12 @@ def add_parser(subparsers):
         description="The full per-drug pipeline (scaling, SVR-RFE, network committee, Deep Compression) on every "
                     "cell line with a response to the drug; writes a self-contained .nnz file (network weights, "
                     "selected genes, scaler, target scaling, IQR class thresholds).")
-    train.add_argument("--drug", required=True, metavar="NAME", help="compound name as in the drug table")
+    train.add_argument("--drug", action="append", metavar="NAME",
+                       help="compound name as in the drug table (required; with --multitask repeatable, "
+                            "default all drugs)")
+    train.add_argument("--multitask", action="store_true",
+                       help="train the multitask network (MT) on every cell line and drug at once: one file that "
+                            "predicts every drug")
     add_data_arguments(train)
     train.add_argument("--out", required=True, metavar="FILE", help="model file to write (.nnz)")
     train.add_argument("--seed", type=int, default=0, help="seed of RFE, initializations, folds (default 0)")
@@ -41,6 +49,11 @@ def run(args):
     out = Path(args.out)
     if out.is_dir():
         raise CCLEError(f"--out {out} is a folder, expected a file name such as model.nnz")
+    if args.multitask:
+        return _run_multitask(args, out)
+    if not args.drug or len(args.drug) != 1:
+        raise CCLEError("train needs exactly one --drug NAME (or --multitask for all drugs at once)")
+    args.drug = args.drug[0]
     expression, table, log2, source = load_inputs(args)
     n_features = args.genes or (QUICK_GENES if args.quick else 1000)
     print(f"ccle train: {args.drug} on {source}, {n_features} genes, seed {args.seed}, "
@@ -54,4 +67,20 @@ def run(args):
     print(f"wrote {out} ({trained.n_bytes} bytes): {meta['drug']}, {tr['n_cell_lines']} cell lines, "
           f"{len(meta['genes'])} genes, {tr['n_networks']} networks of widths "
           f"{','.join(map(str, tr['widths']))}{' (searched)' if tr.get('search') else ''}, {tr['fit_seconds']:.1f}s")
+    return 0
+
+
+def _run_multitask(args, out):
+    if args.widths is not None or args.genes is not None:
+        raise CCLEError("--widths and --genes are per-drug model settings; the multitask network has its own")
+    expression, table, log2, source = load_inputs(args)
+    drugs = list(args.drug) if args.drug else list(table.drugs)
+    print(f"ccle train --multitask: {len(drugs)} drugs on {source}, seed {args.seed}, "
+          f"{log2_banner(log2, args.log2)}", file=sys.stderr)
+    trained = train_multitask_model(expression, table, drugs, seed=args.seed, path=out,
+                                    options=QUICK_MULTITASK if args.quick else None, source=source, log2=log2)
+    tr = trained.metadata["training"]
+    print(f"wrote {out} ({trained.n_bytes} bytes): multitask model for {len(trained.model.drugs_)} drugs, "
+          f"{tr['n_cell_lines']} cell lines, {tr['n_genes_selected']} genes, {tr['n_networks']} inner networks "
+          f"in one, {tr['fit_seconds']:.1f}s")
     return 0

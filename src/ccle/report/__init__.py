@@ -65,7 +65,7 @@ def _order(values, preferred):
 
 def build_sections(all_records, out_dir, meta, drugs, methods):
     """Every section of the report, in page order (absent ones carry a note)."""
-    recs = main_records(all_records, meta.get("protocol"))
+    recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     out_dir = Path(out_dir)
     preds = next((p for p in (out_dir / "predictions.csv.gz", out_dir / "predictions.csv") if p.exists()), None)
     return [core.run_section(meta, all_records, drugs, methods),
@@ -120,7 +120,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     keys = meta.get("config_keys") or meta.get("config_key")
     stored = load_results(out_dir, keys) if keys else []
     all_records = _merge(stored, records)
-    recs = main_records(all_records, meta.get("protocol"))
+    recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     drugs = _order([r["drug"] for r in recs], drugs)
     methods = _order([r["method"] for r in recs], methods)
     protocol = meta.get("protocol", "?")
@@ -142,12 +142,17 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
         (out_dir / f"{name}.csv").write_text(to_csv(h, rows))
         (out_dir / f"{name}.md").write_text(to_markdown(h, rows, mark_best=best))
 
-    title = (f"protocol: {protocol} | {len(drugs)} drugs x {n_splits} splits | seed {meta.get('seed')} | "
+    scheme = meta.get("split_scheme", "pairs")
+    title = (f"protocol: {protocol} | split: {scheme} | {len(drugs)} drugs x {n_splits} splits | "
+             f"seed {meta.get('seed')} | "
              f"data {meta.get('data', '?')} (fingerprint {meta.get('data_fingerprint', '?')})")
     sections = build_sections(all_records, out_dir, meta, drugs, methods)
     svgs = _render_figures(sections, out_dir)
     note = None if svgs or not any(s.get("figures") for s in sections) else NO_PLOT_NOTE
-    md_intro = (f"{title}\n\nProtocol **{protocol}**: " + (leaking_steps_text(protocol) if protocol in LEAKING_STEPS else "?") + "." +
+    md_intro = (f"{title}\n\nProtocol **{protocol}**: " +
+                (leaking_steps_text(protocol) if protocol in LEAKING_STEPS else "?") + "." +
+                (f"\n\nSplit scheme **{scheme}**: {meta['split_scheme_text']}; every method used the same rows."
+                 if meta.get("split_scheme_text") else "") +
                 "\n\nThe same report with the figures embedded: report.html (opens offline in any browser).")
     (out_dir / "report.md").write_text(report_markdown("ccle benchmark report", sections, set(svgs),
                                                        note=md_intro + (f"\n\n{note}" if note else "")))

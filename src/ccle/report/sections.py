@@ -51,6 +51,9 @@ def run_section(meta, records, drugs, methods):
     rows = [["Protocol(s)", ", ".join(protocols)],
             ["Steps that saw test rows", "; ".join(leaks.get(p, f"{p}: unknown protocol") for p in protocols)],
             ["Data", str(meta.get("data", "?"))],
+            ["Split scheme", str(meta.get("split_scheme_text") or meta.get("split_scheme") or
+                                 "per-drug Monte Carlo 70/30 (pairs)")
+             + (f"; {meta['tissues']}" if meta.get("tissues") else "")],
             ["Data fingerprint", str(meta.get("data_fingerprint", "?"))],
             ["Configuration key", str(meta.get("config_key", "?"))],
             ["Seed", str(meta.get("seed", "?"))],

@@ -47,10 +47,10 @@ def condition(rec):
     return (rec.get("protocol", "strict"), rec.get("split_scheme", "pairs"), bool(rec.get("null", False)))
 
 
-def main_records(records, protocol=None):
-    """The records Table I and the figures are built from: not permuted (unless every record is), the default
-    "pairs" split scheme and the run's protocol (the most common one when ``protocol`` is None)."""
-    pairs = [r for r in records if r.get("split_scheme", "pairs") == "pairs"]
+def main_records(records, protocol=None, split_scheme="pairs"):
+    """The records Table I and the figures are built from: not permuted (unless every record is), the run's
+    split scheme (default "pairs") and the run's protocol (the most common one when ``protocol`` is None)."""
+    pairs = [r for r in records if r.get("split_scheme", "pairs") == split_scheme]
     recs = [r for r in pairs if not r.get("null")] or pairs   # a --null run alone: its permuted records
     if protocol is None and recs:
         protocols = [r.get("protocol", "strict") for r in recs]
