@@ -2,7 +2,6 @@
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, load_inputs,
                              log2_banner, positive_int, versions)
@@ -12,7 +11,7 @@ from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
 from ccle.preprocess import ExpressionTransform
 from ccle.report import write_report
 from ccle.runner import run_benchmark
-from ccle.store import RESULTS_FILE
+from ccle.store import RESULTS_FILE, OutputLock, make_output_folder
 from ccle.tasks import DrugData, RunConfig, data_fingerprint
 
 NAME = "benchmark"
@@ -61,6 +60,8 @@ def add_parser(subparsers):
                        help="run the tasks on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
                             "(a LocalCluster on this machine, --jobs workers); needs the distributed extra")
     bench.add_argument("--fresh", action="store_true", help="discard finished results in --out and start over")
+    bench.add_argument("--wait", action="store_true",
+                       help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return bench
 
@@ -81,10 +82,27 @@ def drug_datasets(expression, table, drugs, log2):
 def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
-    methods = parse_methods(args.methods) if args.methods else list(METHODS)
-    out = Path(args.out or f"results/benchmark-{args.protocol}{'-quick' if args.quick else ''}")
-    if out.exists() and not out.is_dir():
-        raise CCLEError(f"--out {out} exists and is not a folder")
+    methods = parse_methods(args.methods) if args.methods is not None else list(METHODS)
+    if args.out is not None and not args.out.strip():
+        raise CCLEError("--out is empty: give an output folder")
+    if args.drug is not None:
+        if any(not d.strip() for d in args.drug):
+            raise CCLEError("--drug is empty: give a compound name")
+        unique = list(dict.fromkeys(args.drug))
+        if len(unique) < len(args.drug):
+            repeated = sorted({d for d in args.drug if args.drug.count(d) > 1})
+            print(f"note: --drug {', '.join(repeated)} given more than once; each drug runs once", file=sys.stderr)
+        args.drug = unique
+    out = make_output_folder(args.out or f"results/benchmark-{args.protocol}{'-quick' if args.quick else ''}")
+    # held until this process ends: a second run on the same folder refuses (or waits, --wait)
+    lock = OutputLock(out, wait=args.wait).acquire()
+    try:
+        return _run_locked(args, out, n_splits, methods)
+    finally:
+        lock.release()
+
+
+def _run_locked(args, out, n_splits, methods):
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
     drugs = list(args.drug) if args.drug else list(table.drugs)
