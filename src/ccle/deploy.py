@@ -39,14 +39,13 @@ from ccle.data.loader import read_expression
 from ccle.discretize import IQRThresholds
 from ccle.errors import CCLEError
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
+from ccle.model_schema import KIND, VERSION, validate_metadata
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
 from nnlite import runtime
 from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_network, loads_committee
 from nnlite.compress.report import STAGES, LayerSizes
 
-KIND = "ccle.drug_model"
-VERSION = 1
 _SHOW = 20
 
 
@@ -168,17 +167,6 @@ def write_model(networks, metadata, path, encoded=None):
 
 
 # ------------------------------------------------------------------------------------------------ reading
-def _check_metadata(meta, path):
-    if not isinstance(meta, dict) or meta.get("kind") != KIND:
-        raise CCLEError(f"{path}: an nnlite compressed model, but not a ccle drug model (no gene/scaler metadata)")
-    if meta.get("version") != VERSION:
-        raise CCLEError(f"{path}: ccle drug model version {meta.get('version')} is not supported (expected {VERSION})")
-    missing = [k for k in ("drug", "genes", "scaler", "target", "thresholds", "expression_transform") if k not in meta]
-    if missing:
-        raise CCLEError(f"{path}: ccle drug model metadata lacks {', '.join(missing)}")
-    return meta
-
-
 def open_model(path, runtime_networks=False):
     """Read, parse and check a ccle model file once -> :class:`ModelFile`. ``runtime_networks``: decode the
     committee with the numpy-only :mod:`nnlite.runtime` instead of the engine. Any problem -> CCLEError
@@ -195,10 +183,9 @@ def open_model(path, runtime_networks=False):
         if not message.startswith(str(path)):
             message = f"{path}: cannot decode the model: {message}"
         raise CCLEError(message) from None
-    meta = header.get("metadata")
-    if isinstance(meta, dict):
-        meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
-    return ModelFile(_check_metadata(meta, path), header, networks, data)
+    meta = validate_metadata(header.get("metadata"), path)  # the one schema (ccle.model_schema)
+    meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
+    return ModelFile(meta, header, networks, data)
 
 
 def read_model_metadata(path):

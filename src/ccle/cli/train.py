@@ -4,7 +4,7 @@ from pathlib import Path
 
 from ccle.cli.common import QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int
 from ccle.deploy import train_drug_model
-from ccle.errors import CCLEError
+from ccle.store import check_writable_file
 
 NAME = "train"
 
@@ -33,8 +33,7 @@ def add_parser(subparsers):
 
 def run(args):
     out = Path(args.out)
-    if out.is_dir():
-        raise CCLEError(f"--out {out} is a folder, expected a file name such as model.nnz")
+    check_writable_file(out, "model file (such as model.nnz)")  # before the training, not after it
     expression, table, log2, source = load_inputs(args)
     n_features = args.genes or (QUICK_GENES if args.quick else 1000)
     print(f"ccle train: {args.drug} on {source}, {n_features} genes, seed {args.seed}, "
