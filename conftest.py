@@ -14,3 +14,11 @@ def shared_ccle():
     if not path.is_dir():
         pytest.skip("../shared/data/ccle is not present")
     return path
+
+
+try:  # the fuzz harness's long run: `pytest --hypothesis-profile=long` (registered here: loaded before the tests)
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("long", deadline=None)
+except ImportError:  # hypothesis is a test extra
+    pass

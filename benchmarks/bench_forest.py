@@ -5,6 +5,8 @@ trees; 100 and 500 trees on 1 and 2 threads. Both libraries run in the same sess
 (ours / scikit-learn, best of the rounds) are printed at the end of the module.
 Run: python -m pytest benchmarks/bench_forest.py --benchmark-enable
 """
+import time
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_friedman1
@@ -70,5 +72,56 @@ def test_ratio_report(capsys):
             if ours and ref:
                 lines.append(f"  {stage:7s} trees={trees:3d} threads={threads}: nnlite {ours:8.4f} s  "
                              f"sklearn {ref:8.4f} s  ratio {ours / ref:5.2f}")
+    with capsys.disabled():
+        print("\n".join(lines))
+
+
+# ---- the paper's scale (issue 17): 55,000 genes, 350 rows, 100 trees, max_features 1/3, min_samples_leaf 5 ----
+# scikit-learn needs ~10 s per tree here, so it grows SK_TREES trees and its time is scaled to 100 trees (trees
+# are independent: fit time is linear in the number of trees); the exact nnlite search is scaled the same way.
+PAPER_N, PAPER_P, PAPER_TREES, SK_TREES = 350, 55_000, 100, 5
+_paper = {}  # label -> CPU seconds for 100 trees (process time: the shared machine's wall clock is unreliable)
+
+
+@pytest.fixture(scope="module")
+def paper_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(PAPER_N, PAPER_P)).astype(np.float32)
+    y = X[:, :5] @ np.array([1.0, 2.0, 1.0, 0.5, 0.5]) + np.sin(3 * X[:, 5]) + 0.5 * rng.normal(size=PAPER_N)
+    RandomForestRegressor(n_estimators=2).fit(X[:50, :30], y[:50])  # JIT warm-up (cache load), both searches
+    RandomForestRegressor(n_estimators=2, max_bins=None).fit(X[:50, :30], y[:50])
+    return X, y
+
+
+@pytest.mark.parametrize("label,trees,factory", [
+    ("nnlite binned", PAPER_TREES, lambda t: RandomForestRegressor(n_estimators=t, min_samples_leaf=5)),
+    ("nnlite exact", 10, lambda t: RandomForestRegressor(n_estimators=t, min_samples_leaf=5, max_bins=None)),
+    ("sklearn", SK_TREES, lambda t: SkForest(n_estimators=t, max_features=1 / 3, min_samples_leaf=5,
+                                             random_state=0, n_jobs=1)),
+])
+def test_fit_paper_scale(benchmark, paper_data, label, trees, factory):
+    X, y = paper_data
+    benchmark.group = f"fit n={PAPER_N} p={PAPER_P} (sklearn {SK_TREES} trees, exact 10, binned 100)"
+    cpu = []
+
+    def fit():
+        start = time.process_time()
+        model = factory(trees).fit(X, y)
+        cpu.append(time.process_time() - start)
+        return model
+
+    model = benchmark.pedantic(fit, rounds=1, iterations=1)
+    _paper[label] = min(cpu) * PAPER_TREES / trees
+    assert model.predict(X[:5]).shape == (5,)
+
+
+def test_paper_scale_ratio_report(capsys):
+    """Print the CPU seconds per 100 trees and the ratios against scikit-learn (runs after the fits above)."""
+    ref = _paper.get("sklearn")
+    lines = ["", f"random forest at the paper's scale, n={PAPER_N} p={PAPER_P} max_features=1/3 min_samples_leaf=5, "
+             f"1 thread: CPU seconds per {PAPER_TREES} trees"]
+    for label, sec in _paper.items():
+        ratio = f"  ratio {sec / ref:6.3f}" if ref else ""
+        lines.append(f"  {label:14s} {sec:8.2f} s{ratio}")
     with capsys.disabled():
         print("\n".join(lines))

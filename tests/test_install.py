@@ -84,6 +84,6 @@ def test_sdist_holds_cli_license_and_tests(tmp_path):
     name = run([sys.executable, "-c", code, tmp_path], cwd=REPO).stdout.split()[-1]
     with tarfile.open(tmp_path / name) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    assert {"cli.py", "LICENSE", "README.md", "setup.cfg", "src/ccle/__main__.py", "src/ccle/cli.py",
+    assert {"cli.py", "LICENSE", "README.md", "setup.cfg", "src/ccle/__main__.py", "src/ccle/cli/__init__.py",
             "src/nnlite/base.py"} <= names
     assert not [n for n in names if n.endswith((".nbi", ".nbc", ".pyc"))]

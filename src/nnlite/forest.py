@@ -7,17 +7,21 @@ so the forest does not depend on ``n_jobs``. The prediction is the mean of the t
 import numpy as np
 
 from nnlite.base import BaseEstimator, RegressorMixin
-from nnlite.tree import (check_tree_params, grow_trees, n_threads, normalized, predict_trees,
+from nnlite.tree import (check_max_bins, check_tree_params, grow_trees, n_threads, normalized, predict_trees,
                          resolve_max_features)
 
 
 class RandomForestRegressor(RegressorMixin, BaseEstimator):
-    """Random forest of CART regression trees (variance reduction, exact presorted split search).
+    """Random forest of CART regression trees (variance reduction).
 
     Parameters: ``n_estimators`` trees; ``max_features`` examined per node (float fraction of p, default 1/3,
     'sqrt', 'log2', int, or None for all); ``min_samples_leaf``; ``max_depth`` (None = unlimited);
     ``bootstrap`` (sample n rows with replacement per tree, else use all rows); ``seed``; ``n_jobs`` threads
-    (-1 = all).
+    (-1 = all); ``max_bins``: None = exact presorted split search (every midpoint between distinct values),
+    an int in [2, 256] (default 256) = histogram search on that many quantile bins per feature, computed once per
+    fit (``nnlite._hist_kernels``). The binned forest is the exact one (same trees, same random stream) when every
+    feature has at most max_bins distinct training values; otherwise a split can only fall between two bins (its
+    threshold is still the midpoint between the node's adjacent values on either side of that bin boundary).
     Attributes after fit: flat node arrays ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``,
     ``n_node_samples_`` of shape (n_estimators, max nodes) (rows padded past ``node_counts_[t]``),
     ``node_counts_`` (n_estimators,), ``feature_importances_`` (p,): mean over trees of each tree's normalized
@@ -25,7 +29,7 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=1, max_depth=None, bootstrap=True,
-                 seed=0, n_jobs=1):
+                 seed=0, n_jobs=1, max_bins=256):
         self.n_estimators = n_estimators
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
@@ -33,6 +37,7 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
         self.bootstrap = bootstrap
         self.seed = seed
         self.n_jobs = n_jobs
+        self.max_bins = max_bins
 
     def fit(self, X, y):
         X, y = self._check_fit_data(X, y, dtype=np.float32, accept_bool=True)
@@ -41,10 +46,11 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"n_estimators must be an int >= 1, got {self.n_estimators!r}")
         depth = check_tree_params(self.min_samples_leaf, self.max_depth)
         n_threads(self.n_jobs)
+        max_bins = check_max_bins(self.max_bins)
         self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
         seeds = np.random.SeedSequence(self.seed).generate_state(self.n_estimators, dtype=np.uint64)
         grown = grow_trees(X, y, seeds, self.bootstrap, self.max_features_, self.min_samples_leaf, depth,
-                           self.n_jobs)
+                           self.n_jobs, max_bins=max_bins)
         self.feature_ = grown["feature"]
         self.threshold_ = grown["threshold"]
         self.left_ = grown["left"]

@@ -1,4 +1,5 @@
-"""CART regression tree (Breiman et al. 1984) grown by variance reduction; kernels in ``_tree_kernels``.
+"""CART regression tree (Breiman et al. 1984) grown by variance reduction; kernels in ``_tree_kernels`` (exact
+search) and ``_hist_kernels`` (histogram search on pre-binned features, ``max_bins``).
 
 Split search is exact (every midpoint between distinct values of the examined features) on presorted
 feature lists: large nodes keep one sorted sample list per feature and partition them after each split,
@@ -14,6 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from nnlite import _numba_cache  # noqa: F401  (before the kernels compile: where they are cached)
+from nnlite import _hist_kernels as _hk
 from nnlite import _tree_kernels as _k
 from nnlite._checks import as_float
 from nnlite.base import BaseEstimator, RegressorMixin
@@ -92,18 +94,43 @@ def switch_size(p, mtry):
     return max(2, int(64.0 * (p / (3.0 * mtry)) ** 0.6))
 
 
-def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None):
+def check_max_bins(max_bins):
+    """None (exact split search) or an int in [2, 256] (binned split search); returned unchanged."""
+    if max_bins is None:
+        return None
+    if isinstance(max_bins, bool) or not isinstance(max_bins, Integral) or not 2 <= max_bins <= _hk.MAX_BINS:
+        raise ValueError(f"max_bins must be None (exact split search) or an int in [2, {_hk.MAX_BINS}], "
+                         f"got {max_bins!r}")
+    return int(max_bins)
+
+
+def bin_features(XT, max_bins):
+    """Quantile bin codes (p, n) uint8 of XT (p, n) float32 and the number of bins per feature (p,)
+    (``_hist_kernels.bin_codes``)."""
+    order = np.argsort(XT, axis=1)
+    codes = np.empty(XT.shape, dtype=np.uint8)
+    n_bins = _hk.bin_codes(XT, order, int(max_bins), codes)
+    return codes, n_bins
+
+
+def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None, max_bins=None):
     """Grow one tree per seed on X (n, p), y (n,). Returns a dict of (T, K) flat node arrays (K = most nodes
-    of any tree), ``n_nodes`` (T,) and raw per-tree impurity decreases ``importance`` (T, p)."""
+    of any tree), ``n_nodes`` (T,) and raw per-tree impurity decreases ``importance`` (T, p).
+    max_bins=None: exact presorted split search (``_tree_kernels``); an int: histogram search on at most
+    max_bins quantile bins per feature (``_hist_kernels``; the same trees where every feature has at most
+    max_bins distinct values)."""
     X32 = as_float32(X)
     XT = np.ascontiguousarray(X32.T)
     n, p = X32.shape
-    presorted = np.argsort(XT, axis=1, kind="stable").astype(np.int32)
-    sorted_vals = np.take_along_axis(XT, presorted, axis=1)
-    dense = np.zeros((p, n), dtype=np.int32)
-    dense[:, 1:] = np.cumsum(sorted_vals[:, 1:] != sorted_vals[:, :-1], axis=1)
-    ranks = np.empty((p, n), dtype=np.int32)
-    np.put_along_axis(ranks, presorted, dense, axis=1)
+    if max_bins is None:
+        presorted = np.argsort(XT, axis=1, kind="stable").astype(np.int32)
+        sorted_vals = np.take_along_axis(XT, presorted, axis=1)
+        dense = np.zeros((p, n), dtype=np.int32)
+        dense[:, 1:] = np.cumsum(sorted_vals[:, 1:] != sorted_vals[:, :-1], axis=1)
+        ranks = np.empty((p, n), dtype=np.int32)
+        np.put_along_axis(ranks, presorted, dense, axis=1)
+    else:
+        codes, _ = bin_features(XT, max_bins)
 
     T = len(seeds)
     K = max(1, 2 * n - 1)
@@ -119,15 +146,22 @@ def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs
     if switch is None:
         switch = switch_size(p, mtry)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    args = (XT, y, float(y.mean()), presorted, ranks, np.asarray(seeds, dtype=np.uint64), bool(bootstrap), int(mtry),
-            int(min_samples_leaf), int(max_depth), int(switch), feature, threshold, left, right, value, n_samples,
-            importance, n_nodes)
+    outputs = (feature, threshold, left, right, value, n_samples, importance, n_nodes)
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if max_bins is None:
+        args = (XT, y, float(y.mean()), presorted, ranks, seeds, bool(bootstrap), int(mtry), int(min_samples_leaf),
+                int(max_depth), int(switch)) + outputs
+        serial, parallel = _k.build_forest_serial, _k.build_forest
+    else:
+        args = (codes, XT, y, float(y.mean()), seeds, bool(bootstrap), int(mtry), int(min_samples_leaf),
+                int(max_depth)) + outputs
+        serial, parallel = _hk.build_forest_binned_serial, _hk.build_forest_binned
     threads = n_threads(n_jobs)
     if threads == 1:
-        _k.build_forest_serial(*args)
+        serial(*args)
     else:
         with numba_threads(threads):
-            _k.build_forest(*args)
+            parallel(*args)
     used = int(n_nodes.max())
     arrays = {name: np.ascontiguousarray(a[:, :used]) for name, a in
               (("feature", feature), ("threshold", threshold), ("left", left), ("right", right),
@@ -166,24 +200,27 @@ class DecisionTreeRegressor(RegressorMixin, BaseEstimator):
 
     Parameters: ``max_features`` (None = all, 'sqrt', 'log2', int, float fraction) features examined per node,
     drawn at random without replacement; ``min_samples_leaf``; ``max_depth`` (None = grow until leaves are pure
-    or cannot be split); ``seed`` for the feature draws.
+    or cannot be split); ``seed`` for the feature draws; ``max_bins``: None (default) = exact split search, an
+    int in [2, 256] = histogram search on quantile bins (see ``RandomForestRegressor``).
     Attributes after fit: ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``, ``n_node_samples_``
     (flat (node_count_,) arrays), ``node_count_``, ``feature_importances_`` (p,) normalized impurity decrease,
     ``max_features_``, ``n_features_in_``.
     """
 
-    def __init__(self, max_features=None, min_samples_leaf=1, max_depth=None, seed=0):
+    def __init__(self, max_features=None, min_samples_leaf=1, max_depth=None, seed=0, max_bins=None):
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.seed = seed
+        self.max_bins = max_bins
 
     def fit(self, X, y):
         X, y = self._check_fit_data(X, y, dtype=np.float32, accept_bool=True)
         depth = check_tree_params(self.min_samples_leaf, self.max_depth)
         self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
         seeds = np.random.SeedSequence(self.seed).generate_state(1, dtype=np.uint64)
-        grown = grow_trees(X, y, seeds, False, self.max_features_, self.min_samples_leaf, depth, 1)
+        grown = grow_trees(X, y, seeds, False, self.max_features_, self.min_samples_leaf, depth, 1,
+                           max_bins=check_max_bins(self.max_bins))
         self.node_count_ = int(grown["n_nodes"][0])
         self.feature_ = grown["feature"][0, :self.node_count_]
         self.threshold_ = grown["threshold"][0, :self.node_count_]

@@ -1,5 +1,6 @@
 """The command line's bad-input contract on real-format files: one line naming the problem, exit code 2,
 no traceback -- checked in a subprocess, as a user would see it."""
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,85 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, case, message):
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert message.lower() in lines[0].lower(), err
 
+
+
+def _gct_gz(path, n_genes=400):
+    """A gzip GCT big enough that cutting it leaves whole gzip blocks behind."""
+    rows = [f"G{g}\td\t" + "\t".join(f"{(g * 7 + i * 3) % 11 + 0.123456:.6f}" for i in range(len(CELLS)))
+            for g in range(n_genes)]
+    text = f"#1.2\n{n_genes}\t{len(CELLS)}\nName\tDescription\t" + "\t".join(CELLS) + "\n" + "\n".join(rows) + "\n"
+    path.write_bytes(gzip.compress(text.encode(), mtime=0))
+    return path
+
+
+def _reader_case(tmp_path, case):
+    """Write the files of one bad-input case -> (expression, drugs, extra args, file the message must name)."""
+    gct, drugs, extra = tmp_path / "e.gct", tmp_path / "d.csv", []
+    _gct(gct)
+    _drugs(drugs)
+    named = gct
+    if case == "truncated gzip":
+        full = _gct_gz(tmp_path / "full.gct.gz").read_bytes()
+        gct = tmp_path / "t.gct.gz"
+        gct.write_bytes(full[:len(full) // 2])
+        named = gct
+    elif case == "flipped gzip byte":
+        data = bytearray(_gct_gz(tmp_path / "full.gct.gz").read_bytes())
+        data[len(data) // 2] ^= 0x55
+        gct = tmp_path / "f.gct.gz"
+        gct.write_bytes(bytes(data))
+        named = gct
+    elif case == "expression is a directory":
+        gct = named = tmp_path
+    elif case == "missing value":
+        _gct(gct, bad_value="NA")
+    elif case == "1e300":
+        _gct(gct, bad_value="1e300")
+    elif case == "duplicate gene":
+        gct.write_text(gct.read_text().replace("\nG2\t", "\nG0\t"))
+    elif case == "#1.4":
+        gct.write_text(gct.read_text().replace("#1.2", "#1.4", 1))
+    elif case in ("drug row missing a field", "drug 1e300", "drug names differing in case"):
+        lines = drugs.read_text().splitlines()
+        lines[2] = {"drug row missing a field": "B2_SKIN,Nutlin-3",
+                    "drug 1e300": "B2_SKIN,Nutlin-3,1e300",
+                    "drug names differing in case": "B2_SKIN,nutlin-3,0.5"}[case]
+        drugs.write_text("\n".join(lines) + "\n")
+        named = drugs
+    elif case == "empty sample info":
+        gct = tmp_path / "e.csv"
+        gct.write_text("DepMap_ID,G0,G1\n" + "".join(f"ACH-00000{i},{i},{i * 2}\n" for i in range(len(CELLS))))
+        named = tmp_path / "info.csv"
+        named.write_text("")
+        extra = ["--sample-info", str(named)]
+    elif case == "all-NaN expression":
+        gct.write_text("#1.2\n2\t6\nName\tDescription\t" + "\t".join(CELLS) + "\n"
+                       + "".join(f"G{g}\td\t" + "\t".join(["NaN"] * 6) + "\n" for g in range(2)))
+    return gct, drugs, extra, named
+
+
+@pytest.mark.parametrize("case, message", [
+    ("truncated gzip", "truncated or corrupt gzip"),
+    ("flipped gzip byte", "gzip"),
+    ("expression is a directory", "is a directory"),
+    ("missing value", "e.gct:5: column 5 ('C3_BREAST'): missing value"),
+    ("1e300", "e.gct:5: value '1e300' overflows float32"),
+    ("duplicate gene", "e.gct:6: duplicated gene 'G0'"),
+    ("#1.4", "e.gct:1: not a GCT 1.2/1.3 file"),
+    ("drug row missing a field", "d.csv:3: expected 3 fields"),
+    ("drug 1e300", "d.csv:3: value '1e300' overflows float32"),
+    ("drug names differing in case", "d.csv:3: compound 'nutlin-3' differs from 'Nutlin-3'"),
+    ("empty sample info", "info.csv:1: empty file"),
+    ("all-NaN expression", "e.gct:4: column 3 ('A1_LUNG'): missing value"),
+])
+def test_bad_reader_input_is_one_line_naming_the_file(tmp_path, case, message):
+    gct, drugs, extra, named = _reader_case(tmp_path, case)
+    code, err = _run(tmp_path, gct, drugs, *extra)
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and str(named) in lines[0], err
+    assert message.replace("('", "(cell line '") in lines[0] or message in lines[0], err
 
 
 def test_too_few_cell_lines_for_a_split_is_one_line_and_exit_2(tmp_path):

@@ -59,8 +59,8 @@ def test_duplicate_symbols_keep_full_headers(tmp_path):
 
 @pytest.mark.parametrize("text, pattern", [
     (MATRIX, r"e\.csv:2: rows are DepMap ids .* pass sample_info"),
-    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3,x\n", r"e\.csv:3: non-numeric value 'x' in column 'G2'"),
-    ("c,G1\nA_LUNG,1\nB_LUNG,2\nA_LUNG,3\n", r"e\.csv:4: duplicated cell line 'A_LUNG' \(also on line 2\)"),
+    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3,x\n", r"e\.csv:3: non-numeric value 'x' in column 3 \('G2'\)"),
+    ("c,G1\nA_LUNG,1\nB_LUNG,2\nA_LUNG,3\n", r"e\.csv:4: duplicated cell line 'A_LUNG' \(first at .*e\.csv:2\)"),
     ("c\nA_LUNG\n", r"e\.csv:1: no gene columns"),
 ])
 def test_bad_matrices(tmp_path, text, pattern):
@@ -71,6 +71,63 @@ def test_bad_matrices(tmp_path, text, pattern):
 def test_bad_sample_info(tmp_path):
     with pytest.raises(CCLEError, match=r"s\.csv:1: sample info needs columns"):
         read_depmap_matrix(_write(tmp_path / "e.csv", MATRIX), sample_info=_write(tmp_path / "s.csv", "a,b\n1,2\n"))
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3\n", r"e\.csv:3: expected 3 fields \(as in the header\), found 2"),
+    ("c,G1,G2\nA_LUNG,1,2,9\nB_LUNG,3,4\n", r"e\.csv:2: expected 3 fields \(as in the header\), found 4"),
+    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,3,4,9\n", r"e\.csv:3: expected 3 fields \(as in the header\), found 4"),
+    ("c,G1,G2\nA_LUNG,1,2\nB_LUNG,NA,4\n", r"e\.csv:3: column 2 \('G1'\): missing value for gene 'G1' in cell "
+                                          r"line 'B_LUNG' \(1 missing values in 1 of 2 genes"),
+    ("c,G1,G2\nA_LUNG,1,\nB_LUNG,3,4\n", r"e\.csv:2: column 3 \('G2'\): missing value"),
+    ("c,G1,G2\nA_LUNG,1,inf\n", r"e\.csv:2: infinite value 'inf' in column 3 \('G2'\)"),
+    ("c,G1,G2\nA_LUNG,1,1e300\n", r"e\.csv:2: value '1e300' overflows float32"),
+    ("c,G1,G1\nA_LUNG,1,2\n", r"e\.csv:1: column 3: duplicated gene 'G1' \(first at .*e\.csv:1: column 2\)"),
+    ("c,TP53 (7157),TP53 (7157)\nA_LUNG,1,2\n", r"duplicated gene 'TP53 \(7157\)'"),
+    ("c,G1\n\n", r"e\.csv: no data rows after the header"),
+    ("", r"e\.csv:1: empty file"),
+])
+def test_damaged_matrices_name_line_and_column(tmp_path, text, pattern):
+    with pytest.raises(CCLEError, match=pattern):
+        read_depmap_matrix(_write(tmp_path / "e.csv", text))
+
+
+def test_missing_values_policies_and_merged_genes(tmp_path):
+    path = _write(tmp_path / "e.csv", "c,G1,G2,G1\nA_LUNG,1,2,3\nB_LUNG,NA,4,5\nC_LUNG,5,6,7\n")
+    m = read_depmap_matrix(path, impute="median", duplicate_genes="mean")
+    assert m.genes == ["G1", "G2"] and m.quality.merged_genes == ["G1"] and m.quality.n_missing_values == 1
+    np.testing.assert_array_equal(m.values, [[2, 2], [4, 4], [6, 6]])  # B's G1 imputed to 3, then (3+5)/2
+    d = read_depmap_matrix(path, drop_incomplete_genes=True, duplicate_genes="mean")
+    assert d.genes == ["G2", "G1"] and d.quality.incomplete_genes == ["G1"]
+    np.testing.assert_array_equal(d.values[:, 0], [2, 4, 6])
+    assert "1 missing values in 1 genes: those genes dropped" in d.quality.summary()
+
+
+def test_bom_crlf_gzip_by_content_and_unnamed_rows(tmp_path):
+    text = "\ufeffDepMap_ID,CCLE_Name,G1\r\nACH-1,A549_LUNG,1\r\nACH-2,,2\r\n"
+    plain_name = tmp_path / "e.csv"  # gzip content, plain name
+    plain_name.write_bytes(gzip.compress(text.encode()))
+    m = read_depmap_matrix(plain_name)
+    assert m.cell_lines == ["A549_LUNG"] and m.genes == ["G1"] and m.quality.unnamed_rows == 1
+    not_gzip = _write(tmp_path / "f.csv.gz", text)
+    assert read_depmap_matrix(not_gzip).cell_lines == ["A549_LUNG"]
+    damaged = tmp_path / "g.csv.gz"
+    many = "c,G1\n" + "".join(f"C{i}_LUNG,{i}\n" for i in range(2000))
+    damaged.write_bytes(gzip.compress(many.encode())[:-30])
+    with pytest.raises(CCLEError, match=r"g\.csv\.gz: truncated or corrupt gzip"):
+        read_depmap_matrix(damaged)
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ("", r"s\.csv:1: empty file, expected the header line of the sample info"),
+    ("DepMap_ID,CCLE_Name\n", r"s\.csv: sample info names no cell line"),
+    ("DepMap_ID,x,CCLE_Name\nACH-1,a\n", r"s\.csv:2: 2 fields, the header has 3"),
+    ("DepMap_ID,CCLE_Name\nACH-1,A_LUNG\nACH-1,B_LUNG\n", r"s\.csv:3: DepMap id 'ACH-1' named 'B_LUNG' here and "
+                                                         r"'A_LUNG' on line 2"),
+])
+def test_damaged_sample_info(tmp_path, text, pattern):
+    with pytest.raises(CCLEError, match=pattern):
+        read_sample_info(_write(tmp_path / "s.csv", text))
 
 
 def test_real_tgsa_matrix(shared_ccle):

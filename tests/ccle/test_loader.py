@@ -33,6 +33,36 @@ def test_format_detection(files):
     assert expression_format(gct) == "gct" and expression_format(csv) == "csv"
 
 
+@pytest.mark.parametrize("first, kind", [("\ufeff#1.2", "gct"), ("#1.4", "gct"), ("1.2", "gct"), ("#1.3\t\t", "gct"),
+                                         ("cell,G1", "csv"), ("\ufeffDepMap_ID\tG1", "csv")])
+def test_format_detection_by_first_line(tmp_path, first, kind):
+    path = tmp_path / "x.txt"
+    path.write_text(first + "\n1\t2\n")
+    assert expression_format(path) == kind
+
+
+def test_not_a_gct_1_2_1_3_file_is_said_so(tmp_path):
+    path = tmp_path / "v.gct"
+    path.write_text("#1.4\n1\t1\nName\tDescription\tA_LUNG\ng\td\t1\n")
+    with pytest.raises(CCLEError, match=r"v\.gct:1: not a GCT 1.2/1.3 file"):
+        read_expression(path)
+
+
+def test_missing_value_policy_reaches_the_readers(tmp_path, files):
+    _, _, _, drugs = files
+    gct = tmp_path / "na.gct"
+    gct.write_text("#1.2\n2\t3\nName\tDescription\tA549_LUNG\tMCF7_BREAST\tX_SKIN\n"
+                   "G1\td\t1\tNA\t3\nG2\td\t4\t5\t6\n")
+    with pytest.raises(CCLEError, match=r"na\.gct:4: column 4 .*missing value"):
+        load_data(gct, drugs)
+    e, _ = load_data(gct, drugs, impute="median")
+    assert e.values[1, 0] == 2.0 and e.quality.missing_policy == "median"
+    e, _ = load_data(gct, drugs, drop_incomplete_genes=True)
+    assert e.genes == ["G2"]
+    kept = read_expression(gct)  # predict's entry point: NaN kept for the model's own check
+    assert np.isnan(kept.values[1, 0]) and kept.quality.missing_policy == "keep"
+
+
 def test_gct_and_csv_give_the_same_data_set(files):
     gct, csv, info, drugs = files
     e1, d1 = load_data(gct, drugs)

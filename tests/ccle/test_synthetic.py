@@ -8,9 +8,9 @@ import pytest
 
 from ccle.data import synthetic
 from ccle.data.align import drug_dataset
-from ccle.data.drugs import read_drug_table
+from ccle.data.drugs import ORIGINAL_COLUMNS, read_drug_table
 from ccle.data.gct import read_gct
-from ccle.data.synthetic import ACTAREA_SUMMARY, DRUG_COLUMNS, default_data, make_expression
+from ccle.data.synthetic import ACTAREA_SUMMARY, default_data, make_expression
 from ccle.errors import CCLEError
 
 N_GENES = 300  # small: the properties tested do not depend on the gene count
@@ -47,14 +47,14 @@ def test_summary_facts_match_the_shared_file(shared_ccle):
 
 def test_original_13_column_layout(data):
     table = pd.read_csv(data.drugs_path, dtype=str, keep_default_na=False)
-    assert tuple(table.columns) == DRUG_COLUMNS
+    assert tuple(table.columns) == ORIGINAL_COLUMNS
     row = table.iloc[0]
     assert len(row["Doses (uM)"].split(",")) == 8 and len(row["Activity Data (median)"].split(",")) == 8
     assert row["FitType"] == "Sigmoid"
     ic50 = table["IC50 (uM)"].astype(float)
     assert (ic50 > 0).all() and ic50.max() <= 8.0
     for response in ("IC50 (uM)", "EC50 (uM)", "Amax"):
-        assert len(read_drug_table(data.drugs_path, response=response)) > 1000
+        assert len(read_drug_table(data.drugs_path, response=response).frame) > 1000
 
 
 def test_cell_lines_named_like_ccle_across_tissues(loaded):

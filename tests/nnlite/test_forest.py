@@ -38,14 +38,16 @@ def test_importances_rank_informative_features_first(fitted):
         assert set(np.argsort(-imp)[:5]) == {0, 1, 2, 3, 4}
 
 
-def test_same_forest_whatever_n_jobs():
+@pytest.mark.parametrize("max_bins", [None, 256, 16])
+def test_same_forest_whatever_n_jobs(max_bins):
     X, y = make_friedman1(n_samples=120, n_features=40, random_state=3)
-    forests = [RandomForestRegressor(n_estimators=12, seed=7, n_jobs=j).fit(X, y) for j in (1, 2, -1)]
+    forests = [RandomForestRegressor(n_estimators=12, seed=7, n_jobs=j, max_bins=max_bins).fit(X, y)
+               for j in (1, 2, -1)]
     for other in forests[1:]:
         for name in ("feature_", "threshold_", "left_", "right_", "value_", "node_counts_", "feature_importances_"):
             np.testing.assert_array_equal(getattr(forests[0], name), getattr(other, name))
         np.testing.assert_array_equal(forests[0].predict(X), other.predict(X))
-    different = RandomForestRegressor(n_estimators=12, seed=8).fit(X, y)
+    different = RandomForestRegressor(n_estimators=12, seed=8, max_bins=max_bins).fit(X, y)
     assert not np.array_equal(different.predict(X), forests[0].predict(X))
 
 

@@ -1,23 +1,32 @@
-"""Reader of DepMap-style CSV expression matrices (rows = cell lines, columns = genes).
+"""Reader of DepMap-style CSV expression matrices (rows = cell lines, columns = genes), and of the DepMap
+sample-info table that names their rows.
 
-Layouts accepted (comma- or tab-separated, gzip allowed):
+Layouts accepted (comma- or tab-separated, sniffed from the header; gzip by magic bytes; a UTF-8 BOM and CRLF
+lines are fine):
 
 * DepMap release ``CCLE_expression.csv``: first column ``ACH-xxxxxx`` DepMap ids (header empty or ``DepMap_ID``),
   then one column per gene named ``SYMBOL (ENTREZ)``; the ids are mapped to CCLE names with a DepMap
   ``sample_info.csv`` (columns ``DepMap_ID``, ``CCLE_Name``).
 * The same with a ``CCLE_Name`` column after the id (as in the TGSA-derived copy): no sample-info needed.
 * First column already holding CCLE names (``A549_LUNG``).
+
+Parsing: pandas' C parser reads a clean file (every row complete, every value a finite float32 number); at the
+first doubt the file is read again with the :mod:`csv` module, field by field, which is the reference: it
+names line and column of what is wrong, and marks missing values for the policy of
+:func:`ccle.data.expression.finalize`. A clean file never takes the slow path.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from ccle.data.expression import ExpressionMatrix
-from ccle.data.gct import open_text
+from ccle.data.expression import finalize
+from ccle.data.textio import FLOAT32_MAX, csv_rows, open_binary, open_text, parse_float, read_header, reading
 from ccle.errors import CCLEError
 
 _GENE_ENTREZ = re.compile(r"^\s*(.+?)\s*\((\d+)\)\s*$")
@@ -25,24 +34,33 @@ _DEPMAP_ID = re.compile(r"^ACH-\d+$")
 _NAME_COLUMNS = ("CCLE_Name", "CCLE_name", "ccle_name", "CCLE Name")
 
 
-def _sniff_sep(path):
-    with open_text(path) as fh:
-        first = fh.readline()
-    return "\t" if first.count("\t") > first.count(",") else ","
-
-
 def read_sample_info(path):
-    """Map DepMap ids to CCLE names from a DepMap ``sample_info.csv`` -> ``dict[DepMap_ID, CCLE_Name]``."""
+    """Map DepMap ids to CCLE names from a DepMap ``sample_info.csv`` -> ``dict[DepMap_ID, CCLE_Name]``.
+
+    Rows with an empty id or name are skipped; an id given twice with two different names, a row with fewer
+    fields than the id/name columns need, or a file without those columns is a CCLEError naming the line.
+    """
     path = os.fspath(path)
-    try:
-        table = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CCLEError(f"{path}: cannot parse sample info: {str(exc).splitlines()[0]}") from None
-    name_col = next((c for c in _NAME_COLUMNS if c in table.columns), None)
-    if "DepMap_ID" not in table.columns or name_col is None:
-        raise CCLEError(f"{path}:1: sample info needs columns 'DepMap_ID' and 'CCLE_Name', "
-                        f"found {list(table.columns)[:6]}")
-    return {i: n for i, n in zip(table["DepMap_ID"], table[name_col]) if i and n}
+    with reading(path), open_text(path) as fh:
+        header, sep = read_header(fh, path, "the sample info")
+        name_col = next((c for c in _NAME_COLUMNS if c in header), None)
+        if "DepMap_ID" not in header or name_col is None:
+            raise CCLEError(f"{path}:1: sample info needs columns 'DepMap_ID' and 'CCLE_Name', found {header[:6]}")
+        id_pos, name_pos = header.index("DepMap_ID"), header.index(name_col)
+        mapping, where = {}, {}
+        for lineno, row in csv_rows(fh, sep, path):
+            if len(row) <= max(id_pos, name_pos):
+                raise CCLEError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
+            depmap_id, name = row[id_pos].strip(), row[name_pos].strip()
+            if not depmap_id or not name:
+                continue
+            if mapping.get(depmap_id, name) != name:
+                raise CCLEError(f"{path}:{lineno}: DepMap id {depmap_id!r} named {name!r} here and "
+                                f"{mapping[depmap_id]!r} on line {where[depmap_id]}")
+            mapping[depmap_id], where[depmap_id] = name, lineno
+    if not mapping:
+        raise CCLEError(f"{path}: sample info names no cell line (no row with both DepMap_ID and {name_col})")
+    return mapping
 
 
 def read_lineages(path):
@@ -65,7 +83,60 @@ def _split_gene(header):
     return (m.group(1), m.group(2)) if m else (header.strip(), "")
 
 
-def read_depmap_matrix(path, sample_info=None):
+def _parse_fast(path, sep, header, label_cols, gene_cols):
+    """``(labels, values float64)`` with pandas' C parser, or None when the file is not plainly clean."""
+    try:
+        with open_binary(path) as fh, warnings.catch_warnings():
+            # a row longer than the header is only a ParserWarning (its extra fields are dropped): refuse
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(fh, sep=sep, header=None, skiprows=1, names=range(len(header)), index_col=False,
+                                na_filter=False, low_memory=False, encoding="utf-8",
+                                encoding_errors="replace")
+    except Exception:  # noqa: BLE001 - any doubt goes to the reference parser, which says what is wrong
+        return None
+    kinds = {table.dtypes.iloc[c].kind for c in gene_cols} if table.shape[1] == len(header) else {"?"}
+    if not kinds <= {"f", "i", "u"}:
+        return None
+    values = table[gene_cols].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all() or (np.abs(values) > FLOAT32_MAX).any():
+        return None
+    return {c: [str(s).strip() for s in table[c]] for c in label_cols}, values, None
+
+
+def _parse_slow(path, sep, header, label_cols, gene_cols):
+    """``(labels, values float64 with NaN = missing, line numbers)`` with the csv module, field by field."""
+    labels = {c: [] for c in label_cols}
+    rows, lines = [], []
+    with open_text(path) as fh:
+        fh.readline()
+        for lineno, row in csv_rows(fh, sep, path):
+            if len(row) != len(header):
+                raise CCLEError(f"{path}:{lineno}: expected {len(header)} fields (as in the header), "
+                                f"found {len(row)}")
+            for c in label_cols:
+                labels[c].append(row[c].strip())
+            values = np.empty(len(gene_cols))
+            for k, c in enumerate(gene_cols):
+                try:
+                    values[k] = parse_float(row[c])
+                except ValueError as exc:
+                    raise CCLEError(f"{path}:{lineno}: {exc} in column {c + 1} ({header[c]!r})") from None
+            rows.append(values)
+            lines.append(lineno)
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), len(gene_cols))
+    return labels, values, lines
+
+
+@functools.lru_cache(maxsize=4)
+def _line_numbers(path, sep, mtime):
+    """Line numbers of the data rows (only computed for an error message: reads the file once more)."""
+    with reading(path), open_text(path) as fh:
+        fh.readline()
+        return [lineno for lineno, _ in csv_rows(fh, sep, path)]
+
+
+def read_depmap_matrix(path, sample_info=None, *, impute="none", drop_incomplete_genes=False,
+                       duplicate_genes="error"):
     """Read a DepMap-style CSV matrix into an :class:`ExpressionMatrix` with cells named by CCLE name.
 
     Parameters
@@ -76,24 +147,37 @@ def read_depmap_matrix(path, sample_info=None):
         ``7157``, unless that would duplicate a symbol).
     sample_info : str, Path, dict or None
         DepMap sample-info table (or a ready ``{DepMap_ID: CCLE_Name}`` dict), required when the rows are
-        ``ACH-`` ids without a ``CCLE_Name`` column. Rows whose id is not in it are dropped.
+        ``ACH-`` ids without a ``CCLE_Name`` column. Rows whose id is not in it (or with an empty name) are
+        dropped; their count is ``result.quality.unnamed_rows``.
+    impute, drop_incomplete_genes, duplicate_genes
+        The missing-value and repeated-gene policy of :func:`ccle.data.expression.finalize` (default: both
+        are errors naming line and column).
 
-    Raises :class:`CCLEError` naming file and line for non-numeric values, duplicated cell lines, or ids
-    that cannot be named.
+    Raises :class:`CCLEError` naming file, line and column for a short or long row, a non-numeric, infinite
+    or float32-overflowing value, a missing value (by default), duplicated cell lines or gene headers, ids
+    that cannot be named, or a file that cannot be read (permission, damaged gzip).
     """
     path = os.fspath(path)
-    sep = _sniff_sep(path)
-    try:
-        table = pd.read_csv(path, sep=sep, index_col=0, low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CCLEError(f"{path}: cannot parse as a delimited matrix: {str(exc).splitlines()[0]}") from None
-    if table.shape[1] == 0:
-        raise CCLEError(f"{path}:1: no gene columns found (separator {sep!r})")
-    index = [str(i).strip() for i in table.index]
-    name_col = next((c for c in _NAME_COLUMNS if c in table.columns), None)
-    if name_col is not None:
-        names = [str(n).strip() for n in table[name_col]]
-        table = table.drop(columns=[name_col])
+    with reading(path):
+        with open_text(path) as fh:
+            header, sep = read_header(fh, path, "an expression matrix")
+        name_pos = next((p for p, h in enumerate(header) if p > 0 and h in _NAME_COLUMNS), None)
+        label_cols = [0] if name_pos is None else [0, name_pos]
+        gene_cols = [c for c in range(1, len(header)) if c != name_pos]
+        if not gene_cols:
+            raise CCLEError(f"{path}:1: no gene columns found (separator {sep!r})")
+        parsed = _parse_fast(path, sep, header, label_cols, gene_cols)
+        labels, values, lines = parsed or _parse_slow(path, sep, header, label_cols, gene_cols)
+    if values.shape[0] == 0:
+        raise CCLEError(f"{path}: no data rows after the header")
+    if lines is None:
+        def line_of(row):
+            return _line_numbers(path, sep, os.stat(path).st_mtime_ns)[row]
+    else:
+        line_of = lines.__getitem__
+    index = labels[0]
+    if name_pos is not None:
+        names = labels[name_pos]
     elif all(_DEPMAP_ID.match(i) for i in index):
         if sample_info is None:
             raise CCLEError(f"{path}:2: rows are DepMap ids ({index[0]}, ...) and the file has no CCLE_Name "
@@ -102,34 +186,23 @@ def read_depmap_matrix(path, sample_info=None):
         names = [mapping.get(i, "") for i in index]
     else:
         names = index
-    keep = np.array([bool(n) and n.lower() != "nan" for n in names])
-    if not keep.any():
+    keep = np.flatnonzero([bool(n) and n.lower() != "nan" for n in names])
+    if keep.size == 0:
         raise CCLEError(f"{path}: none of the {len(names)} rows could be named by a CCLE cell line name")
-    seen = {}
-    for row, name in enumerate(names):
-        if not keep[row]:
-            continue
-        if name in seen:
-            raise CCLEError(f"{path}:{row + 2}: duplicated cell line {name!r} (also on line {seen[name] + 2})")
-        seen[name] = row
-    # non-numeric values: report the first one with its line
-    for col in table.columns:
-        if not pd.api.types.is_numeric_dtype(table[col]):
-            as_num = pd.to_numeric(table[col], errors="coerce")
-            bad = np.flatnonzero(as_num.isna().to_numpy() & table[col].notna().to_numpy())
-            if bad.size:
-                raise CCLEError(f"{path}:{bad[0] + 2}: non-numeric value {table[col].iloc[bad[0]]!r} in column "
-                                f"{col!r}")
-            table[col] = as_num
-    values = table.to_numpy(dtype=np.float32)[keep]
-    headers = [str(c) for c in table.columns]
-    split = [_split_gene(h) for h in headers]
+    genes_raw = [header[c] for c in gene_cols]
+    split = [_split_gene(h) for h in genes_raw]
     symbols = [s for s, _ in split]
     if len(set(symbols)) == len(symbols):
         genes, descriptions = symbols, [e for _, e in split]
         if not any(descriptions):
             descriptions = None
     else:
-        genes, descriptions = headers, None
-    cells = [n for n, k in zip(names, keep) if k]
-    return ExpressionMatrix(np.ascontiguousarray(values), cells, genes, descriptions, path)
+        genes, descriptions = genes_raw, None
+    matrix = finalize(values[keep].astype(np.float32), [names[r] for r in keep], genes, descriptions, path,
+                      lambda i, g: f"{path}:{line_of(keep[i])}: column {gene_cols[g] + 1} ({genes_raw[g]!r})",
+                      lambda g: f"{path}:1: column {gene_cols[g] + 1}",
+                      lambda i: f"{path}:{line_of(keep[i])}",
+                      gene_major=False, impute=impute, drop_incomplete_genes=drop_incomplete_genes,
+                      duplicate_genes=duplicate_genes)
+    matrix.quality.unnamed_rows = len(names) - keep.size
+    return matrix

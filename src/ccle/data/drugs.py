@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ccle.data.gct import open_text
+from ccle.data.textio import csv_rows, open_text, parse_float, read_header, reading
 from ccle.errors import CCLEError
 
 ORIGINAL_COLUMNS = ("CCLE Cell Line Name", "Primary Cell Line Name", "Compound", "Target", "Doses (uM)",
@@ -60,30 +60,9 @@ class DrugTable:
         return pd.Series(rows["response"].to_numpy(dtype=np.float64), index=rows["cell_line"].to_list(),
                          name=drug)
 
-    # convenience: behave like the DataFrame for simple use (table["drug"], len(table), table.loc, ...)
-    @property
-    def df(self):
-        return self.frame
-
-    data = df
-
-    def __getitem__(self, key):
-        return self.frame[key]
-
-    def __len__(self):
-        return len(self.frame)
-
     def __repr__(self):
         return (f"DrugTable({len(self.frame)} responses ({self.response}), {len(self.drugs)} drugs, "
                 f"{len(self.cell_lines)} cell lines, source={self.source!r})")
-
-
-def _sniff_sep(path):
-    with open_text(path) as fh:
-        first = fh.readline()
-    if not first.strip():
-        raise CCLEError(f"{path}:1: empty file, expected a header line")
-    return "\t" if first.count("\t") > first.count(",") else ","
 
 
 def resolve_response(columns, response, path="<drug file>"):
@@ -98,52 +77,87 @@ def resolve_response(columns, response, path="<drug file>"):
                     f"{present or 'none'}")
 
 
+def _parse_response(token, path, lineno, column):
+    """A response field -> float (NaN when missing); CCLEError for text, inf or a float32-overflowing value."""
+    try:
+        return parse_float(token)
+    except ValueError as exc:
+        raise CCLEError(f"{path}:{lineno}: {exc} in column {column!r}") from None
+
+
 def read_drug_table(path, response="ActArea"):
     """Read a CCLE drug-response file into a :class:`DrugTable` holding one ``response`` column.
 
-    Comma- or tab-separated (sniffed from the header), gzip allowed. Empty / NA responses are dropped into
-    ``.missing``. Raises :class:`CCLEError` naming file and line for a missing required column, a non-numeric
-    response, or a (cell line, drug) pair given twice.
+    Comma- or tab-separated (sniffed from the header), gzip by magic bytes, a UTF-8 BOM and CRLF lines are
+    fine. Empty / NA responses are the file's way of saying "not measured": those rows are kept out of the
+    table and listed in ``.missing``. Raises :class:`CCLEError` naming file and line for: a file that cannot
+    be read (permission, damaged gzip), a missing required column, a row whose field count differs from the
+    header's (a damaged row is not a missing response), a non-numeric, infinite or float32-overflowing
+    response (``1e300``), an empty cell line or compound, a (cell line, drug) pair given twice, and two
+    compound names that differ only in case (``AEW541`` / ``aew541``: refused as ambiguous, not merged).
     """
     path = os.fspath(path)
-    sep = _sniff_sep(path)
-    try:
-        with open_text(path) as fh:
-            raw = pd.read_csv(fh, sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CCLEError(f"{path}: cannot parse the drug table: {str(exc).splitlines()[0]}") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    for col in (CELL_COLUMN, DRUG_COLUMN):
-        if col not in raw.columns:
-            raise CCLEError(f"{path}:1: required column {col!r} not in the header {list(raw.columns)[:8]}")
-    resp_col = resolve_response(list(raw.columns), response, path)
-    cells = raw[CELL_COLUMN].str.strip()
-    drugs = raw[DRUG_COLUMN].str.strip()
-    text = raw[resp_col].str.strip()
-    missing = text.str.lower().isin(["", "na", "nan", "n/a", "null"])
-    values = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy() & ~missing.to_numpy())
-    if bad.size:
-        raise CCLEError(f"{path}:{bad[0] + 2}: non-numeric {resp_col} value {text.iloc[bad[0]]!r}")
-    if not np.isfinite(values[~missing]).all():
-        row = np.flatnonzero(~np.isfinite(values.to_numpy()) & ~missing.to_numpy())[0]
-        raise CCLEError(f"{path}:{row + 2}: non-finite {resp_col} value {text.iloc[row]!r}")
-    empty_key = np.flatnonzero((cells == "").to_numpy() | (drugs == "").to_numpy())
-    if empty_key.size:
-        raise CCLEError(f"{path}:{empty_key[0] + 2}: empty cell line or compound name")
-    key = cells + "\x00" + drugs
-    dup = key.duplicated(keep=False).to_numpy()
-    if dup.any():
-        rows = np.flatnonzero(dup)
-        first = rows[0]
-        other = next(r for r in rows[1:] if key.iloc[r] == key.iloc[first])
-        raise CCLEError(f"{path}:{other + 2}: duplicated response for cell line {cells.iloc[first]!r} and drug "
-                        f"{drugs.iloc[first]!r} (also on line {first + 2})")
-    ok = ~missing.to_numpy()
-    frame = pd.DataFrame({"cell_line": cells[ok].to_numpy(dtype=object), "drug": drugs[ok].to_numpy(dtype=object),
-                          "response": values[ok].to_numpy(dtype=np.float64)})
+    cells, drugs, values, lines = [], [], [], []
+    with reading(path), open_text(path) as fh:
+        header, sep = read_header(fh, path, "a drug table")
+        for col in (CELL_COLUMN, DRUG_COLUMN):
+            if col not in header:
+                raise CCLEError(f"{path}:1: required column {col!r} not in the header {header[:8]}")
+        resp_col = resolve_response(header, response, path)
+        cell_pos, drug_pos, resp_pos = header.index(CELL_COLUMN), header.index(DRUG_COLUMN), header.index(resp_col)
+        for lineno, row in csv_rows(fh, sep, path):
+            if len(row) != len(header):
+                raise CCLEError(f"{path}:{lineno}: expected {len(header)} fields (as in the header), "
+                                f"found {len(row)}")
+            cell, drug = row[cell_pos].strip(), row[drug_pos].strip()
+            if not cell or not drug:
+                raise CCLEError(f"{path}:{lineno}: empty cell line or compound name")
+            cells.append(cell)
+            drugs.append(drug)
+            values.append(_parse_response(row[resp_pos], path, lineno, resp_col))
+            lines.append(lineno)
+    _check_keys(path, cells, drugs, lines)
+    values = np.asarray(values, dtype=np.float64)
+    ok = ~np.isnan(values)
+    frame = pd.DataFrame({"cell_line": np.array(cells, dtype=object)[ok], "drug": np.array(drugs, dtype=object)[ok],
+                          "response": values[ok]})
     if frame.empty:
         raise CCLEError(f"{path}: no {resp_col} values in the file")
-    dropped = pd.DataFrame({"cell_line": cells[~ok].to_numpy(dtype=object),
-                            "drug": drugs[~ok].to_numpy(dtype=object)})
+    dropped = pd.DataFrame({"cell_line": np.array(cells, dtype=object)[~ok],
+                            "drug": np.array(drugs, dtype=object)[~ok]})
     return DrugTable(frame, sorted(set(frame["drug"])), resp_col, path, dropped)
+
+
+def _check_keys(path, cells, drugs, lines):
+    """Refuse a (cell line, drug) pair given twice and compound names that differ only in case."""
+    seen = {}
+    for cell, drug, lineno in zip(cells, drugs, lines):
+        first = seen.setdefault((cell, drug), lineno)
+        if first != lineno:
+            raise CCLEError(f"{path}:{lineno}: duplicated response for cell line {cell!r} and drug {drug!r} "
+                            f"(also on line {first})")
+    spelling = {}
+    for drug, lineno in zip(drugs, lines):
+        other, other_line = spelling.setdefault(drug.casefold(), (drug, lineno))
+        if other != drug:
+            raise CCLEError(f"{path}:{lineno}: compound {drug!r} differs from {other!r} (line {other_line}) only "
+                            f"in case: ambiguous, write one spelling")
+
+
+def check_drug_responses(table, drugs):
+    """Check, before any work, that every drug in ``drugs`` can be fitted and scored -> the drugs, each once.
+
+    A drug unknown to ``table``, with fewer than 2 responses, or whose responses are all equal (no model can
+    be fitted or scored on a constant target) is a CCLEError naming drug and file. A drug named twice is kept
+    once, in first-seen order (running it twice would count it twice in every mean).
+    """
+    unique = list(dict.fromkeys(drugs))
+    for drug in unique:
+        y = table.responses(drug).to_numpy()
+        if y.size < 2:
+            raise CCLEError(f"{table.source}: drug {drug!r} has {y.size} {table.response} value(s); at least 2 "
+                            f"are needed")
+        if np.ptp(y) == 0:
+            raise CCLEError(f"{table.source}: drug {drug!r}: all {y.size} {table.response} values are {y[0]:g} "
+                            f"(a constant response cannot be fitted or scored)")
+    return unique

@@ -21,56 +21,37 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import warnings
 from pathlib import Path
 
 import numba
 import numpy as np
 
-from ccle.data.expression import ExpressionMatrix
+from ccle.data.expression import finalize
+from ccle.data.textio import BOM, FLOAT32_MAX, open_binary, parse_float, reading
 from ccle.errors import CCLEError
 
 _BLOCK = 256
 _CHUNK = 2 << 20
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "-nan"}
-
-
-def open_text(path):
-    """Open ``path`` for reading text, transparently decompressing gzip (detected by its magic bytes)."""
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-    except FileNotFoundError:
-        raise CCLEError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CCLEError(f"{path}: is a directory, expected a file") from None
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, "r", encoding="utf-8", errors="replace", buffering=1 << 20)
 
 
 def _fields(line):
     return line.rstrip("\r\n").split("\t")
 
 
-def _parse_slow(path, lineno, text, n_expected, cell_lines):
-    """Field-by-field parse of one row's values (used only when the fast path fails): names the bad field."""
+def _parse_slow(path, lineno, text, n_expected, cell_lines, first_column):
+    """Field-by-field parse of one row's values (used only when the fast path fails or meets a non-finite
+    value): names the bad field by its 1-based column in the line (the first value is ``first_column``).
+    Missing tokens become NaN (the policy is applied by :func:`finalize`)."""
     tokens = text.rstrip("\r\n").split("\t")
     if len(tokens) != n_expected:
         raise CCLEError(f"{path}:{lineno}: expected {n_expected} values (one per cell line in the header), "
                         f"found {len(tokens)}")
     row = np.empty(n_expected, dtype=np.float32)
     for j, tok in enumerate(tokens):
-        tok_s = tok.strip()
-        if tok_s.lower() in _MISSING:
-            row[j] = np.nan
-            continue
         try:
-            row[j] = float(tok_s)
-        except ValueError:
-            raise CCLEError(f"{path}:{lineno}: non-numeric value {tok!r} in column {j + 1} "
-                            f"(cell line {cell_lines[j]!r})") from None
+            row[j] = parse_float(tok)
+        except ValueError as exc:
+            raise CCLEError(f"{path}:{lineno}: {exc} in column {first_column + j} (cell line {cell_lines[j]!r})") from None
     return row
 
 
@@ -79,9 +60,10 @@ def _read_header(readline, path):
 
     Returns (n_genes, n_cells, n_row_meta, cell_lines, lineno of the last header line).
     """
-    version = readline().strip()
+    version = readline().lstrip(BOM).strip()
     if version not in ("#1.2", "#1.3"):
-        raise CCLEError(f"{path}:1: not a GCT file: first line is {version[:40]!r}, expected '#1.2' or '#1.3'")
+        raise CCLEError(f"{path}:1: not a GCT 1.2/1.3 file: first line is {version[:40]!r}, expected '#1.2' "
+                        f"or '#1.3'")
     dims = readline().split()
     try:
         dims = [int(d) for d in dims]
@@ -98,18 +80,16 @@ def _read_header(readline, path):
         raise CCLEError(f"{path}:3: header has {len(header) - 1 - n_row_meta} cell line columns but line 2 "
                         f"declares {n_cells}")
     cell_lines = [c.strip() for c in header[1 + n_row_meta:]]
-    seen = {}
-    for j, name in enumerate(cell_lines):
-        if name in seen:
-            raise CCLEError(f"{path}:3: duplicated cell line {name!r} (columns {seen[name] + 1} and {j + 1})")
-        seen[name] = j
     for _ in range(n_col_meta):
         readline()
     return n_genes, n_cells, n_row_meta, cell_lines, 3 + n_col_meta
 
 
 def _parse_line(path, lineno, line, n_row_meta, n_cells, cell_lines, n_genes, g):
-    """One data line parsed in Python -> (name, description, float32 row); raises CCLEError on a bad line."""
+    """One data line parsed in Python -> (name, description, float32 row); raises CCLEError on a bad line.
+
+    Lines with a missing, non-finite or otherwise odd value go to :func:`_parse_slow`, which names the field.
+    """
     n_split = 1 + n_row_meta
     parts = line.split("\t", n_split)
     if len(parts) <= n_split:
@@ -118,15 +98,20 @@ def _parse_line(path, lineno, line, n_row_meta, n_cells, cell_lines, n_genes, g)
                             f"{g} read)")
         raise CCLEError(f"{path}:{lineno}: expected {n_split + n_cells} tab-separated fields, found {len(parts)}")
     text = parts[n_split]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)
-            row = np.fromstring(text, dtype=np.float32, sep="\t")
-        ok = row.shape[0] == n_cells
-    except (ValueError, DeprecationWarning):
-        ok = False
+    # one split on tabs, then numpy's string-to-float64 conversion (rounded to float32 like the kernel's
+    # values); np.fromstring is not used: it reads an empty or blank field as -1 and "1 2" as two values
+    tokens = text.rstrip("\r\n").split("\t")
+    ok = len(tokens) == n_cells
+    if ok:
+        try:
+            row64 = np.array(tokens).astype(np.float64)
+            ok = bool(np.isfinite(row64).all()) and bool((np.abs(row64) <= FLOAT32_MAX).all())
+        except ValueError:
+            ok = False
+    if ok:
+        row = row64.astype(np.float32)
     if not ok:
-        row = _parse_slow(path, lineno, text, n_cells, cell_lines)
+        row = _parse_slow(path, lineno, text, n_cells, cell_lines, n_split + 1)
     return parts[0].strip(), (parts[1].strip() if n_row_meta else ""), row
 
 
@@ -230,12 +215,17 @@ def _parse_rows(buf, pos, end, n_split, n_cells, block, k, limit, offsets):  # p
     return k, pos, 0
 
 
-def read_gct(path, engine="numba"):
-    """Read a GCT 1.2/1.3 file (optionally gzip) into an :class:`ExpressionMatrix` of float32.
+def read_gct(path, engine="numba", *, impute="none", drop_incomplete_genes=False, duplicate_genes="error"):
+    """Read a GCT 1.2/1.3 file (optionally gzip, by magic bytes; a UTF-8 BOM and CRLF lines are accepted) into
+    an :class:`ExpressionMatrix` of float32.
 
     The file is genes x cells; the result is cells x genes (``values[i, g]`` = expression of gene ``g`` in
-    cell line ``i``). Missing tokens (empty, NA, NaN) become NaN. Raises :class:`CCLEError` naming the file and
-    line when the dimension line disagrees with the body, a value is not a number, or a cell line repeats.
+    cell line ``i``). Raises :class:`CCLEError` naming the file and line (and column) when the file is not
+    GCT 1.2/1.3, the dimension line disagrees with the body, a value is not a number, is infinite or beyond
+    the float32 range, a cell line or gene repeats, or the file cannot be read (permission, damaged gzip).
+    Missing tokens (empty, NA, NaN) are an error too unless ``impute="median"`` or
+    ``drop_incomplete_genes=True``; ``duplicate_genes="mean"`` averages repeated gene names instead of
+    refusing them (policy and counts: :mod:`ccle.data.expression`, ``result.quality``).
 
     ``engine="numba"`` parses 2 MB byte chunks with the compiled kernel :func:`_parse_rows` (lines it cannot
     handle go through the Python path); ``engine="python"`` parses every line with ``np.fromstring`` (the
@@ -245,20 +235,21 @@ def read_gct(path, engine="numba"):
     if engine not in ("numba", "python"):
         raise ValueError(f"engine must be 'numba' or 'python', got {engine!r}")
     path = os.fspath(path)
-    with _open_binary(path) as fh:
+    with reading(path), open_binary(path) as fh:
         n_genes, n_cells, n_row_meta, cell_lines, header_lines = _read_header(
             lambda: fh.readline().decode("utf-8", "replace"), path)
         values = np.empty((n_cells, n_genes), dtype=np.float32)
         block = np.empty((max(1, min(_BLOCK, n_genes)), n_cells), dtype=np.float32)
         reader = _fill_numba if engine == "numba" else _fill_python
         genes, descriptions = reader(fh, path, values, block, n_row_meta, cell_lines, header_lines)
-    return ExpressionMatrix(values, cell_lines, genes, descriptions if n_row_meta else None, path)
-
-
-def _open_binary(path):
-    with open_text(path) as probe:  # existence / directory checks with one clear message
-        is_gzip = isinstance(probe, io.TextIOWrapper) and isinstance(probe.buffer, gzip.GzipFile)
-    return gzip.open(path, "rb") if is_gzip else open(path, "rb")
+    first_cell_column = 2 + n_row_meta
+    return finalize(values, cell_lines, genes, descriptions if n_row_meta else None, path,
+                    lambda i, g: f"{path}:{header_lines + g + 1}: column {first_cell_column + i} (cell line "
+                                 f"{cell_lines[i]!r})",
+                    lambda g: f"{path}:{header_lines + g + 1}",
+                    lambda i: f"{path}:3: column {first_cell_column + i}",
+                    gene_major=True, impute=impute, drop_incomplete_genes=drop_incomplete_genes,
+                    duplicate_genes=duplicate_genes)
 
 
 class _Sink:
@@ -293,8 +284,8 @@ def _fill_python(fh, path, values, block, n_row_meta, cell_lines, lineno):
     n_genes, n_cells = values.shape[1], values.shape[0]
     sink = _Sink(values, block)
     genes, descriptions = [], []
-    text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
-    for line in text:
+    for raw in fh:  # lines end at b"\n" only (as in the kernel): a stray b"\r" stays inside its field
+        line = raw.decode("utf-8", "replace")
         if sink.g == n_genes:
             _check_tail(path, lineno, [line], n_genes)
             lineno += 1
@@ -305,7 +296,6 @@ def _fill_python(fh, path, values, block, n_row_meta, cell_lines, lineno):
         descriptions.append(desc)
         block[sink.k] = row
         sink.advance(1)
-    text.detach()
     sink.flush()
     if sink.g != n_genes:
         raise CCLEError(f"{path}:{lineno}: line 2 declares {n_genes} data rows but the file ends after {sink.g}")
@@ -352,20 +342,21 @@ def _fill_numba(fh, path, values, block, n_row_meta, cell_lines, header_lines):
     if sink.g != n_genes:
         end_line = lineno + (1 if rest.strip() else 0)
         raise CCLEError(f"{path}:{end_line}: line 2 declares {n_genes} data rows but the file ends after {sink.g}")
-    tail = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
-    _check_tail(path, lineno, _lines(rest, tail), n_genes)
-    tail.detach()
+    _check_tail(path, lineno, _lines(data[pos:], fh), n_genes)
     return genes, descriptions
 
 
-def _lines(rest, tail):
-    """The lines of the unread text: the rest of the buffer, then the rest of the file."""
-    parts = rest.splitlines(keepends=True)
-    if parts and not parts[-1].endswith("\n"):
-        first = parts.pop() + tail.readline()
-        parts.append(first)
-    yield from parts
-    yield from tail
+def _lines(rest, fh):
+    """The unread lines as str: the rest of the buffer (bytes), then the rest of the binary file ``fh``."""
+    parts = rest.split(b"\n")
+    tail = parts.pop()  # after the last b"\n" of the buffer: the start of the next line ('' when none)
+    for part in parts:
+        yield part.decode("utf-8", "replace") + "\n"
+    first = tail + fh.readline()
+    if first:
+        yield first.decode("utf-8", "replace")
+    for raw in fh:
+        yield raw.decode("utf-8", "replace")
 
 
 def _format_rows(values_gc, fmt):

@@ -1,36 +1,50 @@
 """One entry point for the pipeline: load an expression matrix and a drug table, real or default.
 
 With no paths, the embedded default data set (:func:`ccle.data.synthetic.default_data`, generated once into a
-cache folder) is loaded. The expression format is picked from the file's first line: ``#1.2`` / ``#1.3`` is GCT,
+cache folder) is loaded. The expression format is picked from the file's first line (gzip and a BOM looked
+through): a line without a tab or comma that starts with ``#`` or is a version number (``#1.2``, ``#1.4``,
+``1.2``) is a GCT file -- the GCT reader then accepts 1.2/1.3 and says "not a GCT 1.2/1.3 file" otherwise --
 anything else a DepMap-style delimited matrix.
 """
 from __future__ import annotations
 
 import os
+import re
 
 from ccle.data.depmap import read_depmap_matrix
 from ccle.data.drugs import read_drug_table
-from ccle.data.gct import open_text, read_gct
+from ccle.data.gct import read_gct
+from ccle.data.textio import first_line
 from ccle.errors import CCLEError
+
+_VERSION_LINE = re.compile(r"^#|^\d+(\.\d+)*$")
 
 
 def expression_format(path):
-    """``"gct"`` when the first line is ``#1.2`` / ``#1.3``, else ``"csv"`` (gzip is looked through)."""
-    with open_text(path) as fh:
-        first = fh.readline().strip()
+    """``"gct"`` when the first line looks like a GCT version line, else ``"csv"`` (see the module text)."""
+    first = first_line(path).strip()
     if not first:
         raise CCLEError(f"{os.fspath(path)}:1: empty expression file")
-    return "gct" if first in ("#1.2", "#1.3") else "csv"
+    return "gct" if "\t" not in first and "," not in first and _VERSION_LINE.match(first) else "csv"
 
 
-def read_expression(path, sample_info=None):
-    """Read an expression file of either format into an :class:`~ccle.data.expression.ExpressionMatrix`."""
+def read_expression(path, sample_info=None, *, impute="keep", drop_incomplete_genes=False, duplicate_genes="error"):
+    """Read an expression file of either format into an :class:`~ccle.data.expression.ExpressionMatrix`.
+
+    ``impute`` ("none" | "median" | "keep"), ``drop_incomplete_genes`` and ``duplicate_genes`` ("error" |
+    "mean"): the missing-value and repeated-gene policy, the same for both formats (:mod:`ccle.data.expression`).
+    The default here is "keep" (missing values stay NaN, counted in ``quality``) because this is the entry
+    point of ``predict``, which needs only the model's genes and refuses or fills missing values among those
+    itself; :func:`load_data` (benchmark, train) refuses them by default.
+    """
+    policy = dict(impute=impute, drop_incomplete_genes=drop_incomplete_genes, duplicate_genes=duplicate_genes)
     if expression_format(path) == "gct":
-        return read_gct(path)  # GCT columns are CCLE names already: sample_info is not needed
-    return read_depmap_matrix(path, sample_info=sample_info)
+        return read_gct(path, **policy)  # GCT columns are CCLE names already: sample_info is not needed
+    return read_depmap_matrix(path, sample_info=sample_info, **policy)
 
 
-def load_data(expression_path=None, drugs_path=None, sample_info=None, response="ActArea", **synthetic_kw):
+def load_data(expression_path=None, drugs_path=None, sample_info=None, response="ActArea", *, impute="none",
+              drop_incomplete_genes=False, duplicate_genes="error", **synthetic_kw):
     """Return ``(ExpressionMatrix, DrugTable)``.
 
     Parameters
@@ -40,6 +54,8 @@ def load_data(expression_path=None, drugs_path=None, sample_info=None, response=
         ``n_genes``, ``seed``, ...). Otherwise both must be given.
     sample_info : DepMap sample_info.csv for DepMap matrices keyed by ``ACH-`` ids.
     response : drug-table column to read (``ActArea``, ``IC50 (uM)``, ``EC50 (uM)``, ``Amax``).
+    impute, drop_incomplete_genes, duplicate_genes : the expression reader's policy for missing values and
+        repeated gene names (:func:`read_expression`); ``expression.quality.summary()`` says what was done.
     """
     if expression_path is None and drugs_path is None:
         from ccle.data.synthetic import default_data
@@ -52,6 +68,7 @@ def load_data(expression_path=None, drugs_path=None, sample_info=None, response=
                         f"to use the embedded default data set")
     elif synthetic_kw:
         raise CCLEError(f"options {sorted(synthetic_kw)} only apply to the default data set, not to given files")
-    expression = read_expression(expression_path, sample_info=sample_info)
+    expression = read_expression(expression_path, sample_info=sample_info, impute=impute,
+                                 drop_incomplete_genes=drop_incomplete_genes, duplicate_genes=duplicate_genes)
     drugs = read_drug_table(drugs_path, response=response)
     return expression, drugs

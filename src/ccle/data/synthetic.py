@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ccle.data.drugs import ORIGINAL_COLUMNS
 from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
 from ccle.errors import CCLEError
@@ -105,9 +106,6 @@ TISSUES = {
 
 DOSES_UM = np.array([0.0025, 0.0080, 0.025, 0.080, 0.25, 0.80, 2.53, 8.0])
 DOSES_TEXT = ".0025,.0080,.025,.080,.25,.80,2.53,8"
-DRUG_COLUMNS = ("CCLE Cell Line Name", "Primary Cell Line Name", "Compound", "Target", "Doses (uM)",
-                "Activity Data (median)", "Activity SD", "Num Data", "FitType", "EC50 (uM)", "IC50 (uM)",
-                "Amax", "ActArea")
 
 
 @dataclass(frozen=True)
@@ -371,7 +369,7 @@ def generate(folder, n_genes=2000, n_cells=1000, n_tissues=20, seed=0):
     write_gct(folder / "expression.gct", matrix, fmt="%.4g")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(DRUG_COLUMNS)
+    writer.writerow(ORIGINAL_COLUMNS)
     writer.writerows(rows)
     _write_atomic(folder / "drugs.csv", buf.getvalue())
     truth = {
