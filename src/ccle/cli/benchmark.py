@@ -3,8 +3,9 @@ import shutil
 import sys
 import time
 
-from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, load_inputs,
-                             log2_banner, positive_int, versions)
+from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
+                             load_inputs, log2_banner, positive_int, resolve_drugs, versions)
+from ccle.data.drugs import check_drug_responses
 from ccle.data.align import drug_dataset
 from ccle.errors import CCLEError
 from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
@@ -85,14 +86,8 @@ def run(args):
     methods = parse_methods(args.methods) if args.methods is not None else list(METHODS)
     if args.out is not None and not args.out.strip():
         raise CCLEError("--out is empty: give an output folder")
-    if args.drug is not None:
-        if any(not d.strip() for d in args.drug):
-            raise CCLEError("--drug is empty: give a compound name")
-        unique = list(dict.fromkeys(args.drug))
-        if len(unique) < len(args.drug):
-            repeated = sorted({d for d in args.drug if args.drug.count(d) > 1})
-            print(f"note: --drug {', '.join(repeated)} given more than once; each drug runs once", file=sys.stderr)
-        args.drug = unique
+    if args.drug is not None and any(not d.strip() for d in args.drug):
+        raise CCLEError("--drug is empty: give a compound name")
     out = make_output_folder(args.out or f"results/benchmark-{args.protocol}{'-quick' if args.quick else ''}")
     # held until this process ends: a second run on the same folder refuses (or waits, --wait)
     lock = OutputLock(out, wait=args.wait).acquire()
@@ -105,9 +100,11 @@ def run(args):
 def _run_locked(args, out, n_splits, methods):
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
-    drugs = list(args.drug) if args.drug else list(table.drugs)
+    drugs = resolve_drugs(table, args.drug) if args.drug else list(table.drugs)
     if args.quick and not args.drug:
         drugs = drugs[:QUICK_DRUGS]
+    if not args.drug:
+        drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
     datasets, transforms = drug_datasets(expression, table, drugs, log2)
     description += "; expression: " + transforms
     load_seconds = time.perf_counter() - t_load
@@ -130,7 +127,8 @@ def _run_locked(args, out, n_splits, methods):
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": args.protocol, "seed": args.seed, "n_splits": n_splits, "data": description,
             "drugs": [d.drug for d in datasets], "methods": list(methods),
-            "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
+            "log2": log2, "data_quality": data_quality(expression),
+            "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
