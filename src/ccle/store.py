@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+import zlib
 from pathlib import Path
 
 from ccle.errors import CCLEError
@@ -217,25 +218,46 @@ def cache_path(cache_dir, name):
     return Path(cache_dir) / f"{safe}.json"
 
 
+def _value_crc32(value):
+    return zlib.crc32(json.dumps(value, sort_keys=True).encode("utf-8"))
+
+
+def encode_cache_entry(value):
+    """The text of a cache file: ``{"crc32": CRC-32 of the value's canonical JSON, "value": value}``, so that
+    damage that still parses (a changed digit) is detected too."""
+    return json.dumps({"crc32": _value_crc32(value), "value": value}, sort_keys=True)
+
+
+def decode_cache_entry(data):
+    """The value of a cache file's bytes (see :func:`encode_cache_entry`); ValueError when damaged."""
+    entry = json.loads(data)
+    if not isinstance(entry, dict) or set(entry) != {"crc32", "value"}:
+        raise ValueError("not a cache entry")
+    if entry["crc32"] != _value_crc32(entry["value"]):
+        raise ValueError("checksum mismatch")
+    return entry["value"]
+
+
 def cached(cache_dir, name, compute, check=None):
     """The JSON value stored under ``name`` in ``cache_dir``, or ``compute()`` (a JSON-serializable value),
-    stored there. Concurrent processes asking for the same name wait on a lock file instead of computing
-    twice. ``check(value)``: raises (ValueError, KeyError, TypeError, ...) when a stored value is not what the
-    caller can use. A stored file that cannot be read, does not parse or fails ``check`` is recomputed and
-    replaced, with a warning naming it. Returns ``(value, was_cached)``."""
+    stored there (with its CRC-32, :func:`encode_cache_entry`). Concurrent processes asking for the same name
+    wait on a lock file instead of computing twice. ``check(value)``: raises (ValueError, KeyError, TypeError,
+    ...) when a stored value is not what the caller can use. A stored file that cannot be read, does not
+    parse, fails its checksum or ``check`` is recomputed and replaced, with a warning naming it.
+    Returns ``(value, was_cached)``."""
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     path = cache_path(cache_dir, name)
     with file_lock(path.with_suffix(".lock")):
         if path.exists():
             try:
-                value = json.loads(path.read_bytes())
+                value = decode_cache_entry(path.read_bytes())
                 if check is not None:
                     check(value)
                 return value, True
             except Exception as exc:  # noqa: BLE001 - any damage means: compute it again
                 warn(f"{path}: damaged cache file ({type(exc).__name__}: {str(exc)[:80]}); recomputing it")
         value = compute()
-        atomic_write(path, json.dumps(value))
+        atomic_write(path, encode_cache_entry(value))
         return value, False
 
 
