@@ -18,6 +18,7 @@ results unreadable); a cache file that does not parse (cut short, damaged) is re
 import errno
 import json
 import os
+import re
 import sys
 import time
 import zlib
@@ -218,24 +219,26 @@ def cache_path(cache_dir, name):
     return Path(cache_dir) / f"{safe}.json"
 
 
-def _value_crc32(value):
-    return zlib.crc32(json.dumps(value, sort_keys=True).encode("utf-8"))
+_CACHE_PREFIX = re.compile(rb'\{"crc32": (\d+), "value": ')
 
 
 def encode_cache_entry(value):
-    """The text of a cache file: ``{"crc32": CRC-32 of the value's canonical JSON, "value": value}``, so that
-    damage that still parses (a changed digit) is detected too."""
-    return json.dumps({"crc32": _value_crc32(value), "value": value}, sort_keys=True)
+    """The text of a cache file, ``{"crc32": N, "value": VALUE}`` where N is the CRC-32 of VALUE's JSON text as
+    written, so that damage that still parses (a changed digit) is detected too; still one JSON object."""
+    text = json.dumps(value)
+    return f'{{"crc32": {zlib.crc32(text.encode("utf-8"))}, "value": {text}}}'
 
 
 def decode_cache_entry(data):
     """The value of a cache file's bytes (see :func:`encode_cache_entry`); ValueError when damaged."""
-    entry = json.loads(data)
-    if not isinstance(entry, dict) or set(entry) != {"crc32", "value"}:
+    data = bytes(data)
+    head = _CACHE_PREFIX.match(data)
+    if head is None or not data.endswith(b"}"):
         raise ValueError("not a cache entry")
-    if entry["crc32"] != _value_crc32(entry["value"]):
+    text = data[head.end():-1]
+    if zlib.crc32(text) != int(head.group(1)):
         raise ValueError("checksum mismatch")
-    return entry["value"]
+    return json.loads(text)
 
 
 def cached(cache_dir, name, compute, check=None):
