@@ -124,7 +124,7 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
     selector = est.selector_.to_dict()
     support = np.asarray(selector["support"], dtype=np.intp)
     selected = [transform.genes[j] for j in support]
-    encoded = [encode_network(net) for net in est.networks_]
+    encoded = [encode_network(net) if enc is None else enc for net, enc in zip(est.networks_, est.encoded_)]
     metadata = {
         "kind": KIND, "version": VERSION, "drug": ds.drug, "response": getattr(drug_table, "response", "ActArea"),
         "genes": selected,

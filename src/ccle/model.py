@@ -93,7 +93,8 @@ class PerDrugModel(_Estimator):
     Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``l2_``, ``cv_mse_`` (dict
     L2 -> out-of-fold MSE in standardized units), ``y_mean_``, ``y_scale_``, ``thresholds_``, ``compression_``
     (per network: dense/Huffman/file bytes, ratio, validation MSE per stage, or None), ``n_epochs_`` (epochs
-    run per committee network before compression).
+    run per committee network before compression), ``encoded_`` (per compressed network its
+    ``nnlite.compress.fileformat.encode_network``, for writing it without encoding it again; else None).
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, dropout=0.4, n_dropout=3, l1=1e-5,
@@ -131,7 +132,7 @@ class PerDrugModel(_Estimator):
         d = rep.to_dict()
         return net, {"dense_bytes": int(d["totals"]["dense"]), "huffman_bytes": int(d["totals"]["huffman"]),
                      "file_bytes": d.get("file_bytes"), "ratio": float(d["ratio"]),
-                     "val_mse": d.get("val_mse", {})}
+                     "val_mse": d.get("val_mse", {})}, rep.encoded
 
     def fit(self, X, y):
         X, y = check_xy(X, y)
@@ -159,10 +160,10 @@ class PerDrugModel(_Estimator):
         self.l2_ = min(candidates, key=lambda v: (self.cv_mse_[v], candidates.index(v)))
         self.networks_ = committees[self.l2_]
         self.n_epochs_ = [int(getattr(n, "epochs_run", 0)) for n in self.networks_]
-        self.compression_ = [None] * k
+        self.compression_, self.encoded_ = [None] * k, [None] * k
         if self.compress:
             for f, (tr, va) in enumerate(splits):
-                self.networks_[f], self.compression_[f] = self._compress(self.networks_[f], Z, ys, tr, va,
+                self.networks_[f], self.compression_[f], self.encoded_[f] = self._compress(self.networks_[f], Z, ys, tr, va,
                                                                          seed=int(self.seed) * 100 + f)
         self._fit_thresholds(y)
         return self

@@ -11,6 +11,7 @@ from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
+from nnlite.compress.fileformat import encode_network, load_committee
 
 TINY = {"cv": 2, "epochs": 20, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1}
 N_CELLS, N_GENES, N_SELECTED = 70, 30, 12
@@ -270,3 +271,28 @@ def test_numpy_only_recipe_from_the_readme(data):
     ref = deploy.predict_file(data["model"], e)
     np.testing.assert_allclose(pred, _predicted(ref), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(Z, deploy.model_inputs(deploy.read_model_metadata(data["model"]), e)[0])
+
+
+
+def test_train_encodes_each_network_once(data, monkeypatch, tmp_path):
+    """Each committee network is Huffman-encoded once (in compress_model), not again to be sized and written."""
+    import nnlite.compress.fileformat as fileformat
+    import nnlite.compress.pipeline as pipeline
+
+    calls = []
+
+    def counting(net, index_bits=None):
+        calls.append(id(net))
+        return encode_network(net, index_bits)
+
+    monkeypatch.setattr(pipeline, "encode_network", counting)
+    monkeypatch.setattr(deploy, "encode_network", counting)
+    monkeypatch.setattr(fileformat, "encode_network", counting)   # what dumps_compressed calls without encoded=
+    expression, table = load_data(data["expr"], data["drugs"])
+    trained = deploy.train_drug_model(expression, table, "DrugA", seed=3, path=tmp_path / "m.nnz", widths=(8, 4),
+                                      n_features=N_SELECTED, options=TINY)
+    assert len(calls) == len(trained.estimator.networks_) == TINY["cv"]
+    # and the file holds what a fresh encoding writes: the same networks as the fixture's (same seed) file
+    mine, theirs = load_committee(tmp_path / "m.nnz")[1], load_committee(data["model"])[1]
+    Z = np.random.default_rng(0).random((5, N_SELECTED)).astype(np.float32)
+    assert all(np.array_equal(a.predict(Z), b.predict(Z)) for a, b in zip(mine, theirs))
