@@ -50,15 +50,13 @@ from ccle.errors import CCLEError
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, importance_genes
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
 from ccle.paper_model import PaperModel
+from ccle.model_schema import KIND, SUPPORTED_VERSIONS, VERSION, validate_metadata
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
 from nnlite import runtime
 from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_network, loads_committee
 from nnlite.compress.report import STAGES, LayerSizes
 
-KIND = "ccle.drug_model"
-VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)   # version 1: no calibrated rule, training lines or ranked genes (module docstring)
 V1_NOTE = ("model file version 1 has no calibrated thresholds, training cell lines or out-of-fold predictions: "
            "class_calibrated, percentile and in_training_set are empty (retrain to get them)")
 _SHOW = 20
@@ -204,22 +202,6 @@ def write_model(networks, metadata, path, encoded=None):
 
 
 # ------------------------------------------------------------------------------------------------ reading
-def _check_metadata(meta, path):
-    if not isinstance(meta, dict) or meta.get("kind") != KIND:
-        raise CCLEError(f"{path}: an nnlite compressed model, but not a ccle drug model (no gene/scaler metadata)")
-    if meta.get("version") not in SUPPORTED_VERSIONS:
-        raise CCLEError(f"{path}: ccle drug model version {meta.get('version')} is not supported (expected one of "
-                        f"{', '.join(map(str, SUPPORTED_VERSIONS))})")
-    if meta["version"] >= 2:
-        lacking = [k for k in ("calibrated_thresholds", "training_cell_lines", "oof_predictions") if k not in meta]
-        if lacking:
-            raise CCLEError(f"{path}: ccle drug model version {meta['version']} metadata lacks {', '.join(lacking)}")
-    missing = [k for k in ("drug", "genes", "scaler", "target", "thresholds", "expression_transform") if k not in meta]
-    if missing:
-        raise CCLEError(f"{path}: ccle drug model metadata lacks {', '.join(missing)}")
-    return meta
-
-
 def open_model(path, runtime_networks=False):
     """Read, parse and check a ccle model file once -> :class:`ModelFile`. ``runtime_networks``: decode the
     committee with the numpy-only :mod:`nnlite.runtime` instead of the engine. Any problem -> CCLEError
@@ -236,10 +218,9 @@ def open_model(path, runtime_networks=False):
         if not message.startswith(str(path)):
             message = f"{path}: cannot decode the model: {message}"
         raise CCLEError(message) from None
-    meta = header.get("metadata")
-    if isinstance(meta, dict):
-        meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
-    return ModelFile(_check_metadata(meta, path), header, networks, data)
+    meta = validate_metadata(header.get("metadata"), path)  # the one schema (ccle.model_schema)
+    meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
+    return ModelFile(meta, header, networks, data)
 
 
 def read_model_metadata(path):

@@ -170,7 +170,8 @@ class TaskCache:
             fresh.append(compute())
             return fresh[0].to_dict()
 
-        state, _ = cached(self.cache_dir, f"selector_{self.prefix}_{name}", fit_and_encode)
+        state, _ = cached(self.cache_dir, f"selector_{self.prefix}_{name}", fit_and_encode,
+                          check=GeneSelector.from_dict)
         return fresh[0] if fresh else GeneSelector.from_dict(state)
 
     def search(self, name, compute):

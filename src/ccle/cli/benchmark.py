@@ -2,11 +2,11 @@
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from ccle.audit import LEAKING_STEPS
-from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, layer_widths,
-                             load_inputs, log2_banner, positive_int, versions)
+from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
+                             layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
+from ccle.data.drugs import check_drug_responses
 from ccle.data.align import drug_dataset
 from ccle.data.depmap import read_lineages
 from ccle.discretize import sensitive_direction
@@ -19,7 +19,7 @@ from ccle.preprocess import ExpressionTransform
 from ccle.report import write_report
 from ccle.runner import run_benchmark
 from ccle.splits import SCHEMES, held_out_sets, tissues_of
-from ccle.store import RESULTS_FILE
+from ccle.store import RESULTS_FILE, OutputLock, make_output_folder
 from ccle.tasks import DrugData, RunConfig, data_fingerprint, split_fingerprint
 
 NAME = "benchmark"
@@ -90,6 +90,8 @@ def add_parser(subparsers):
                        help="run the tasks on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
                             "(a LocalCluster on this machine, --jobs workers); needs the distributed extra")
     bench.add_argument("--fresh", action="store_true", help="discard finished results in --out and start over")
+    bench.add_argument("--wait", action="store_true",
+                       help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return bench
 
@@ -136,19 +138,33 @@ def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
     scheme = args.split_scheme
-    methods = parse_methods(args.methods, scheme) if args.methods else list(DEFAULT_METHODS[scheme])
+    methods = (parse_methods(args.methods, scheme) if args.methods is not None
+               else list(DEFAULT_METHODS[scheme]))
     null = bool(getattr(args, "null", False))
     protocols = ("strict", "paper") if args.protocol == "both" else (args.protocol,)
+    if args.out is not None and not args.out.strip():
+        raise CCLEError("--out is empty: give an output folder")
+    if args.drug is not None and any(not d.strip() for d in args.drug):
+        raise CCLEError("--drug is empty: give a compound name")
     tag = "" if scheme == "pairs" else f"-{scheme}"
-    out = Path(args.out or f"results/benchmark-{args.protocol}{tag}{'-null' if null else ''}"
-                           f"{'-quick' if args.quick else ''}")
-    if out.exists() and not out.is_dir():
-        raise CCLEError(f"--out {out} exists and is not a folder")
+    out = make_output_folder(args.out or f"results/benchmark-{args.protocol}{tag}{'-null' if null else ''}"
+                                         f"{'-quick' if args.quick else ''}")
+    # held until this process ends: a second run on the same folder refuses (or waits, --wait)
+    lock = OutputLock(out, wait=args.wait).acquire()
+    try:
+        return _run_locked(args, out, n_splits, methods, scheme, null, protocols)
+    finally:
+        lock.release()
+
+
+def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
-    drugs = list(args.drug) if args.drug else list(table.drugs)
+    drugs = resolve_drugs(table, args.drug) if args.drug else list(table.drugs)
     if args.quick and not args.drug:
         drugs = drugs[:QUICK_DRUGS]
+    if not args.drug:
+        drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
     datasets, transforms = drug_datasets(expression, table, drugs, log2)
     description += "; expression: " + transforms
     lineages, tissue_text = lineages_of(args.sample_info)
@@ -185,7 +201,8 @@ def run(args):
             "config_keys": [c.key() for c in configs], "seed": args.seed, "n_splits": n_splits, "data": description,
             "split_scheme": scheme, "split_scheme_text": SCHEME_TEXT[scheme], "tissues": tissue_text,
             "drugs": [d.drug for d in datasets], "methods": list(methods),
-            "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
+            "log2": log2, "data_quality": data_quality(expression),
+            "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,
                        "fixed_widths": cfg.fixed_widths,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},

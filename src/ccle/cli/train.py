@@ -2,10 +2,12 @@
 import sys
 from pathlib import Path
 
-from ccle.cli.common import QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int
+from ccle.cli.common import (QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int,
+                             resolve_drugs)
 from ccle.deploy import train_drug_model
 from ccle.deploy_multitask import train_multitask_model
 from ccle.errors import CCLEError
+from ccle.store import check_writable_file
 
 NAME = "train"
 
@@ -47,18 +49,18 @@ def add_parser(subparsers):
 
 def run(args):
     out = Path(args.out)
-    if out.is_dir():
-        raise CCLEError(f"--out {out} is a folder, expected a file name such as model.nnz")
+    check_writable_file(out, "model file (such as model.nnz)")  # before the training, not after it
     if args.multitask:
         return _run_multitask(args, out)
     if not args.drug or len(args.drug) != 1:
         raise CCLEError("train needs exactly one --drug NAME (or --multitask for all drugs at once)")
     args.drug = args.drug[0]
     expression, table, log2, source = load_inputs(args)
+    drug = resolve_drugs(table, [args.drug])[0]  # unknown, case-only or constant response: refused now
     n_features = args.genes or (QUICK_GENES if args.quick else 1000)
-    print(f"ccle train: {args.drug} on {source}, {n_features} genes, seed {args.seed}, "
+    print(f"ccle train: {drug} on {source}, {n_features} genes, seed {args.seed}, "
           f"{log2_banner(log2, args.log2)}", file=sys.stderr)
-    trained = train_drug_model(expression, table, args.drug, seed=args.seed, path=out, widths=args.widths,
+    trained = train_drug_model(expression, table, drug, seed=args.seed, path=out, widths=args.widths,
                                n_features=n_features, options=QUICK_TRAIN if args.quick else None, source=source,
                                log2=log2, search=bool(getattr(args, "search", False)),
                                search_options=QUICK_TRAIN_SEARCH if args.quick else None)

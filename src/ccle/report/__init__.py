@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ccle.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.errors import CCLEError
+from ccle.store import ResultStore
 from ccle.report.tables import (SUMMARY_ROW_LABEL, compression_summary, condition, main_records, method_label,
                                 metrics_table, paired_table, per_drug, table1, table1_spread, table2,
                                 timing_table)
@@ -29,22 +30,11 @@ NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[
 
 def load_results(out_dir, config_key=None):
     """The latest record of each (drug, split, method, condition) in ``out_dir/results.jsonl`` (whole lines only;
-    a torn last line is skipped), restricted to ``config_key`` (one key or a list of keys) when given."""
-    keys = None if config_key is None else ({config_key} if isinstance(config_key, str) else set(config_key))
-    path = Path(out_dir) / RESULTS_FILE
-    if not path.exists():
-        return []
+    a torn last line is skipped, a line that is not a result is skipped with a warning: the store's reader,
+    :meth:`ccle.store.ResultStore.load`), restricted to ``config_key`` (one key or a list of keys) when given."""
     out = {}
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                continue
-            try:
-                r = json.loads(raw)
-            except ValueError:
-                continue
-            if keys is None or r.get("config_key") in keys:
-                out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
+    for r in ResultStore(out_dir).load(config_key):
+        out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
     return list(out.values())
 
 
