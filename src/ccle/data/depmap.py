@@ -65,17 +65,24 @@ def read_sample_info(path):
 
 def read_lineages(path):
     """Map CCLE names to their lineage from a DepMap ``sample_info.csv`` -> ``dict[CCLE_Name, lineage]``
-    (rows without a lineage are left out; ``ccle.splits.tissue_of`` then falls back to the name's suffix)."""
+    (rows without a lineage are left out; ``ccle.splits.tissue_of`` then falls back to the name's suffix).
+    A file without the columns, or a row too short for them, is a CCLEError naming the file (and line)."""
     path = os.fspath(path)
-    try:
-        table = pd.read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CCLEError(f"{path}: cannot parse sample info: {str(exc).splitlines()[0]}") from None
-    name_col = next((c for c in _NAME_COLUMNS if c in table.columns), None)
-    if "lineage" not in table.columns or name_col is None:
-        raise CCLEError(f"{path}:1: sample info needs columns 'CCLE_Name' and 'lineage' for tissues, "
-                        f"found {list(table.columns)[:6]}")
-    return {n: lin for n, lin in zip(table[name_col], table["lineage"]) if n and lin}
+    with reading(path), open_text(path) as fh:
+        header, sep = read_header(fh, path, "the sample info")
+        name_col = next((c for c in _NAME_COLUMNS if c in header), None)
+        if "lineage" not in header or name_col is None:
+            raise CCLEError(f"{path}:1: sample info needs columns 'CCLE_Name' and 'lineage' for tissues, "
+                            f"found {header[:6]}")
+        name_pos, lineage_pos = header.index(name_col), header.index("lineage")
+        lineages = {}
+        for lineno, row in csv_rows(fh, sep, path):
+            if len(row) <= max(name_pos, lineage_pos):
+                raise CCLEError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
+            name, lineage = row[name_pos].strip(), row[lineage_pos].strip()
+            if name and lineage:
+                lineages[name] = lineage
+    return lineages
 
 
 def _split_gene(header):
