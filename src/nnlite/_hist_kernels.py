@@ -7,7 +7,8 @@ candidate splits are exactly the exact search's). Otherwise the distinct value s
 to bin floor(s * max_bins / n) (renumbered consecutively), so bins hold about n / max_bins samples each and a
 value covering at least n / max_bins samples (e.g. a frequent zero expression) keeps a bin of its own.
 
-Split search (``build_tree_binned``): a node examines its randomly drawn features exactly as the exact search does
+Split search (``build_tree_binned``, node by node; ``_level_kernels.build_tree_levels`` grows the same tree level
+by level and is the one forests use): a node examines its randomly drawn features exactly as the exact search does
 (same random stream, same order, same "more while all examined ones are constant" rule, same tie margin); for
 each it accumulates per-bin (count, sum w, sum w y) over the node's samples (bootstrap weights are integer counts,
 so a bin's count and weight share one int64) and scans the non-empty bins in ascending order (nodes of at most

@@ -25,6 +25,12 @@ Work saved, none of it changing what is certified:
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
   extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+- bounded KKT passes (``bounded_xt_dot``): |X_j.R| <= |X_j.R_ref| + ||X_j|| ||R - R_ref|| from the residual
+  R_ref of the last full X^T R pass, so outside the working set only features whose bound exceeds l1 get the
+  exact product; the others cannot violate the KKT conditions, and the gaps and the screening test use their
+  bound (<= l1) in place of |X_j.R|, which only loosens them (every use is monotone in |X_j.R|), so the
+  certificate stays valid. A pass where more than a quarter of the bounds fail is a full pass and the new
+  reference. The dual-extrapolation candidate's X^T v is bounded the same way;
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty
