@@ -23,9 +23,6 @@ FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 # ccle.store holds results.jsonl and the caches, ccle.predictions the predictions.csv.gz beside it: the result store.
 FILE_MODULES = ("ccle.data", "ccle.report", "ccle.store", "ccle.predictions", "nnlite.compress.fileformat",
                 "nnlite.runtime")
-# nnlite/model.py still holds Sequential.save/load (.npz): the nnlite side of issue 11 drops that format or makes
-# it the documented uncompressed one (then a format module); until then it is allowed by name.
-PENDING_FILE_MODULES = ("nnlite.model",)
 FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text")
 OPENERS = {("os", "open"), ("gzip", "open"), ("bz2", "open"), ("lzma", "open"), ("io", "open"),
            ("codecs", "open"), ("tarfile", "open"), ("zipfile", "ZipFile")}
@@ -203,7 +200,7 @@ def _file_calls(module):
 
 def test_files_are_opened_only_where_files_belong():
     bad = [f"{what} in {m} ({_where(m, line)})" for m in MODULES
-           if not any(m == p or m.startswith(p + ".") for p in FILE_MODULES) and m not in PENDING_FILE_MODULES
+           if not any(m == p or m.startswith(p + ".") for p in FILE_MODULES)
            for what, line in _file_calls(m)]
     assert not bad, "a file is opened outside " + ", ".join(FILE_MODULES) + ":\n  " + "\n  ".join(bad)
 

@@ -72,6 +72,7 @@ def test_wheel_installs_and_runs_the_quick_benchmark(tmp_path):
     proc = run([bin_dir / "ccle", "benchmark", "--quick", "--out", elsewhere / "out"], cwd=elsewhere, env=env)
     assert (elsewhere / "out" / "results.jsonl").stat().st_size > 0, proc.stdout
     assert (elsewhere / "out" / "report.md").is_file()
+    assert "known_marker" in (elsewhere / "out" / "genes.csv").read_text().splitlines()[0]  # markers.csv shipped
     # nnlite's Numba cache went to the user cache folder, not into the installed package (ccle's own GCT kernel
     # opts in with nnlite._numba_cache.register, not done yet)
     package = Path(where[1]).parent

@@ -7,14 +7,22 @@ file's decision says so). The file is a committee in the :mod:`nnlite.compress.f
 (:func:`~nnlite.compress.fileformat.dumps_committee`) with everything needed to go from a raw expression file to
 a class in its metadata::
 
-    metadata = {"kind": "ccle.drug_model", "version": 1, "drug", "response" (e.g. "ActArea"),
+    metadata = {"kind": "ccle.drug_model", "version": 2, "drug", "response" (e.g. "ActArea"),
                 "genes": [names of the network's inputs, in order],
                 "expression_transform": ExpressionTransform.to_dict(),   # {"log2p1": bool, "dropped", ...}
                 "scaler": MinMaxScaler.to_dict() of the selected genes   # clip(x * scale + min, 0, 1)
                 "target": {"mean", "scale"},     # prediction = mean(network outputs) * scale + mean
-                "thresholds": {"low", "high"},   # IQR of the observed responses: >= high sensitive, <= low resistant
+                "thresholds": {"low", "high"[, "direction": -1]},   # paper rule: IQR of the observed responses
+                "calibrated_thresholds": {"low", "high"[, "direction"]},  # IQR of the committee's OOF predictions
+                "direction": +1 | -1,            # ccle.discretize.sensitive_direction(response)
+                "training_cell_lines": [names], "oof_predictions": [sorted OOF predictions of those lines],
+                "genes_ranked": [[gene, importance], ...], "importance_method": str,
                 "selector": GeneSelector params, "sizes": [per network: bytes per compression stage],
                 "training": {...}, "ensemble": {...}}
+
+Version 2 added the calibrated rule, the direction, the training cell lines, their out-of-fold predictions and
+the ranked genes. Version 1 files still predict: the paper-rule class (oriented by the response's direction),
+with the calibrated class, the percentile and the training-set flag empty and a note saying why.
 
 ``predict_file`` replays the transform by gene name, scales with the training scaler and takes the committee
 mean (:func:`ccle.model.committee_mean`, the function ``PerDrugModel.predict`` uses), so it reproduces the
@@ -36,8 +44,10 @@ import nnlite
 from ccle.data.align import drug_dataset
 from ccle.data.expression import ExpressionMatrix
 from ccle.data.loader import read_expression
-from ccle.discretize import IQRThresholds
+from ccle.calls import CalibratedThresholds, fit_call_rules, prediction_percentile
+from ccle.discretize import IQRThresholds, sensitive_direction
 from ccle.errors import CCLEError
+from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, importance_genes
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
@@ -46,7 +56,10 @@ from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_net
 from nnlite.compress.report import STAGES, LayerSizes
 
 KIND = "ccle.drug_model"
-VERSION = 1
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)   # version 1: no calibrated rule, training lines or ranked genes (module docstring)
+V1_NOTE = ("model file version 1 has no calibrated thresholds, training cell lines or out-of-fold predictions: "
+           "class_calibrated, percentile and in_training_set are empty (retrain to get them)")
 _SHOW = 20
 
 
@@ -125,15 +138,26 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
     selector = est.selector_.to_dict()
     support = np.asarray(selector["support"], dtype=np.intp)
     selected = [transform.genes[j] for j in support]
-    encoded = [encode_network(net) for net in est.networks_]
+    encoded = [encode_network(net) if enc is None else enc for net, enc in zip(est.networks_, est.encoded_)]
+    response = getattr(drug_table, "response", "ActArea")
+    paper, calibrated = fit_call_rules(ds.y, est.oof_predictions_, response)
+    Z = est.selector_.transform(X)
+    importance = committee_permutation_importance(est.networks_, Z, (ds.y - est.y_mean_) / est.y_scale_,
+                                                  est.folds_, seed=int(seed))
     metadata = {
-        "kind": KIND, "version": VERSION, "drug": ds.drug, "response": getattr(drug_table, "response", "ActArea"),
+        "kind": KIND, "version": VERSION, "drug": ds.drug, "response": response,
         "genes": selected,
         "expression_transform": transform.to_dict(),
         "scaler": est.selector_.scaler_.subset(support).to_dict(),
         "selector": selector["params"],
         "target": {"mean": float(est.y_mean_), "scale": float(est.y_scale_)},
-        "thresholds": est.thresholds_.to_dict(),
+        "thresholds": paper.to_dict(),
+        "calibrated_thresholds": calibrated.to_dict(),
+        "direction": paper.direction,
+        "training_cell_lines": [str(c) for c in ds.cell_lines],
+        "oof_predictions": [float(v) for v in np.sort(est.oof_predictions_)],
+        "genes_ranked": importance_genes(selected, importance, top=None),
+        "importance_method": IMPORTANCE_METHOD,
         "sizes": [_network_sizes(enc) for enc in encoded],
         "compression": est.compression_,
         "training": {"n_cell_lines": int(X.shape[0]), "n_genes_input": int(X.shape[1]),
@@ -171,8 +195,13 @@ def write_model(networks, metadata, path, encoded=None):
 def _check_metadata(meta, path):
     if not isinstance(meta, dict) or meta.get("kind") != KIND:
         raise CCLEError(f"{path}: an nnlite compressed model, but not a ccle drug model (no gene/scaler metadata)")
-    if meta.get("version") != VERSION:
-        raise CCLEError(f"{path}: ccle drug model version {meta.get('version')} is not supported (expected {VERSION})")
+    if meta.get("version") not in SUPPORTED_VERSIONS:
+        raise CCLEError(f"{path}: ccle drug model version {meta.get('version')} is not supported (expected one of "
+                        f"{', '.join(map(str, SUPPORTED_VERSIONS))})")
+    if meta["version"] >= 2:
+        lacking = [k for k in ("calibrated_thresholds", "training_cell_lines", "oof_predictions") if k not in meta]
+        if lacking:
+            raise CCLEError(f"{path}: ccle drug model version {meta['version']} metadata lacks {', '.join(lacking)}")
     missing = [k for k in ("drug", "genes", "scaler", "target", "thresholds", "expression_transform") if k not in meta]
     if missing:
         raise CCLEError(f"{path}: ccle drug model metadata lacks {', '.join(missing)}")
@@ -278,9 +307,16 @@ def predict_file(model_path, expression, fill_missing=False, runtime=False, samp
     """Predict the response and class of every cell line of ``expression`` (a path or an ExpressionMatrix)
     with the model file ``model_path``.
 
-    Returns a pandas DataFrame with columns ``cell_line``, ``predicted_<response>`` (e.g. ``predicted_ActArea``)
-    and ``class`` ("sensitive" / "moderate" / "resistant"); ``df.attrs`` holds ``drug``, ``filled_genes``
-    (genes missing from the data and filled with the training minimum) and ``filled_values``.
+    Returns a pandas DataFrame with columns ``cell_line``, ``predicted_<response>`` (e.g. ``predicted_ActArea``),
+    ``percentile_among_training_<response>`` (0-100: where the prediction falls among the out-of-fold
+    predictions of the training cell lines, :func:`ccle.calls.prediction_percentile`; on the response's scale,
+    so for IC50 a low percentile is sensitive), ``class_calibrated`` (calibrated rule: thresholds on the
+    predicted scale, 25 / 50 / 25 % of the training lines' out-of-fold predictions), ``class_paper_rule`` (the
+    paper's rule: the IQR thresholds of the observed training responses), both "sensitive" / "moderate" /
+    "resistant" oriented by :func:`ccle.discretize.sensitive_direction`, and ``in_training_set`` (the cell
+    line's name is one the model was trained on: its prediction is not a test). ``df.attrs`` holds ``drug``,
+    ``note`` (why columns are empty for a version 1 file, else None), ``filled_genes`` (genes missing from the
+    data and filled with the training minimum) and ``filled_values``.
     Missing genes or values without ``fill_missing``, a corrupt model or an unreadable file -> CCLEError.
     """
     model = open_model(model_path, runtime_networks=runtime)
@@ -291,12 +327,33 @@ def predict_file(model_path, expression, fill_missing=False, runtime=False, samp
         raise CCLEError(f"{model_path}: the model lists {Z.shape[1]} genes but its network takes "
                         f"{model.networks[0].n_in}")
     pred = committee_mean(model.networks, Z) * float(meta["target"]["scale"]) + float(meta["target"]["mean"])
-    thresholds = IQRThresholds.from_dict(meta["thresholds"])
     response = meta.get("response", "ActArea")
-    df = pd.DataFrame({"cell_line": list(expression.cell_lines), f"predicted_{response}": pred,
-                       "class": thresholds.classify(pred)})
-    df.attrs.update({"drug": meta["drug"], **report})
+    paper = _paper_rule(meta)
+    df = pd.DataFrame({"cell_line": list(expression.cell_lines), f"predicted_{response}": pred})
+    n = len(df)
+    if meta.get("version", 1) >= 2:
+        df[f"percentile_among_training_{response}"] = prediction_percentile(pred, meta["oof_predictions"])
+        df["class_calibrated"] = CalibratedThresholds.from_dict(meta["calibrated_thresholds"]).classify(pred)
+        df["class_paper_rule"] = paper.classify(pred)
+        training = set(map(str, meta["training_cell_lines"]))
+        df["in_training_set"] = [str(c) in training for c in expression.cell_lines]
+        note = None
+    else:
+        df[f"percentile_among_training_{response}"] = np.full(n, np.nan)
+        df["class_calibrated"] = pd.Series([""] * n, dtype=object)
+        df["class_paper_rule"] = paper.classify(pred)
+        df["in_training_set"] = pd.Series([""] * n, dtype=object)
+        note = V1_NOTE
+    df.attrs.update({"drug": meta["drug"], "note": note, **report})
     return df
+
+
+def _paper_rule(meta):
+    """The paper-rule thresholds of a model file, oriented by the response's direction (files written before
+    the direction was stored hold the IQR only: it comes from :func:`sensitive_direction` of the response)."""
+    state = dict(meta["thresholds"])
+    state.setdefault("direction", meta.get("direction", sensitive_direction(meta.get("response", "ActArea"))))
+    return IQRThresholds.from_dict(state)
 
 
 # ------------------------------------------------------------------------------------------------ inspect
@@ -341,7 +398,18 @@ def inspect_model(path, all_genes=False):
     lines.append(f"genes: {len(genes)} inputs ({transform}min-max scaled with training minima "
                  f"{lo.min():.4g}..{lo.max():.4g} and maxima {hi.min():.4g}..{hi.max():.4g})")
     lines.append("  " + (", ".join(genes) if all_genes else short_list(genes)))
-    th = meta["thresholds"]
-    lines.append(f"classes: sensitive >= {th['high']:.6g} > moderate > {th['low']:.6g} >= resistant "
+    paper = _paper_rule(meta)
+    hi, lo = ("sensitive", "resistant") if paper.direction == 1 else ("resistant", "sensitive")
+    lines.append(f"classes, paper rule: {hi} >= {paper.high_:.6g} > moderate > {paper.low_:.6g} >= {lo} "
                  f"(IQR of the observed responses)")
+    if "calibrated_thresholds" in meta:
+        cal = CalibratedThresholds.from_dict(meta["calibrated_thresholds"])
+        lines.append(f"classes, calibrated: {hi} > {cal.high_:.6g} >= moderate >= {cal.low_:.6g} > {lo} "
+                     f"(IQR of the {len(meta.get('oof_predictions', []))} training lines' out-of-fold predictions)")
+    else:
+        lines.append("classes, calibrated: none (model file version 1)")
+    if meta.get("genes_ranked"):
+        top = meta["genes_ranked"] if all_genes else meta["genes_ranked"][:_SHOW]
+        lines.append(f"top genes by importance ({meta.get('importance_method', 'importance')}):")
+        lines.append("  " + ", ".join(f"{g} {v:.3g}" for g, v in top))
     return "\n".join(lines)

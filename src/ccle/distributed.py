@@ -1,7 +1,7 @@
 """Running the benchmark's (drug, split, method) tasks on a Dask distributed cluster.
 
 :func:`run_dask` has the contract of the process pool of :mod:`ccle.runner`: it runs ``tasks`` and, as each one
-finishes, appends its record to the resume store **in this (the client) process** and updates the progress
+finishes, appends its predictions rows and record to the output folder **in this (the client) process** and updates the progress
 line, so everything finished is on disk whatever happens to the cluster. Each task is the same pure function as in a
 serial run (:func:`ccle.tasks.run_task`), so results are identical to ``--jobs 1``.
 
@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from ccle.errors import CCLEError
-from ccle.tasks import THREAD_ENV, limit_threads, run_task
+from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
 
 
 def _dask():
@@ -36,7 +36,8 @@ def _dask():
 
 
 def _task(ds, split, method, cfg, cache_dir):
-    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process)."""
+    """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process) ->
+    ``(record, predictions rows)``."""
     if cache_dir is not None:
         try:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -44,7 +45,7 @@ def _task(ds, split, method, cfg, cache_dir):
             cache_dir = None  # a worker that cannot reach the client's folder computes without the cache
     limiter = limit_threads()
     try:
-        return run_task(ds, split, method, cfg, cache_dir)
+        return run_task_with_predictions(ds, split, method, cfg, cache_dir)
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
@@ -117,11 +118,11 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
             in_flight += 1
         for fut in ac:
             try:
-                rec = fut.result()  # raises the task's error after its retries
+                rec, rows = fut.result()  # raises the task's error after its retries
             except distributed.KilledWorker as exc:
                 raise CCLEError(f"a benchmark task kept killing its Dask workers ({exc}); the {len(records)} results "
                                 f"finished so far are kept in {store.path}: rerun the same command to resume") from None
-            store.append(rec)
+            save_task(store.out_dir, rec, rows)  # predictions first, then the record (ccle.tasks.save_task)
             bar.update(rec)
             records.append(rec)
             in_flight -= 1

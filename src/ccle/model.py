@@ -21,11 +21,12 @@ from ccle.discretize import IQRThresholds
 from ccle.errors import CCLEError
 from ccle.evaluate import kfold_splits
 from ccle.gene_selection import GeneSelector, scaler_only
+from ccle.oof import committee_oof_predictions, fold_ids_from_splits, mean_oof_predictions, refit_oof_predictions
 from ccle.preprocess import check_xy, standardize
 from nnlite.ann import SimpleANNRegressor
 from nnlite.compress.pipeline import compress_model
 from nnlite.forest import RandomForestRegressor
-from nnlite.linear.enet import ElasticNetCV
+from nnlite.linear.enet import ElasticNet, ElasticNetCV
 from nnlite.linear.svr import LinearSVR
 from nnlite.networks import paper_network
 from nnlite.optim import Adam
@@ -66,7 +67,12 @@ def committee_mean(networks, Z):
 
 
 class _Estimator:
-    """Shared bits: IQR thresholds of the observed training responses."""
+    """Shared bits: IQR thresholds of the observed training responses.
+
+    Every estimator also sets ``oof_predictions_`` (n_train,) in ``fit``: an out-of-fold prediction of each
+    training row (made by a model that never fitted that row), NaN for rows that have none; the calibrated
+    sensitivity calls are fitted on them (:mod:`ccle.oof` says which source each method uses and why).
+    """
 
     def _fit_thresholds(self, y):
         self.thresholds_ = IQRThresholds().fit(y)
@@ -90,10 +96,15 @@ class PerDrugModel(_Estimator):
     sharing, Huffman coding; retraining and fine-tuning on its training folds, checked on its own fold) and the
     compressed networks predict.
 
-    Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``l2_``, ``cv_mse_`` (dict
+    Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``folds_`` (n_train,) the
+    inner fold of each training row (network f never fitted fold f), ``oof_predictions_`` (n_train,) each row
+    predicted by the network that was validated on it, rescaled about their mean by ``committee_shrink_`` (std
+    of the committee's predictions of the training rows / root-mean variance of the single networks' ones:
+    the committee's predictions spread less than one network's), ``l2_``, ``cv_mse_`` (dict
     L2 -> out-of-fold MSE in standardized units), ``y_mean_``, ``y_scale_``, ``thresholds_``, ``compression_``
     (per network: dense/Huffman/file bytes, ratio, validation MSE per stage, or None), ``n_epochs_`` (epochs
-    run per committee network before compression).
+    run per committee network before compression), ``encoded_`` (per compressed network its
+    ``nnlite.compress.fileformat.encode_network``, for writing it without encoding it again; else None).
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, dropout=0.4, n_dropout=3, l1=1e-5,
@@ -131,7 +142,7 @@ class PerDrugModel(_Estimator):
         d = rep.to_dict()
         return net, {"dense_bytes": int(d["totals"]["dense"]), "huffman_bytes": int(d["totals"]["huffman"]),
                      "file_bytes": d.get("file_bytes"), "ratio": float(d["ratio"]),
-                     "val_mse": d.get("val_mse", {})}
+                     "val_mse": d.get("val_mse", {})}, rep.encoded
 
     def fit(self, X, y):
         X, y = check_xy(X, y)
@@ -159,11 +170,22 @@ class PerDrugModel(_Estimator):
         self.l2_ = min(candidates, key=lambda v: (self.cv_mse_[v], candidates.index(v)))
         self.networks_ = committees[self.l2_]
         self.n_epochs_ = [int(getattr(n, "epochs_run", 0)) for n in self.networks_]
-        self.compression_ = [None] * k
+        self.compression_, self.encoded_ = [None] * k, [None] * k
         if self.compress:
             for f, (tr, va) in enumerate(splits):
-                self.networks_[f], self.compression_[f] = self._compress(self.networks_[f], Z, ys, tr, va,
+                self.networks_[f], self.compression_[f], self.encoded_[f] = self._compress(self.networks_[f], Z, ys, tr, va,
                                                                          seed=int(self.seed) * 100 + f)
+        # compression fine-tunes each network on its training folds only, so its own fold stays held out
+        self.folds_ = fold_ids_from_splits(splits, X.shape[0])
+        oof = committee_oof_predictions(self.networks_, Z, self.folds_)
+        # The committee averages k networks, so its predictions spread less than one network's (their errors
+        # partly cancel): rescale the held-out predictions about their mean by the committee / single-network
+        # spread ratio on the training rows, so that the calibrated thresholds sit on the committee's scale.
+        each = np.array([np.asarray(net.predict(Z), dtype=np.float64).ravel() for net in self.networks_])
+        single = float(np.sqrt(np.mean(np.var(each, axis=1))))
+        self.committee_shrink_ = float(np.std(each.mean(axis=0)) / single) if single > 0 else 1.0
+        oof = oof.mean() + self.committee_shrink_ * (oof - oof.mean())
+        self.oof_predictions_ = oof * self.y_scale_ + self.y_mean_
         self._fit_thresholds(y)
         return self
 
@@ -173,7 +195,9 @@ class PerDrugModel(_Estimator):
 
 
 class ElasticNetModel(_Estimator):
-    """Elastic net on all scaled genes; ``alpha`` and ``l1_ratio`` chosen by ``cv``-fold CV on the training rows."""
+    """Elastic net on all scaled genes; ``alpha`` and ``l1_ratio`` chosen by ``cv``-fold CV on the training rows.
+    ``oof_predictions_``: single-alpha refits at the chosen (alpha, l1_ratio) on the same CV folds (``cv``
+    fits, each far cheaper than the CV path)."""
 
     def __init__(self, l1_ratio=(0.1, 0.5, 0.9, 1.0), n_alphas=50, cv=5, seed=0, selector=None):
         self.l1_ratio = l1_ratio
@@ -185,8 +209,12 @@ class ElasticNetModel(_Estimator):
     def fit(self, X, y):
         X, y = check_xy(X, y)
         self.selector_ = self.selector if self.selector is not None else scaler_only(X)
-        self.model_ = ElasticNetCV(l1_ratio=list(self.l1_ratio), n_alphas=self.n_alphas, cv=self.cv,
-                                   seed=self.seed).fit(self.selector_.scale(X).astype(np.float64), y)
+        Zs = self.selector_.scale(X).astype(np.float64)
+        m = self.model_ = ElasticNetCV(l1_ratio=list(self.l1_ratio), n_alphas=self.n_alphas, cv=self.cv,
+                                       seed=self.seed).fit(Zs, y)
+        folds = fold_ids_from_splits(m._folds(X.shape[0]), X.shape[0])
+        self.oof_predictions_ = refit_oof_predictions(
+            lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_, tol=m.tol, max_iter=m.max_iter), Zs, y, folds)
         self._fit_thresholds(y)
         return self
 
@@ -195,7 +223,8 @@ class ElasticNetModel(_Estimator):
 
 
 class RandomForestModel(_Estimator):
-    """Random forest regression (``n_estimators`` trees, ``max_features`` of the genes per split) on all genes."""
+    """Random forest regression (``n_estimators`` trees, ``max_features`` of the genes per split) on all genes.
+    ``oof_predictions_``: the forest's out-of-bag predictions (free: one tree pass per out-of-bag row)."""
 
     def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=5, seed=0, selector=None):
         self.n_estimators = n_estimators
@@ -209,7 +238,8 @@ class RandomForestModel(_Estimator):
         self.selector_ = self.selector if self.selector is not None else scaler_only(X)
         self.model_ = RandomForestRegressor(n_estimators=self.n_estimators, max_features=self.max_features,
                                             min_samples_leaf=self.min_samples_leaf, seed=self.seed,
-                                            n_jobs=1).fit(self.selector_.scale(X), y)
+                                            n_jobs=1, oob_score=True).fit(self.selector_.scale(X), y)
+        self.oof_predictions_ = np.asarray(self.model_.oob_prediction_, dtype=np.float64)
         self._fit_thresholds(y)
         return self
 
@@ -220,7 +250,8 @@ class RandomForestModel(_Estimator):
 class SVRModel(_Estimator):
     """Linear epsilon-SVR (``epsilon``) on the scaled RFE genes (the same genes PM gets); ``C`` is one value or
     a tuple of candidates chosen by ``cv``-fold CV (MSE) inside the training rows, then refitted on all of them.
-    Attributes: ``selector_``, ``model_``, ``C_``, ``cv_mse_`` (dict C -> CV MSE; empty for one C)."""
+    Attributes: ``selector_``, ``model_``, ``C_``, ``cv_mse_`` (dict C -> CV MSE; empty for one C),
+    ``oof_predictions_`` (the C-CV's held-out predictions at ``C_``; with one C, ``cv`` refits on its folds)."""
 
     def __init__(self, n_features=1000, epsilon=0.1, C=(0.001, 0.01, 0.1, 1.0), cv=3, seed=0, selector=None):
         self.n_features = n_features
@@ -239,15 +270,17 @@ class SVRModel(_Estimator):
             n_features=self.n_features, seed=self.seed).fit(X, y)
         Z = self.selector_.transform(X).astype(np.float64)
         candidates = [float(c) for c in np.atleast_1d(self.C)]
-        self.cv_mse_ = {}
+        self.cv_mse_, held_out = {}, {}
+        splits = kfold_splits(X.shape[0], self.cv, self.seed)
         if len(candidates) > 1:
-            splits = kfold_splits(X.shape[0], self.cv, self.seed)
             for C in candidates:
-                sq = 0.0
+                held_out[C] = np.empty(X.shape[0])
                 for tr, va in splits:
-                    sq += float(np.sum((self._svr(C).fit(Z[tr], y[tr]).predict(Z[va]) - y[va]) ** 2))
-                self.cv_mse_[C] = sq / X.shape[0]
+                    held_out[C][va] = self._svr(C).fit(Z[tr], y[tr]).predict(Z[va])
+                self.cv_mse_[C] = float(np.sum((held_out[C] - y) ** 2)) / X.shape[0]
         self.C_ = min(candidates, key=lambda c: (self.cv_mse_.get(c, 0.0), candidates.index(c)))
+        self.oof_predictions_ = held_out[self.C_] if held_out else refit_oof_predictions(
+            lambda: self._svr(self.C_), Z, y, fold_ids_from_splits(splits, X.shape[0]))
         self.model_ = self._svr(self.C_).fit(Z, y)
         self._fit_thresholds(y)
         return self
@@ -259,7 +292,9 @@ class SVRModel(_Estimator):
 class SimpleANNModel(_Estimator):
     """The paper's "simple ANN": Identity activations, the same dense layers (``widths``) as PM, no dropout,
     on ``n_features`` randomly chosen scaled genes (as many as RFE keeps; seeded by ``seed``). Trained like PM's
-    networks (Adam, the same learning rate, batch size and early-stopping patience, y standardized)."""
+    networks (Adam, the same learning rate, batch size and early-stopping patience, y standardized).
+    ``oof_predictions_``: the network's predictions of its early-stopping validation rows (NaN elsewhere): it
+    never fitted them (early stopping chose the epoch on them, a mild optimism that costs no extra fit)."""
 
     def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, l1=1e-5, l2=3e-3, lr=3e-4, epochs=400,
                  batch_size=64, patience=50, validation_fraction=0.2, seed=0, selector=None):
@@ -284,7 +319,12 @@ class SimpleANNModel(_Estimator):
         self.model_ = SimpleANNRegressor(widths=tuple(self.widths), l1=self.l1, l2=self.l2, lr=self.lr,
                                          epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
                                          validation_fraction=self.validation_fraction, seed=self.seed)
-        self.model_.fit(self.selector_.scale(X)[:, self.genes_], y)
+        Zs = self.selector_.scale(X)[:, self.genes_]
+        self.model_.fit(Zs, y)
+        va = self.model_.validation_rows_
+        self.oof_predictions_ = np.full(X.shape[0], np.nan)
+        if va.size:
+            self.oof_predictions_[va] = np.asarray(self.model_.predict(Zs[va]), dtype=np.float64)
         self._fit_thresholds(y)
         return self
 
@@ -293,7 +333,8 @@ class SimpleANNModel(_Estimator):
 
 
 class MeanModel(_Estimator):
-    """The per-drug mean predictor: predicts the mean training response for every cell line."""
+    """The per-drug mean predictor: predicts the mean training response for every cell line
+    (``oof_predictions_``: that mean too, see :func:`ccle.oof.mean_oof_predictions`)."""
 
     def __init__(self, seed=0, selector=None):
         self.seed = seed
@@ -302,6 +343,7 @@ class MeanModel(_Estimator):
     def fit(self, X, y):
         X, y = check_xy(X, y)
         self.mean_ = float(y.mean())
+        self.oof_predictions_ = mean_oof_predictions(y)
         self._fit_thresholds(y)
         return self
 

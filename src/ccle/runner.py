@@ -17,9 +17,10 @@ from pathlib import Path
 from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
 from ccle.model import METHODS
+from ccle.predictions import PredictionsStore
 from ccle.progress import Progress
 from ccle.store import ResultStore, latest_records
-from ccle.tasks import THREAD_ENV, limit_threads, run_task
+from ccle.tasks import THREAD_ENV, limit_threads, run_task_with_predictions, save_task
 
 
 def task_list(drugs, n_splits, methods):
@@ -42,10 +43,11 @@ def _init_worker(datasets, cfg, cache_dir, out_dir):
 
 
 def _worker_task(task):
-    """Run one task in a worker and append its record there, so a result is on disk as soon as it exists."""
+    """Run one task in a worker and append its predictions and record there, so a result is on disk as soon as
+    it exists."""
     drug, split, method = task
-    rec = run_task(_WORKER["datasets"][drug], split, method, _WORKER["cfg"], _WORKER["cache_dir"])
-    ResultStore(_WORKER["out_dir"]).append(rec)
+    rec, rows = run_task_with_predictions(_WORKER["datasets"][drug], split, method, _WORKER["cfg"], _WORKER["cache_dir"])
+    save_task(_WORKER["out_dir"], rec, rows)
     return rec
 
 
@@ -62,6 +64,7 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
     cache_dir = out_dir / "cache"
     store = ResultStore(out_dir)
     store.repair()
+    PredictionsStore(out_dir).repair()
     for ds in datasets:
         split_indices(len(ds.y), ds.drug, 0, cfg.seed, cfg.test_fraction)  # raises on too few rows
     key = cfg.key()
@@ -81,8 +84,8 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=METHODS, jobs=1
             limiter = limit_threads()
             try:
                 for drug, split, method in tasks:
-                    rec = run_task(by_drug[drug], split, method, cfg, cache_dir)
-                    store.append(rec)
+                    rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
+                    save_task(out_dir, rec, rows)
                     bar.update(rec)
             finally:
                 if limiter is not None:

@@ -9,7 +9,9 @@
   :func:`ccle.store.cached`; a cached selector or search equals a fresh one, so results do not depend on it.
 - :func:`run_task` = :func:`fit_pipeline` + prediction of the test rows + the record (the ``results.jsonl``
   fields). It is a pure function of its arguments: the serial loop, the process pool and Dask workers all
-  call it (:mod:`ccle.runner`, :mod:`ccle.distributed`).
+  call it (:mod:`ccle.runner`, :mod:`ccle.distributed`). :func:`run_task_with_predictions` is the same and also returns
+  the task's rows of ``predictions.csv.gz`` (test rows with their predictions, training rows with their
+  out-of-fold predictions); :func:`save_task` writes both, the predictions first.
 """
 import hashlib
 import json
@@ -19,13 +21,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ccle.calls import call_classes, call_metrics, fit_call_rules
 from ccle.discretize import sensitivity_accuracy
 from ccle.evaluate import regression_metrics, split_indices, split_seed
 from ccle.gene_selection import GeneSelector
+from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, enet_genes, importance_genes, rfe_genes
 from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, make_method, preprocessing_rows
+from ccle.predictions import PredictionsStore
+from ccle.predictions import task_rows as prediction_frame
 from ccle.preprocess import standardize
 from ccle.search import cached_search, greedy_search, network_scorer
-from ccle.store import cached
+from ccle.store import ResultStore, cached
 
 try:  # optional: limits the BLAS of an already imported numpy; without it the environment variables do
     from threadpoolctl import threadpool_limits
@@ -60,11 +66,14 @@ class RunConfig:
     options: dict = field(default_factory=dict)   # per-method constructor overrides (e.g. --quick)
     search_options: dict = field(default_factory=dict)
     data_fingerprint: str = ""
+    response: str = "ActArea"   # the response column: its direction decides which end is "sensitive"
 
     def key(self):
         """Short hash of the settings a result depends on (not of which drugs/methods/how many splits)."""
         d = asdict(self)
         d["widths"] = list(d["widths"])
+        if d["response"] == "ActArea":
+            del d["response"]  # keys of ActArea runs stay those of the runs made before the field existed
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -188,12 +197,23 @@ def _pm_fields(est):
 def run_task(ds, split, method, cfg, cache_dir=None):
     """Fit ``method`` on the training rows of ``split`` of drug ``ds`` (:func:`fit_pipeline`) and score it on
     the test rows. Returns the result record (a JSON-serializable dict)."""
+    return run_task_with_predictions(ds, split, method, cfg, cache_dir)[0]
+
+
+def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
+    """:func:`run_task` that also returns the task's ``predictions.csv.gz`` rows -> ``(record, rows)``.
+
+    Record fields beyond the regression metrics: the sensitivity calls of :func:`ccle.calls.call_metrics`
+    (paper rule, calibrated rule fitted on the estimator's ``oof_predictions_``, rule-free AUROCs; oriented by
+    :func:`ccle.discretize.sensitive_direction` of ``cfg.response``) and the gene lists of
+    :func:`gene_fields`. Rows (:func:`ccle.predictions.task_rows`): every test row with its prediction, every
+    training row with its out-of-fold prediction (empty, classes -1, where the method has none)."""
     est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg))
     train_idx, test_idx = split_indices(len(ds.y), ds.drug, split, cfg.seed, cfg.test_fraction)
     t0 = time.perf_counter()
     pred = np.asarray(est.predict(ds.X[test_idx]), dtype=np.float64)
     predict_seconds = time.perf_counter() - t0
-    y_test = ds.y[test_idx]
+    y_test, y_train = ds.y[test_idx], ds.y[train_idx]
     rec = {"drug": ds.drug, "split": int(split), "method": method, "protocol": cfg.protocol,
            "seed": int(cfg.seed), "config_key": cfg.key(), "n_train": int(train_idx.size),
            "n_test": int(test_idx.size)}
@@ -201,6 +221,64 @@ def run_task(ds, split, method, cfg, cache_dir=None):
         rec[name] = fields.pop(name)
     rec["predict_seconds"] = predict_seconds
     rec.update(regression_metrics(y_test, pred))
-    rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, est.thresholds_))
+    oof = getattr(est, "oof_predictions_", None)
+    oof = np.full(train_idx.size, np.nan) if oof is None else np.asarray(oof, dtype=np.float64).ravel()
+    if np.isfinite(oof).any():
+        rec.update(call_metrics(y_test, pred, y_train, oof[np.isfinite(oof)], cfg.response))
+    else:  # a method without out-of-fold predictions gets the paper rule only
+        est_thresholds = fit_call_rules(y_train, y_train, cfg.response)[0]
+        rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, est_thresholds))
     rec.update(fields)
-    return rec
+    rec.update(gene_fields(est, method, ds, train_idx, seed=split_seed(cfg.seed, ds.drug, split) % (2 ** 31)))
+    return rec, prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response)
+
+
+def prediction_rows(ds, split, method, train_idx, test_idx, pred_test, oof_train, response):
+    """The ``predictions.csv.gz`` rows of one task (DataFrame): training rows (observed, out-of-fold
+    prediction or NaN) then test rows (observed, prediction), with class codes of both rules (-1 where a
+    training row has no out-of-fold prediction)."""
+    y_train, y_test = ds.y[train_idx], ds.y[test_idx]
+    finite = np.isfinite(oof_train)
+    paper, calibrated = fit_call_rules(y_train, oof_train[finite] if finite.any() else y_train, response)
+    observed = np.concatenate([y_train, y_test])
+    predicted = np.concatenate([oof_train, pred_test])
+    known = np.concatenate([finite, np.ones(test_idx.size, dtype=bool)])
+    classes = {k: np.full(observed.size, -1, dtype=np.int64) for k in ("class_paper", "class_calibrated")}
+    classes["class_observed"] = paper.codes(observed).astype(np.int64)
+    if known.any():
+        called = call_classes(observed[known], predicted[known], paper, calibrated)
+        classes["class_paper"][known] = called["class_paper"]
+        if finite.any():
+            classes["class_calibrated"][known] = called["class_calibrated"]
+    cells = np.asarray(ds.cell_lines, dtype=object) if len(ds.cell_lines) else np.arange(len(ds.y)).astype(str)
+    rows = np.concatenate([train_idx, test_idx])
+    sets = ["train"] * train_idx.size + ["test"] * test_idx.size
+    return prediction_frame(ds.drug, split, method, cells[rows], sets, observed, predicted, classes)
+
+
+def gene_fields(est, method, ds, train_idx, seed=0):
+    """The gene lists of a fitted estimator (contracts.md): ``genes_rfe`` for SVR (the RFE-kept genes with the
+    final SVR's weights), ``genes_enet`` for EN (non-zero coefficients), ``genes_importance`` and
+    ``importance_method`` for PM (top 100 of :func:`ccle.genes.committee_permutation_importance` on the
+    training rows' inner folds, standardized units). Other methods: {}."""
+    genes = np.asarray(ds.genes if len(ds.genes) else [f"gene{j}" for j in range(ds.X.shape[1])], dtype=object)
+    if method == "SVR":
+        return {"genes_rfe": rfe_genes(genes, est.selector_.support_, np.ravel(est.model_.coef_))}
+    if method == "EN":
+        return {"genes_enet": enet_genes(genes, est.model_.coef_)}
+    if method == "PM" and hasattr(est, "folds_"):
+        Z = est.selector_.transform(ds.X[train_idx])
+        ys = (ds.y[train_idx] - est.y_mean_) / est.y_scale_
+        imp = committee_permutation_importance(est.networks_, Z, ys, est.folds_, seed=seed)
+        return {"genes_importance": importance_genes(genes[est.selector_.support_], imp),
+                "importance_method": IMPORTANCE_METHOD}
+    return {}
+
+
+def save_task(out_dir, record, rows):
+    """Append a task's predictions rows (None: a task without any), then its record (so a record in
+    ``results.jsonl`` always has its rows; a crash between the two leaves rows that the rerun writes again and
+    the last copy wins)."""
+    if rows is not None and len(rows):
+        PredictionsStore(out_dir).append(rows)
+    ResultStore(out_dir).append(record)

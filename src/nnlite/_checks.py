@@ -1,10 +1,15 @@
-"""Input validation for every nnlite estimator: one place that says what bad input is.
+"""Input validation for every nnlite estimator and network: one place that says what bad input is.
 
 Bad input raises ``ValueError`` naming the problem: X not numeric, X not 2-D (n_samples, n_features),
 X with no samples or no columns, NaN or infinity in X or y, y not of shape (n,) or (n, 1), X and y of
 different lengths, values that overflow the requested float dtype, a column count that differs from the
 one seen in ``fit``, complex numbers, or a sparse matrix (a TypeError: densify it first). An object array
 of numbers (e.g. from a mixed DataFrame) is converted; one holding anything else is refused.
+
+Networks (``Sequential``, the compression pipeline, the numpy-only ``nnlite.runtime``, which imports this module:
+it needs numpy alone) go through ``check_network_X`` / ``check_network_Xy``: the same rules, with a target of
+one column per network output, NaN targets allowed where a masked loss skips them, and the network's wording
+("the network expects k").
 """
 import numpy as np
 
@@ -29,12 +34,15 @@ def as_array(a, name):
     return a
 
 
-def as_float(X, dtype, name="X"):
-    """X converted to ``dtype`` (C-contiguous for float32, as the tree kernels read rows); ValueError when a
-    finite value overflows the narrower type (|x| > 3.4e38 for float32) or X holds NaN or infinity."""
+def as_float(X, dtype, name="X", contiguous=None):
+    """X converted to ``dtype``, C-contiguous when ``contiguous`` (default: for float32 only, as the tree kernels
+    read rows; the linear models keep a Fortran-ordered float64 X); ValueError when a finite value overflows
+    the narrower type (|x| > 3.4e38 for float32) or X holds NaN or infinity."""
     dtype = np.dtype(dtype)
+    if contiguous is None:
+        contiguous = dtype == np.float32
     with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(X, dtype=dtype) if dtype == np.float32 else np.asarray(X, dtype=dtype)
+        out = np.ascontiguousarray(X, dtype=dtype) if contiguous else np.asarray(X, dtype=dtype)
     if not np.isfinite(out).all():
         if not np.isfinite(np.asarray(X)).all():
             raise ValueError(f"{name} contains NaN or infinity")
@@ -97,3 +105,46 @@ def check_nonconstant(y, what):
         raise ValueError(f"y is constant; {what} is undefined for a constant target")
 
 
+def check_network_X(X, n_in=None, dtype=None, what=""):
+    """X (n, n_in) for a network: 2-D, at least one row, ``n_in`` columns (when given), numeric, finite;
+    converted to a C-contiguous array of ``dtype`` (None: checked only, returned as given). ``what`` prefixes
+    the messages (e.g. "validation ")."""
+    X = as_array(X, f"{what}X")
+    if X.ndim != 2:
+        raise ValueError(f"{what}X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{what}X is empty (0 rows)")
+    if n_in is not None and X.shape[1] != n_in:
+        raise ValueError(f"{what}X has {X.shape[1]} features but the network expects {n_in}")
+    if not _is_numeric(X, accept_bool=False):
+        raise ValueError(f"{what}X must be numeric, got dtype {X.dtype}")
+    if dtype is None:
+        if not np.isfinite(X).all():
+            raise ValueError(f"{what}X contains NaN or infinity")
+        return X
+    return as_float(X, dtype, f"{what}X", contiguous=True)
+
+
+def check_network_Xy(X, y, n_in=None, n_out=None, dtype=None, allow_missing=False, what=""):
+    """(X as in ``check_network_X``, y (n, n_out)) for a network: y of shape (n,) or (n, n_out) (a 1-D y becomes
+    one column), one row per row of X, numeric, finite -- or NaN where ``allow_missing`` (a masked loss: a
+    missing target entry). Both converted to C-contiguous ``dtype`` arrays (None: checked only, y reshaped to
+    2-D as a view)."""
+    X = check_network_X(X, n_in, dtype, what)
+    y = as_array(y, f"{what}y")
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2:
+        raise ValueError(f"{what}y must have shape (n,) or (n, n_outputs), got {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"{what}y has {y.shape[0]} rows but X has {X.shape[0]}")
+    if n_out is not None and y.shape[1] != n_out:
+        raise ValueError(f"{what}y has {y.shape[1]} columns but the network has {n_out} outputs")
+    if not _is_numeric(y, accept_bool=False):
+        raise ValueError(f"{what}y must be numeric, got dtype {y.dtype}")
+    if dtype is not None:
+        y = np.ascontiguousarray(y, dtype=dtype)
+    finite = np.isfinite(y)
+    if not (finite.all() or (allow_missing and (finite | np.isnan(y)).all())):
+        raise ValueError(f"{what}y contains NaN or infinity")
+    return X, y

@@ -395,6 +395,17 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
     return n_nodes
 
 
+@njit(cache=True)
+def bootstrap_counts(seeds, n, counts):
+    """In-bag count of each of ``n`` samples in each tree: ``counts[t, i]`` = times sample i is drawn by the
+    bootstrap of ``build_tree`` with ``seeds[t]`` (the same first n draws of its splitmix64 stream). (T, n)."""
+    state = np.empty(1, dtype=np.uint64)
+    for t in range(seeds.shape[0]):
+        state[0] = seeds[t]
+        for _ in range(n):
+            counts[t, _randbelow(state, n)] += 1
+
+
 @njit(cache=True, parallel=True)
 def build_forest(XT, y, y_center, presorted, ranks, seeds, bootstrap, mtry, min_samples_leaf, max_depth,
                  switch_size, feature, threshold, left, right, value, n_samples, importance, n_nodes):

@@ -1,5 +1,7 @@
-"""Estimator wrappers around the network engine: ``NetworkRegressor`` (a feed-forward DNN) and
-``SimpleANNRegressor`` (the same layers with identity activations, a baseline).
+"""Estimator wrappers around the network engine: ``NetworkRegressor`` (a feed-forward DNN,
+``nnlite.networks.paper_network``) and ``SimpleANNRegressor`` (the same Dense layers with identity
+activations, ``nnlite.networks.simple_ann_network``, a baseline). Each class builds its own network (``_build``);
+the fitting, scaling and early stopping are shared.
 
 ``fit`` holds out a seeded random ``validation_fraction`` of the rows it is given for early stopping, standardizes
 y (z = (y - y_mean_) / y_scale_) so that one learning rate and one set of penalties suit any response scale,
@@ -20,33 +22,13 @@ from nnlite.optim import Adam
 DEFAULT_WIDTHS = (200, 200, 200)
 
 
-class NetworkRegressor(RegressorMixin, BaseEstimator):
-    """Regression with a feed-forward network trained on MSE + L1/L2 penalties (see the module docstring).
+class _FeedForwardRegressor(RegressorMixin, BaseEstimator):
+    """What both estimators share: the hyper-parameters of fitting, ``fit`` and ``predict`` (module docstring).
+    A subclass builds its network in ``_build(n_in)``."""
 
-    Parameters
-    ----------
-    widths : hidden layer widths. activation : "paper" (ReLU/tanh alternating, dropout on the first
-    ``n_dropout`` hidden layers) or "identity" (linear activations, no dropout). dropout, n_dropout, l1, l2 :
-    as in ``nnlite.networks.paper_network``. lr : Adam learning rate. epochs : maximum epochs. batch_size :
-    mini-batch rows (None = full batch). patience : early-stopping patience in epochs (None = train all
-    epochs; the held-out rows still report ``validation_mse_``). validation_fraction : share of the rows held
-    out for early stopping, in [0, 1); 0 trains on all rows (early stopping then watches the training loss).
-    seed : int, seeds the split, the initialization, dropout and shuffling (an int rather than scikit-learn's
-    ``random_state``: see ``nnlite.base``). dtype : float32 (default) or float64.
-
-    Attributes
-    ----------
-    model_ (Sequential), y_mean_, y_scale_, n_epochs_ (epochs run), best_epoch_, validation_mse_ (best
-    validation MSE in standardized units, or None), n_features_in_.
-    """
-
-    def __init__(self, widths=DEFAULT_WIDTHS, activation="paper", dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4,
-                 lr=1e-3, epochs=300, batch_size=32, patience=20, validation_fraction=0.2, seed=0,
-                 dtype=np.float32):
+    def __init__(self, widths=DEFAULT_WIDTHS, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300, batch_size=32, patience=20,
+                 validation_fraction=0.2, seed=0, dtype=np.float32):
         self.widths = widths
-        self.activation = activation
-        self.dropout = dropout
-        self.n_dropout = n_dropout
         self.l1 = l1
         self.l2 = l2
         self.lr = lr
@@ -58,12 +40,8 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
         self.dtype = dtype
 
     def _build(self, n_in):
-        if self.activation == "paper":
-            return paper_network(n_in, self.widths, dropout=self.dropout, n_dropout=self.n_dropout, l1=self.l1,
-                                 l2=self.l2, seed=self.seed, dtype=self.dtype)
-        if self.activation == "identity":
-            return simple_ann_network(n_in, self.widths, l1=self.l1, l2=self.l2, seed=self.seed, dtype=self.dtype)
-        raise ValueError(f"activation must be 'paper' or 'identity', got {self.activation!r}")
+        """The untrained network (Sequential) for ``n_in`` inputs."""
+        raise NotImplementedError
 
     def fit(self, X, y):
         """Fit on X (n, d), y (n,) or (n, 1). Returns self."""
@@ -78,6 +56,7 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
         rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         perm = rng.permutation(n)
         tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+        self.validation_rows_ = va
         self.y_mean_ = float(y[tr].mean())
         scale = float(y[tr].std())
         self.y_scale_ = scale if scale > 0 else 1.0
@@ -101,24 +80,43 @@ class NetworkRegressor(RegressorMixin, BaseEstimator):
         return self.model_.predict(X).astype(np.float64) * self.y_scale_ + self.y_mean_
 
 
-class SimpleANNRegressor(NetworkRegressor):
-    """The "simple ANN" baseline: ``NetworkRegressor`` with identity activations and no dropout (so a linear
-    function of x with a penalized, over-parameterized factorization). Its architecture is fixed by the class,
-    not a parameter: ``activation``, ``dropout`` and ``n_dropout`` are class attributes."""
+class NetworkRegressor(_FeedForwardRegressor):
+    """Regression with a feed-forward network trained on MSE + L1/L2 penalties (see the module docstring).
 
-    activation = "identity"
-    dropout = 0.0
-    n_dropout = 0
+    Parameters
+    ----------
+    widths : hidden layer widths (activations ReLU, tanh, ReLU, ... and dropout on the first ``n_dropout``
+    hidden layers). dropout, n_dropout, l1, l2 : as in ``nnlite.networks.paper_network``. lr : Adam learning
+    rate. epochs : maximum epochs. batch_size : mini-batch rows (None = full batch). patience : early-stopping
+    patience in epochs (None = train all epochs; the held-out rows still report ``validation_mse_``).
+    validation_fraction : share of the rows held out for early stopping, in [0, 1); 0 trains on all rows (early
+    stopping then watches the training loss). seed : int, seeds the split, the initialization, dropout and
+    shuffling (an int rather than scikit-learn's ``random_state``: see ``nnlite.base``). dtype : float32
+    (default) or float64.
 
-    def __init__(self, widths=DEFAULT_WIDTHS, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300, batch_size=32, patience=20,
-                 validation_fraction=0.2, seed=0, dtype=np.float32):
-        self.widths = widths
-        self.l1 = l1
-        self.l2 = l2
-        self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.seed = seed
-        self.dtype = dtype
+    Attributes
+    ----------
+    model_ (Sequential), y_mean_, y_scale_, n_epochs_ (epochs run), best_epoch_, validation_mse_ (best
+    validation MSE in standardized units, or None), validation_rows_ (indices of the held-out rows, sorted),
+    n_features_in_.
+    """
+
+    def __init__(self, widths=DEFAULT_WIDTHS, dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300,
+                 batch_size=32, patience=20, validation_fraction=0.2, seed=0, dtype=np.float32):
+        self.dropout = dropout
+        self.n_dropout = n_dropout
+        super().__init__(widths=widths, l1=l1, l2=l2, lr=lr, epochs=epochs, batch_size=batch_size,
+                         patience=patience, validation_fraction=validation_fraction, seed=seed, dtype=dtype)
+
+    def _build(self, n_in):
+        return paper_network(n_in, self.widths, dropout=self.dropout, n_dropout=self.n_dropout, l1=self.l1,
+                             l2=self.l2, seed=self.seed, dtype=self.dtype)
+
+
+class SimpleANNRegressor(_FeedForwardRegressor):
+    """The "simple ANN" baseline: the same fitting on Dense layers with identity activations and no dropout (so
+    a linear function of x with a penalized, over-parameterized factorization). Parameters and attributes as
+    ``NetworkRegressor`` without ``dropout`` and ``n_dropout``."""
+
+    def _build(self, n_in):
+        return simple_ann_network(n_in, self.widths, l1=self.l1, l2=self.l2, seed=self.seed, dtype=self.dtype)

@@ -7,7 +7,7 @@ so the forest does not depend on ``n_jobs``. The prediction is the mean of the t
 import numpy as np
 
 from nnlite.base import BaseEstimator, RegressorMixin
-from nnlite.tree import (check_max_bins, check_tree_params, grow_trees, n_threads, normalized, predict_trees,
+from nnlite.tree import (bootstrap_counts, check_max_bins, check_tree_params, grow_trees, n_threads, normalized, predict_trees,
                          resolve_max_features)
 
 
@@ -26,10 +26,14 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
     ``n_node_samples_`` of shape (n_estimators, max nodes) (rows padded past ``node_counts_[t]``),
     ``node_counts_`` (n_estimators,), ``feature_importances_`` (p,): mean over trees of each tree's normalized
     impurity decrease, renormalized to sum 1; ``max_features_``, ``n_features_in_``.
+    ``oob_score=True`` (with ``bootstrap``) also sets ``oob_prediction_`` (n,): the mean over the trees whose
+    bootstrap did not draw row i of their predictions of row i (NaN for a row drawn by every tree; as
+    scikit-learn's ``oob_prediction_``), and ``oob_score_``, the R^2 of those predictions on the rows that have
+    one. The in-bag counts are replayed from the trees' own random streams (:func:`nnlite.tree.bootstrap_counts`).
     """
 
     def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=1, max_depth=None, bootstrap=True,
-                 seed=0, n_jobs=1, max_bins=256):
+                 seed=0, n_jobs=1, max_bins=256, oob_score=False):
         self.n_estimators = n_estimators
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
@@ -38,6 +42,7 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
         self.max_bins = max_bins
+        self.oob_score = oob_score
 
     def fit(self, X, y):
         X, y = self._check_fit_data(X, y, dtype=np.float32, accept_bool=True)
@@ -61,7 +66,27 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
         per_tree = np.array([normalized(row) for row in grown["importance"]])
         self.feature_importances_ = normalized(per_tree.mean(axis=0))
         self.n_features_in_ = X.shape[1]
+        if self.oob_score:
+            if not self.bootstrap:
+                raise ValueError("oob_score=True needs bootstrap=True (without it no row is out of bag)")
+            self._set_oob(X, y, seeds)
         return self
+
+    def _set_oob(self, X, y, seeds):
+        out_of_bag = bootstrap_counts(seeds, X.shape[0]) == 0      # (T, n)
+        total = np.zeros(X.shape[0])
+        for t in range(self.n_estimators):
+            rows = np.flatnonzero(out_of_bag[t])
+            if rows.size:
+                total[rows] += predict_trees(X[rows], self.feature_[t:t + 1], self.threshold_[t:t + 1],
+                                             self.left_[t:t + 1], self.right_[t:t + 1], self.value_[t:t + 1])
+        n_oob = out_of_bag.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.oob_prediction_ = np.where(n_oob > 0, total / n_oob, np.nan)
+        has = n_oob > 0
+        resid = float(np.sum((y[has] - self.oob_prediction_[has]) ** 2))
+        spread = float(np.sum((y[has] - y[has].mean()) ** 2))
+        self.oob_score_ = 1.0 - resid / spread if spread > 0 else float("nan")
 
     def predict(self, X):
         """Mean over trees of the leaf values reached by each row of X (n, p) -> (n,) float64."""

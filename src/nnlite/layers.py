@@ -3,8 +3,6 @@
 
 Shapes: a batch is a 2-D array (n, d) with one row per sample.
 """
-import hashlib
-
 import numpy as np
 
 from nnlite import _kernels as K
@@ -46,7 +44,7 @@ class Layer:
         return 0.0
 
     def config(self):
-        """JSON-serializable constructor arguments (used by ``Sequential.save``)."""
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entries, ``repr``)."""
         return {}
 
     def __repr__(self):
@@ -66,8 +64,11 @@ class Dense(Layer):
       - ``"glorot"``: W ~ U(-a, a), a = sqrt(6 / (n_in + n_out))      (Glorot & Bengio 2010; tanh, linear)
       - ``"auto"``:   He when the next layer is a ReLU, else Glorot. A lone Dense cannot see its successor and
         uses Glorot; ``Sequential`` resolves it.
-    Without ``rng`` the weights are drawn from ``np.random.default_rng(0)``, and ``Sequential(layers, seed)``
-    re-draws such layers from its own seed as long as their weights are untouched since construction.
+    Without ``rng`` the weights are left undrawn (``initialized`` is False) for the owner to seed:
+    ``Sequential(layers, seed)`` draws them from its own seed. Anything else that touches the parameters first
+    (reading or setting ``W`` or ``b``, ``params()``, ``forward``, ``penalty``, setting a ``mask``) draws them
+    from ``np.random.default_rng(0)``, so a lone layer is usable and a layer whose weights someone has seen or
+    set is never re-drawn behind their back.
     """
 
     def __init__(self, n_in, n_out, l1=0.0, l2=0.0, init="auto", dtype=np.float32, rng=None):
@@ -87,31 +88,35 @@ class Dense(Layer):
         self.db = np.zeros_like(self._b)
         self._mask = None
         self._x = None
-        self._default_rng = rng is None
-        self.initialize(np.random.default_rng(0) if rng is None else rng)
-        self._default_digest = _digest(self._W) if rng is None else None
+        self.initialized = False
+        if rng is not None:
+            self.initialize(rng)
+
+    def _draw_if_needed(self):
+        if not self.initialized:
+            self.initialize(np.random.default_rng(0))
 
     # -- parameters ------------------------------------------------------------------------------------------
     @property
     def W(self):
+        self._draw_if_needed()
         return self._W
 
     @W.setter
     def W(self, value):
-        value = np.asarray(value)
-        if value.shape != (self.n_in, self.n_out):
-            raise ValueError(f"W must have shape {(self.n_in, self.n_out)}, got {value.shape}")
+        value = _shaped(value, self._W.shape, "W")
+        self.initialized = True
         self._W[...] = value  # in place: optimizer state and fused buffers keep pointing at the same array
 
     @property
     def b(self):
+        self._draw_if_needed()
         return self._b
 
     @b.setter
     def b(self, value):
-        value = np.asarray(value)
-        if value.shape != (self.n_out,):
-            raise ValueError(f"b must have shape {(self.n_out,)}, got {value.shape}")
+        value = _shaped(value, self._b.shape, "b")
+        self._draw_if_needed()
         self._b[...] = value
 
     @property
@@ -123,11 +128,10 @@ class Dense(Layer):
         if value is None:
             self._mask = None
             return
-        value = np.asarray(value)
-        if value.shape != (self.n_in, self.n_out):
-            raise ValueError(f"mask must have shape {(self.n_in, self.n_out)}, got {value.shape}")
+        value = _shaped(value, self._W.shape, "mask")
         if not np.all((value == 0) | (value == 1)):
             raise ValueError("mask must contain only 0 and 1")
+        self._draw_if_needed()
         self._mask = np.ascontiguousarray(value, dtype=self.dtype)
 
     def resolved_init(self, next_layer=None):
@@ -137,7 +141,7 @@ class Dense(Layer):
         return "he" if type(next_layer).__name__ == "ReLU" else "glorot"
 
     def initialize(self, rng, scheme=None):
-        """Draw W from ``rng`` with ``scheme`` (default: ``resolved_init()``) and set b = 0."""
+        """Draw W from ``rng`` with ``scheme`` (default: ``resolved_init()``) and set b = 0; sets ``initialized``."""
         scheme = scheme or self.resolved_init()
         if scheme == "he":
             w = rng.standard_normal((self.n_in, self.n_out)) * np.sqrt(2.0 / self.n_in)
@@ -148,21 +152,14 @@ class Dense(Layer):
             raise ValueError(f"unknown init scheme {scheme!r}")
         self._W[...] = w
         self._b[...] = 0
-
-    def _is_default_draw(self):
-        """True when the weights are still those drawn at construction without an rng."""
-        if self._default_digest is None or self._mask is not None or np.any(self._b):
-            return False
-        return _digest(self._W) == self._default_digest
+        self.initialized = True
 
     def astype(self, dtype):
         """Convert W, b, their gradients and the mask to ``dtype`` in place (new arrays); returns self."""
         dt = check_dtype(dtype)
         if dt != self.dtype:
             self.dtype = dt
-            same = self._default_digest is not None and _digest(self._W) == self._default_digest
             self._W = self._W.astype(dt)
-            self._default_digest = _digest(self._W) if same else None
             self._b = self._b.astype(dt)
             self.dW = self.dW.astype(dt)
             self.db = self.db.astype(dt)
@@ -171,6 +168,7 @@ class Dense(Layer):
         return self
 
     def params(self):
+        self._draw_if_needed()
         return {"W": self._W, "b": self._b}
 
     def grads(self):
@@ -180,7 +178,7 @@ class Dense(Layer):
         """l1 * sum|W| + l2 * sum(W**2), accumulated in float64."""
         if self.l1 == 0 and self.l2 == 0:
             return 0.0
-        w = self._W.astype(np.float64, copy=False)
+        w = self.W.astype(np.float64, copy=False)
         return self.l1 * float(np.abs(w).sum()) + self.l2 * float(np.dot(w.ravel(), w.ravel()))
 
     def config(self):
@@ -192,7 +190,7 @@ class Dense(Layer):
         """y = x W + b; x (n, n_in) -> y (n, n_out)."""
         x = _as_batch(x, self.n_in, self.dtype)
         self._x = x
-        y = x @ self._W
+        y = x @ self.W
         y += self._b
         return y
 
@@ -230,17 +228,23 @@ class Dense(Layer):
 class Dropout(Layer):
     """Inverted dropout (Srivastava et al. 2014): in training y = x * [u >= p] / (1 - p) with u ~ U[0, 1) drawn
     per element from ``rng``, so E[y] = x; at evaluation y = x. ``backward`` reuses the forward mask.
-    ``p`` is the drop probability, 0 <= p < 1. Without ``rng``, ``Sequential`` gives the layer a generator
-    derived from its seed (a lone layer uses ``np.random.default_rng(0)``).
+    ``p`` is the drop probability, 0 <= p < 1. Without ``rng`` the layer has no generator yet (``rng`` is None)
+    and ``Sequential`` gives it one derived from its seed; a lone layer uses ``np.random.default_rng(0)`` from
+    its first training-mode forward on.
     """
 
     def __init__(self, p, rng=None):
         if not (0 <= p < 1):
             raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
-        self._default_rng = rng is None
-        self.rng = np.random.default_rng(0) if rng is None else rng
+        self.rng = rng
         self._keep = None
+
+    def generator(self):
+        """The layer's generator (``np.random.default_rng(0)`` when no owner has given it one)."""
+        if self.rng is None:
+            self.rng = np.random.default_rng(0)
+        return self.rng
 
     @property
     def scale(self):
@@ -254,7 +258,7 @@ class Dropout(Layer):
         if not training or self.p == 0:
             self._keep = None
             return x
-        u = self.rng.random(x.shape, dtype=x.dtype if x.dtype in _DTYPES else np.float64)
+        u = self.generator().random(x.shape, dtype=x.dtype if x.dtype in _DTYPES else np.float64)
         self._keep = (u >= self.p).astype(x.dtype) * x.dtype.type(self.scale)
         return x * self._keep
 
@@ -264,8 +268,11 @@ class Dropout(Layer):
         return grad * self._keep
 
 
-def _digest(a):
-    return hashlib.blake2b(np.ascontiguousarray(a).tobytes(), digest_size=16).digest()
+def _shaped(value, shape, name):
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    return value
 
 
 def _positive_int(value, name):

@@ -2,6 +2,21 @@
 import numpy as np
 
 
+def _batch_pair(pred, y):
+    """pred and y as arrays of one shape (n, k) (a 1-D one is a column); ValueError when they differ or are empty."""
+    pred = np.asarray(pred)
+    y = np.asarray(y)
+    if pred.ndim == 1:
+        pred = pred[:, None]
+    if y.ndim == 1:
+        y = y[:, None]
+    if pred.shape != y.shape:
+        raise ValueError(f"pred has shape {pred.shape} but y has shape {y.shape}")
+    if pred.size == 0:
+        raise ValueError("MSE of an empty batch")
+    return pred, y
+
+
 class MSELoss:
     """Mean squared error L = (1 / (n k)) * sum_ij (pred_ij - y_ij)^2 over pred, y of shape (n, k).
 
@@ -12,16 +27,7 @@ class MSELoss:
         self._diff = None
 
     def forward(self, pred, y):
-        pred = np.asarray(pred)
-        y = np.asarray(y)
-        if pred.ndim == 1:
-            pred = pred[:, None]
-        if y.ndim == 1:
-            y = y[:, None]
-        if pred.shape != y.shape:
-            raise ValueError(f"pred has shape {pred.shape} but y has shape {y.shape}")
-        if pred.size == 0:
-            raise ValueError("MSE of an empty batch")
+        pred, y = _batch_pair(pred, y)
         self._diff = pred - y
         return float(np.mean(self._diff.astype(np.float64, copy=False) ** 2))
 
@@ -66,16 +72,7 @@ class MaskedMSELoss:
         self._n_seen = 0
 
     def forward(self, pred, y):
-        pred = np.asarray(pred)
-        y = np.asarray(y)
-        if pred.ndim == 1:
-            pred = pred[:, None]
-        if y.ndim == 1:
-            y = y[:, None]
-        if pred.shape != y.shape:
-            raise ValueError(f"pred has shape {pred.shape} but y has shape {y.shape}")
-        if pred.size == 0:
-            raise ValueError("MSE of an empty batch")
+        pred, y = _batch_pair(pred, y)
         seen = np.isfinite(y)
         self._n_seen = int(seen.sum())
         # the difference is zeroed where y is missing, so backward needs no mask of its own

@@ -103,7 +103,7 @@ def committee_network(networks):
                 W[r:r + p.n_in, c:c + p.n_out] = p.W
                 r, c = r + p.n_in, c + p.n_out
             b = np.concatenate([p.b for p in parts])
-        layer = Dense(W.shape[0], W.shape[1], dtype=dtype, rng=np.random.default_rng(0))
+        layer = Dense(W.shape[0], W.shape[1], dtype=dtype)   # setting W and b marks it initialized
         layer.W, layer.b = W, b
         if not np.all(layer.W):
             layer.mask = (layer.W != 0).astype(dtype)

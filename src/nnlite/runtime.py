@@ -1,7 +1,7 @@
 """Numpy-only loader and predictor for compressed models (``.nnz``): what a small machine needs to predict.
 
 Imports numpy and the standard library only (no numba, scipy, pandas, nor any ``nnlite`` module that would
-pull them in), so ``import nnlite.runtime`` works where only numpy is installed. The byte layout documented
+pull them in: the byte layout and the input checks come from numpy-only modules), so ``import nnlite.runtime`` works where only numpy is installed. The byte layout documented
 in :mod:`nnlite.compress.fileformat` (magic, version, zlib-compressed JSON header, body, CRC-32; Huffman
 tables) is read by :mod:`nnlite.compress._layout`, the one numpy-only reader shared with the engine, so both
 accept and reject the same bytes. This module decodes the streams with numpy and rebuilds every Dense layer:
@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+# the one input validator of nnlite (numpy only), so that the runtime and Sequential refuse the same X alike
+from nnlite._checks import check_network_X
 # the byte layout has one reader, shared with nnlite.compress.fileformat (numpy + stdlib only, like this module)
 from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, canonical_tables,  # noqa: F401
                                      committee_members, file_crc32, parse_container, read_code_table,
@@ -217,7 +219,7 @@ class Network:
 
     def predict(self, X):
         """Network output for X (n, n_in) (dropout off) -> (n,) or (n, n_out), float type of the model."""
-        X = _check_X(X, self.n_in, self.dtype)
+        X = check_network_X(X, self.n_in, self.dtype)
         out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
         for s in range(0, X.shape[0], _BLOCK_ROWS):
             out[s:s + _BLOCK_ROWS] = self._forward(X[s:s + _BLOCK_ROWS])
@@ -227,22 +229,6 @@ class Network:
         """One line per Dense step: shape, activation, nonzero weights."""
         return [f"Dense {W.shape[0]} -> {W.shape[1]}, {act}, {int(np.count_nonzero(W))} nonzero weights"
                 for W, _, act in self.steps]
-
-
-def _check_X(X, n_in, dtype):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError("X is empty (0 rows)")
-    if X.shape[1] != n_in:
-        raise ValueError(f"X has {X.shape[1]} features but the network expects {n_in}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
-    X = np.ascontiguousarray(X, dtype=dtype)
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity")
-    return X
 
 
 # ---------------------------------------------------------------------------------------------- model

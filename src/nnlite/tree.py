@@ -189,6 +189,13 @@ def normalized(v):
     return v / total if total > 0 else np.zeros_like(v)
 
 
+def bootstrap_counts(seeds, n):
+    """In-bag counts (T, n) int32 of the bootstrap that :func:`grow_trees` draws with ``seeds`` (T,) uint64."""
+    counts = np.zeros((len(seeds), int(n)), dtype=np.int32)
+    _k.bootstrap_counts(np.asarray(seeds, dtype=np.uint64), int(n), counts)
+    return counts
+
+
 def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
     """Mean over trees of the leaf value each row of X (n, p) reaches; node arrays (T, K). Returns (n,)."""
     X32 = as_float32(X)

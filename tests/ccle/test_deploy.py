@@ -11,6 +11,7 @@ from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
+from nnlite.compress.fileformat import encode_network, load_committee
 
 TINY = {"cv": 2, "epochs": 20, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1}
 N_CELLS, N_GENES, N_SELECTED = 70, 30, 12
@@ -64,13 +65,14 @@ def test_round_trip_reproduces_the_in_memory_model_exactly(data):
     trained = data["trained"]
     est = trained.estimator
     df = deploy.predict_file(data["model"], data["expr"])
-    assert list(df.columns) == ["cell_line", "predicted_ActArea", "class"]
+    assert list(df.columns) == ["cell_line", "predicted_ActArea", "percentile_among_training_ActArea",
+                                "class_calibrated", "class_paper_rule", "in_training_set"]
     assert len(df) == N_CELLS and df.attrs["drug"] == "DrugA" and df.attrs["filled_genes"] == []
     by_cell = df.set_index("cell_line")
     rows = by_cell.loc[trained.cell_lines]
     assert np.array_equal(rows["predicted_ActArea"].to_numpy(), est.predict(trained.X))
-    assert np.array_equal(rows["class"].to_numpy(), est.thresholds_.classify(est.predict(trained.X)))
-    assert set(df["class"]) <= {"sensitive", "moderate", "resistant"}
+    assert np.array_equal(rows["class_paper_rule"].to_numpy(), est.thresholds_.classify(est.predict(trained.X)))
+    assert set(df["class_paper_rule"]) <= {"sensitive", "moderate", "resistant"}
     # the numpy-only runtime: the same up to float32 rounding
     rt = deploy.predict_file(data["model"], data["expr"], runtime=True)
     np.testing.assert_allclose(_predicted(rt), _predicted(df), rtol=1e-6, atol=1e-6)
@@ -137,7 +139,7 @@ def test_gene_order_and_extra_genes_do_not_matter(data, tmp_path):
     ref = deploy.predict_file(data["model"], data["expr"])
     out = deploy.predict_file(data["model"], path)
     assert np.array_equal(_predicted(out), _predicted(ref))
-    assert list(out["class"]) == list(ref["class"])
+    assert list(out["class_calibrated"]) == list(ref["class_calibrated"])
     # fewer cell lines, in another order: each row still gets its own prediction
     sub = _matrix(e.values[[9, 3, 0]], [e.cell_lines[i] for i in (9, 3, 0)], e.genes)
     few = deploy.predict_file(data["model"], sub)
@@ -234,7 +236,8 @@ def test_cli_train_predict_inspect(data, tmp_path, capsys):
     ref = deploy.predict_file(model, data["expr"])
     assert [r["cell_line"] for r in rows] == list(ref["cell_line"])
     assert np.array_equal(np.array([float(r["predicted_ActArea"]) for r in rows]), _predicted(ref))
-    assert [r["class"] for r in rows] == list(ref["class"])
+    assert [r["class_paper_rule"] for r in rows] == list(ref["class_paper_rule"])
+    assert [r["class_calibrated"] for r in rows] == list(ref["class_calibrated"])
     assert _run(["inspect", str(model)]) == 0
     assert "network(s)" in capsys.readouterr().out
     # --log2 no: the decision is the file's, recorded in the model and replayed by predict
@@ -270,3 +273,28 @@ def test_numpy_only_recipe_from_the_readme(data):
     ref = deploy.predict_file(data["model"], e)
     np.testing.assert_allclose(pred, _predicted(ref), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(Z, deploy.model_inputs(deploy.read_model_metadata(data["model"]), e)[0])
+
+
+
+def test_train_encodes_each_network_once(data, monkeypatch, tmp_path):
+    """Each committee network is Huffman-encoded once (in compress_model), not again to be sized and written."""
+    import nnlite.compress.fileformat as fileformat
+    import nnlite.compress.pipeline as pipeline
+
+    calls = []
+
+    def counting(net, index_bits=None):
+        calls.append(id(net))
+        return encode_network(net, index_bits)
+
+    monkeypatch.setattr(pipeline, "encode_network", counting)
+    monkeypatch.setattr(deploy, "encode_network", counting)
+    monkeypatch.setattr(fileformat, "encode_network", counting)   # what dumps_compressed calls without encoded=
+    expression, table = load_data(data["expr"], data["drugs"])
+    trained = deploy.train_drug_model(expression, table, "DrugA", seed=3, path=tmp_path / "m.nnz", widths=(8, 4),
+                                      n_features=N_SELECTED, options=TINY)
+    assert len(calls) == len(trained.estimator.networks_) == TINY["cv"]
+    # and the file holds what a fresh encoding writes: the same networks as the fixture's (same seed) file
+    mine, theirs = load_committee(tmp_path / "m.nnz")[1], load_committee(data["model"])[1]
+    Z = np.random.default_rng(0).random((5, N_SELECTED)).astype(np.float32)
+    assert all(np.array_equal(a.predict(Z), b.predict(Z)) for a, b in zip(mine, theirs))

@@ -126,3 +126,24 @@ def test_multi_output_network_with_missing_targets_compresses_on_the_observed_en
     save_compressed(out, tmp_path / "m.nnz")
     np.testing.assert_allclose(load_compressed(tmp_path / "m.nnz").predict(X[150:]), out.predict(X[150:]),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_the_network_is_encoded_once_and_the_encoding_writes_the_same_file(monkeypatch):
+    """compress_model encodes each Dense layer once; report.encoded writes the bytes a fresh encoding writes,
+    and an encoding that no longer matches the weights is refused."""
+    import nnlite.compress.fileformat as ff
+
+    X, y = _data(0, 80)
+    Xv, yv = _data(1, 30)
+    model = paper_network(40, [12, 6], seed=1).fit(X, y, epochs=5, batch_size=16)
+    calls = []
+    real = ff.encode_weights
+    monkeypatch.setattr(ff, "encode_weights", lambda W, b=None: calls.append(W.shape) or real(W, b))
+    out, report = compress_model(model, X, y, Xv, yv, prune_percent=50.0, retrain_epochs=2, finetune_epochs=2)
+    assert calls == [(40, 12), (12, 6), (6, 1)]
+    assert ff.dumps_compressed(out, encoded=report.encoded) == ff.dumps_compressed(out)
+    assert len(ff.dumps_compressed(out, encoded=report.encoded)) == report.file_bytes
+    out.dense_layers()[1].W[0, 0] += 1.0
+    with pytest.raises(ValueError, match="encoding of Dense layer 1 does not hold its weights"):
+        ff.dumps_compressed(out, encoded=report.encoded)
+    assert "encoded" not in report.to_dict()

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from nnlite.activations import ReLU
 from nnlite.layers import Dense, Dropout
 from tests.numeric import rel_err
 
@@ -131,3 +132,55 @@ def test_dropout_is_identity_in_evaluation_and_rejects_bad_p():
     for p in (-0.1, 1.0, 1.5):
         with pytest.raises(ValueError, match="dropout probability"):
             Dropout(p)
+
+
+def test_weights_wait_for_the_owner_to_seed_them():
+    """Dense(rng=None) is undrawn until Sequential seeds it; the same seed draws the same weights, another
+    seed other weights, and each layer's scheme follows its successor (He before ReLU)."""
+    from nnlite.model import Sequential
+
+    def build(seed):
+        layers = [Dense(40, 30), ReLU(), Dense(30, 1)]
+        assert not any(layer.initialized for layer in (layers[0], layers[2]))
+        return Sequential(layers, seed=seed)
+
+    a, b, c = build(3), build(3), build(4)
+    assert all(layer.initialized for layer in a.dense_layers())
+    assert all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights()))
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
+    assert a.dense_layers()[0].W.std() == pytest.approx(np.sqrt(2 / 40), rel=0.1)      # He
+    assert np.abs(a.dense_layers()[1].W).max() <= np.sqrt(6 / 31)                      # Glorot
+
+
+def test_weights_seen_or_set_before_the_owner_are_kept():
+    """Touching the parameters of an undrawn layer draws them from default_rng(0) (a lone layer works); a
+    Sequential built on it afterwards keeps them, as it keeps weights set explicitly."""
+    from nnlite.model import Sequential
+
+    lone = Dense(5, 3)
+    reference = Dense(5, 3, rng=np.random.default_rng(0))
+    x = np.ones((2, 5), np.float32)
+    assert np.array_equal(lone.forward(x), reference.forward(x)) and lone.initialized
+    Sequential([lone], seed=9)
+    assert np.array_equal(lone.W, reference.W)
+    touched = Dense(5, 3)
+    touched.W[0, 0] = 7.0                       # an in-place write through the getter
+    Sequential([touched], seed=9)
+    assert touched.W[0, 0] == 7.0 and np.array_equal(touched.W[1:], reference.W[1:])
+    preset = Dense(5, 1)
+    preset.W = np.full((5, 1), 0.5)
+    Sequential([preset], seed=9)
+    assert np.all(preset.W == 0.5) and np.all(preset.b == 0)
+
+
+def test_dropout_without_generator_is_seeded_by_its_owner():
+    from nnlite.model import Sequential
+
+    drop = Dropout(0.5)
+    assert drop.rng is None
+    Sequential([Dense(4, 4), drop], seed=1)
+    assert drop.rng is not None
+    lone = Dropout(0.5)
+    x = np.ones((50, 4))
+    assert np.array_equal(lone.forward(x, training=True), Dropout(0.5, rng=np.random.default_rng(0)).forward(
+        x, training=True))

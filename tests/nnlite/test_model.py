@@ -176,37 +176,6 @@ def test_full_batch_and_2d_targets():
     assert a.predict(X).shape == (30,) and a.forward(X).shape == (30, 1)
 
 
-def test_save_load_round_trip(tmp_path):
-    X, y = data(n=40)
-    model = four_layer(dtype=np.float32, dropout=0.2)
-    model.dense_layers()[0].mask = (np.random.default_rng(0).random((6, 8)) > 0.3).astype(np.float32)
-    model.fit(X, y, epochs=3, batch_size=8)
-    path = tmp_path / "model.npz"
-    model.save(path)
-    loaded = Sequential.load(path)
-    assert [type(a) for a in loaded.layers] == [type(b) for b in model.layers]
-    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-    np.testing.assert_array_equal(loaded.dense_layers()[0].mask, model.dense_layers()[0].mask)
-    assert loaded.history == model.history and loaded.dtype == np.float32
-    assert loaded.dense_layers()[0].l1 == 0.01 and loaded.layers[2].p == 0.2
-
-
-def test_load_rejects_other_files_and_versions(tmp_path):
-    bad = tmp_path / "bad.npz"
-    np.savez(bad, x=np.zeros(2))
-    with pytest.raises(ValueError, match="not an nnlite Sequential file"):
-        Sequential.load(bad)
-    model = four_layer()
-    path = tmp_path / "m.npz"
-    model.save(path)
-    with np.load(path) as z:
-        arrays = dict(z)
-    arrays["config"] = np.array(str(arrays["config"]).replace('"version": 1', '"version": 99'))
-    np.savez(path, **arrays)
-    with pytest.raises(ValueError, match="version 99"):
-        Sequential.load(path)
-
-
 @pytest.mark.parametrize("X,y,match", [
     (np.zeros((5, 4)), np.zeros(5), "4 features but the network expects 6"),
     (np.zeros(6), np.zeros(1), "2-D array"),

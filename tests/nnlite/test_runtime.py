@@ -175,6 +175,21 @@ def test_ensemble_predicts_the_mean_of_its_members(tmp_path, X):
         load_compressed(path)
 
 
+@pytest.mark.parametrize("bad", [np.zeros((3, 5)), np.zeros(30), np.zeros((0, 30)), np.full((2, 30), np.nan),
+                                 np.full((2, 30), np.inf), np.full((2, 30), 1e39), np.array([["a"] * 30]),
+                                 np.zeros((2, 30), complex)], ids=["columns", "1-D", "empty", "nan", "inf",
+                                                                   "overflow", "strings", "complex"])
+def test_runtime_and_engine_refuse_the_same_inputs_with_the_same_message(bad):
+    """One validator (nnlite._checks.check_network_X) for Sequential.predict and the numpy-only runtime."""
+    net = _compressed(paper_network(30, [8], seed=1))
+    model = rt.loads(dumps_compressed(net))
+    with pytest.raises(ValueError) as engine:
+        net.predict(bad)
+    with pytest.raises(ValueError) as runtime:
+        model.predict(bad)
+    assert str(engine.value) == str(runtime.value) and "X " in str(engine.value)
+
+
 def test_bad_input_and_corrupt_files(tmp_path, X):
     net = _compressed(paper_network(30, [8], seed=1))
     data = dumps_compressed(net)
@@ -272,8 +287,8 @@ def test_runtime_runs_with_numba_scipy_pandas_blocked(tmp_path, X):
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    # the runtime pulls in only the numpy-only layout reader it shares with the engine (nothing with Numba)
-    assert proc.stdout.strip() == "nnlite,nnlite.compress,nnlite.compress._layout,nnlite.runtime"
+    # the runtime pulls in only the numpy-only layout reader and input checks it shares with the engine
+    assert proc.stdout.strip() == "nnlite,nnlite._checks,nnlite.compress,nnlite.compress._layout,nnlite.runtime"
     assert np.array_equal(np.load(tmp_path / "relu_out.npy"), load_compressed(tmp_path / "relu.nnz").predict(X))
     ref = load_compressed(tmp_path / "tanh.nnz").predict(X)
     np.testing.assert_allclose(np.load(tmp_path / "tanh_out.npy"), ref, rtol=0, atol=2e-6 * np.abs(ref).max())

@@ -7,11 +7,14 @@ from pathlib import Path
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, load_inputs,
                              log2_banner, positive_int, versions)
 from ccle.data.align import drug_dataset
+from ccle.discretize import sensitive_direction
 from ccle.errors import CCLEError
+from ccle.genes import GENES_FILE, genes_table, write_genes_csv
 from ccle.model import DEFAULT_WIDTHS, METHODS, parse_methods
 from ccle.preprocess import ExpressionTransform
 from ccle.report import write_report
 from ccle.runner import run_benchmark
+from ccle.predictions import PREDICTIONS_FILE
 from ccle.store import RESULTS_FILE
 from ccle.tasks import DrugData, RunConfig, data_fingerprint
 
@@ -98,9 +101,11 @@ def run(args):
                     n_features=args.genes or 1000, widths=tuple(DEFAULT_WIDTHS),
                     options=QUICK_OPTIONS if args.quick else {},
                     search_options=QUICK_SEARCH if args.quick else {},
-                    data_fingerprint=fingerprint)
+                    data_fingerprint=fingerprint, response=table.response)
+    sensitive_direction(table.response)  # an unknown response is refused before any work
     if args.fresh:
-        (out / RESULTS_FILE).unlink(missing_ok=True)
+        for name in (RESULTS_FILE, PREDICTIONS_FILE, GENES_FILE):
+            (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "cache", ignore_errors=True)
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
           f"({', '.join(methods)}), protocol {args.protocol}, {description}, {log2_banner(log2, args.log2)}, "
@@ -119,5 +124,6 @@ def run(args):
             "n_genes": int(datasets[0].X.shape[1]) if datasets else 0,
             "versions": versions(), "load_seconds": load_seconds, "run_seconds_this_invocation": run_seconds,
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    write_genes_csv(out, [genes_table(records)])  # beside the report, which shows its top genes and markers
     print(write_report(records, out, meta, [d.drug for d in datasets], methods))
     return 0

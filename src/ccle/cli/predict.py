@@ -1,4 +1,8 @@
-"""``cli.py predict``: responses and classes of the samples of an expression file, as CSV."""
+"""``cli.py predict``: responses and classes of the samples of an expression file, as CSV.
+
+Columns (:func:`ccle.deploy.predict_file`): cell_line, predicted_<response>, percentile_among_training_<response>,
+class_calibrated (thresholds on the predicted scale), class_paper_rule (the paper's observed IQR thresholds),
+in_training_set."""
 import sys
 from pathlib import Path
 
@@ -33,6 +37,8 @@ def run(args):
     if filled:
         print(f"filled {len(filled)} missing genes with the training minimum: {short_list(filled)}",
               file=sys.stderr)
+    if df.attrs.get("note"):
+        print(f"note: {df.attrs['note']}", file=sys.stderr)
     if df.attrs.get("filled_values"):
         print(f"filled {df.attrs['filled_values']} missing values with the training minimum", file=sys.stderr)
     if args.out:
@@ -41,10 +47,15 @@ def run(args):
             df.to_csv(out, index=False)
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
-        counts = df["class"].value_counts()
-        print(f"wrote {out}: {len(df)} cell lines ("
-              + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")) + ")",
-              file=sys.stderr)
+        summary = []
+        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule")):
+            counts = df[col].value_counts()
+            if counts.get("", 0) < len(df):
+                summary.append(f"{rule}: " + ", ".join(f"{counts.get(c, 0)} {c}"
+                                                       for c in ("sensitive", "moderate", "resistant")))
+        trained_on = int((df["in_training_set"] == True).sum())  # noqa: E712 (the column is empty for v1 files)
+        print(f"wrote {out}: {len(df)} cell lines ({'; '.join(summary)})"
+              + (f"; {trained_on} of them were in the training set" if trained_on else ""), file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)
     return 0

@@ -101,20 +101,33 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
         return _absent("genes", title, "the drug / gene / selection_frequency columns of genes.csv")
     sort_cols = ["selection_frequency"] + (["mean_rank"] if "mean_rank" in df.columns else [])
     asc = [False] + ([True] if "mean_rank" in df.columns else [])
-    df = df.sort_values(["drug"] + sort_cols, ascending=[True] + asc, kind="stable")
-    df["rank_in_drug"] = df.groupby("drug").cumcount() + 1
+    # one ranking per (drug, source) when genes.csv holds several (RFE / EN / the network's importance)
+    group = ["drug"] + (["source"] if "source" in df.columns else [])
+    df = df.sort_values(group + sort_cols, ascending=[True] * len(group) + asc, kind="stable")
+    df["rank_in_drug"] = df.groupby(group).cumcount() + 1
     order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
-    rows = [[d, ", ".join(f"{g} ({f:.2f})" for g, f in
-                          df.loc[df["drug"] == d, ["gene", "selection_frequency"]].head(top).itertuples(index=False))]
-            for d in order]
-    tables = [{"header": ["Drug", f"Top {top} genes (selection frequency over splits)"], "rows": rows}]
+    sources = sorted(set(df["source"])) if "source" in df.columns else [None]
+
+    def part(d, src):
+        sel = df["drug"] == d
+        return df[sel if src is None else sel & (df["source"] == src)]
+
+    rows = [[d] + ([src] if src is not None else []) + [
+            ", ".join(f"{g} ({f:.2f})" for g, f in part(d, src)[["gene", "selection_frequency"]].head(top)
+                      .itertuples(index=False))] for d in order for src in sources if len(part(d, src))]
+    header = ["Drug"] + (["Ranking"] if sources != [None] else []) + [f"Top {top} genes (selection frequency "
+                                                                        "over splits)"]
+    tables = [{"header": header, "rows": rows}]
     marker_col = next((c for c in MARKER_COLUMNS if c in df.columns), None)
     if marker_col:
         mk = df[df[marker_col].astype(str).str.lower().isin(("1", "true", "yes"))]
-        tables.append({"caption": "Known markers: their rank among the drug's genes (1 = most stable).",
+        label = (lambda r: f" {r.source}") if sources != [None] else (lambda r: "")
+        tables.append({"caption": "Known markers: their rank among the drug's genes (1 = most stable)"
+                       + (" in each ranking (RFE = SVR-RFE weights, EN = elastic net, PM = network importance)."
+                          if sources != [None] else "."),
                        "header": ["Drug", "Marker ranks"],
-                       "rows": [[d, ", ".join(f"{g} #{r}" for g, r in
-                                              mk.loc[mk["drug"] == d, ["gene", "rank_in_drug"]].itertuples(index=False))
+                       "rows": [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}" for r in
+                                              mk[mk["drug"] == d].itertuples(index=False))
                                  or "none selected"] for d in order]})
     wide = df.pivot_table(index="gene", columns="drug", values="selection_frequency", aggfunc="max").fillna(0.0)
     wide = wide.reindex(columns=order, fill_value=0.0)

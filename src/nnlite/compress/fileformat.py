@@ -56,11 +56,15 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.compress._layout import PREFIX as _PREFIX
 from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, committee_members, parse_container,
                                      read_dense_codec)
 from nnlite.compress.huffman import HuffmanCode, huffman_lengths
+from nnlite.compress.quantize import per_layer
 from nnlite.compress.sparse import GapCSR, encode_gaps
+from nnlite.layers import Dense, Dropout
+from nnlite.model import Sequential
 
 MAX_CLUSTERS = 1 << 16
 _SIMPLE_LAYERS = ("ReLU", "Tanh", "Identity")
@@ -145,8 +149,6 @@ def _layer_entry(layer):
 def encode_network(model, index_bits=None):
     """The :class:`EncodedLayer` of every Dense layer of ``model``, in order (``index_bits`` as in
     :func:`dumps_compressed`); pass them to :func:`dumps_compressed` to encode a network once."""
-    from nnlite.compress.quantize import per_layer
-
     dense = model.dense_layers()
     bits_per = per_layer(index_bits, len(dense), "index_bits") if index_bits is not None else [None] * len(dense)
     return [encode_weights(layer.W, bits) for layer, bits in zip(dense, bits_per)]
@@ -155,10 +157,15 @@ def encode_network(model, index_bits=None):
 def dumps_compressed(model, metadata=None, index_bits=None, encoded=None):
     """The ``.nnz`` bytes of ``model`` (see the module docstring). ``index_bits``: one int, one per Dense
     layer, or None (per layer, the width that gives the smallest file). ``encoded``: the output of
-    :func:`encode_network` for ``model``, when the caller already has it."""
+    :func:`encode_network` for ``model``, when the caller already has it (checked against the weights: a
+    ValueError when they changed since)."""
     dtype = np.dtype(model.dtype)
     le = dtype.newbyteorder("<")
-    encoded = encode_network(model, index_bits) if encoded is None else list(encoded)
+    if encoded is None:
+        encoded = encode_network(model, index_bits)
+    else:
+        encoded = list(encoded)
+        _check_encoded(model.dense_layers(), encoded)
     body = io.BytesIO()
 
     def put(data):
@@ -195,6 +202,19 @@ def dumps_compressed(model, metadata=None, index_bits=None, encoded=None):
         raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
     out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
     return out + struct.pack("<I", zlib.crc32(out))
+
+
+def _check_encoded(dense, encoded):
+    """ValueError unless ``encoded`` holds exactly the weights of the Dense layers ``dense`` (one decode of the
+    gap positions per layer: far cheaper than encoding again)."""
+    if len(encoded) != len(dense):
+        raise ValueError(f"{len(encoded)} encoded layers for {len(dense)} Dense layers")
+    for i, (layer, enc) in enumerate(zip(dense, encoded)):
+        W = layer.W
+        if tuple(enc.shape) != W.shape or not np.array_equal(
+                enc.csr.to_dense(values=enc.codebook[enc.clusters], dtype=W.dtype), W):
+            raise ValueError(f"the encoding of Dense layer {i} does not hold its weights "
+                             "(they changed after encode_network)")
 
 
 def dumps_committee(networks, metadata=None, encoded=None):
@@ -267,10 +287,6 @@ def load_committee(path):
 
 
 def _sequential(header, body, source):
-    from nnlite.activations import Identity, ReLU, Tanh
-    from nnlite.layers import Dense, Dropout
-    from nnlite.model import Sequential
-
     dtype = np.dtype(header["dtype"])
     simple = {"ReLU": ReLU, "Tanh": Tanh, "Identity": Identity}
     layers = []
@@ -281,8 +297,7 @@ def _sequential(header, body, source):
             if kind == "Dense":
                 W, b = decode_layer(entry, body, dtype)
                 layer = Dense(int(entry["n_in"]), int(entry["n_out"]), l1=entry.get("l1", 0.0),
-                              l2=entry.get("l2", 0.0), init=entry.get("init", "auto"), dtype=dtype,
-                              rng=np.random.default_rng(0))
+                              l2=entry.get("l2", 0.0), init=entry.get("init", "auto"), dtype=dtype)
                 layer.W = W
                 layer.b = b
                 if not W.all():

@@ -15,11 +15,13 @@ import copy
 
 import numpy as np
 
-from nnlite.compress.fileformat import dumps_compressed, encode_weights, loads_compressed
+from nnlite._checks import check_network_Xy
+from nnlite.compress.fileformat import dumps_compressed, encode_network, loads_compressed
 from nnlite.compress.prune import iterative_prune, sparsity
 from nnlite.compress.quantize import finetune_centroids, per_layer, quantize_model
 from nnlite.compress.report import CompressionReport, LayerSizes
 from nnlite.losses import observed_mse
+from nnlite.optim import Adam
 
 
 def _mse(model, X, y):
@@ -69,16 +71,17 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     (``auto_prune_percent``: keep 20 sqrt(N) of a layer's N weights); ``bits`` one value or one per Dense layer;
     ``index_bits`` one value, one per Dense layer, or None (per layer, the gap width giving the smallest
     Huffman-coded size). ``adjust_dropout``: lower each dropout rate with the connections left in the layer
-    before it (Han et al. 2015; ``prune.scale_dropout``). The returned model holds the shared weights and pruning masks; its predictions
-    equal those of ``load_compressed`` of the file ``save_compressed`` writes for it.
+    before it (Han et al. 2015; ``prune.scale_dropout``). The returned model holds the shared weights and
+    pruning masks; its predictions equal those of ``load_compressed`` of the file ``save_compressed`` writes for
+    it. The network is Huffman-encoded once: ``report.encoded`` (its
+    :func:`~nnlite.compress.fileformat.encode_network`) writes it again without re-encoding, with
+    ``dumps_compressed(model, encoded=report.encoded)`` or ``dumps_committee(..., encoded=[...])``.
     """
     X_train, X_val = np.asarray(X_train), np.asarray(X_val)
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)
-    for name, X, y in (("training", X_train, y_train), ("validation", X_val, y_val)):
-        if X.ndim != 2 or X.shape[0] == 0:
-            raise ValueError(f"{name} X must be a non-empty 2-D array, got shape {X.shape}")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{name} X has {X.shape[0]} rows but y has {y.shape[0]}")
+    for name, X, y in (("training ", X_train, y_train), ("validation ", X_val, y_val)):
+        # checked here, before any work; NaN targets are for a masked loss, which fit then insists on
+        check_network_Xy(X, y, model.n_in, model.n_out, allow_missing=True, what=name)
     if int(prune_steps) != prune_steps or prune_steps < 1:
         raise ValueError(f"prune_steps must be a positive integer, got {prune_steps!r}")
     m = copy.deepcopy(model)
@@ -106,8 +109,6 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
     history["dropout"] = [layer.p for layer in m.layers if type(layer).__name__ == "Dropout"]
 
     # 2. trained quantization
-    from nnlite.optim import Adam
-
     books = quantize_model(m, bits=bits, seed=seed)
     history["quantized_before_finetune_val_mse"] = _mse(m, X_val, y_val)
     if finetune_epochs:
@@ -116,17 +117,17 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
             optimizer=Adam(lr=finetune_lr), validation=validation, seed=seed)
     val_mse["quantized"] = _mse(m, X_val, y_val)
 
-    # 3. Huffman coding, measured through the actual file bytes
-    bits_per = per_layer(index_bits, n_dense, "index_bits") if index_bits is not None else [None] * n_dense
-    data = dumps_compressed(m, metadata=metadata, index_bits=index_bits)
+    # 3. Huffman coding (once: the sizes, the file and the caller's later writes share it), measured through
+    # the actual file bytes
+    encoded = encode_network(m, index_bits)
+    data = dumps_compressed(m, metadata=metadata, encoded=encoded)
     decoded = loads_compressed(data)
     val_mse["huffman"] = _mse(decoded, X_val, y_val)
-    layers = [LayerSizes.from_encoded(i, encode_weights(layer.W, b))
-              for i, (layer, b) in enumerate(zip(m.dense_layers(), bits_per))]
+    layers = [LayerSizes.from_encoded(i, enc) for i, enc in enumerate(encoded)]
     settings = {"prune_percent": percents.tolist(), "prune_steps": int(prune_steps), "bits": bits,
                 "index_bits": index_bits, "retrain_epochs": retrain_epochs, "finetune_epochs": finetune_epochs,
                 "batch_size": batch_size, "lr": lr, "finetune_lr": finetune_lr, "patience": patience,
                 "schedule": schedule, "adjust_dropout": adjust_dropout, "seed": seed}
     report = CompressionReport(layers=layers, val_mse=val_mse, file_bytes=len(data), settings=settings,
-                               history=history)
+                               history=history, encoded=encoded)
     return m, report

@@ -20,6 +20,7 @@ import numpy as np
 
 from nnlite.compress.quantize import per_layer
 from nnlite.losses import observed_mse
+from nnlite.optim import Adam
 
 
 def layer_threshold_mask(W, percent=None, quality=None, mask=None):
@@ -112,7 +113,6 @@ def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_
     epochs: if no retraining epoch beats the pruned model's validation MSE, the retraining is undone.
     Returns the list of validation MSEs after each step (``None`` entries without a validation set).
     """
-    from nnlite.optim import Adam
 
     original_p = [drop.p for drop, _ in _dropout_owners(model)]
     scores = []

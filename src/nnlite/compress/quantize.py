@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlite._checks import check_network_Xy
+from nnlite.losses import MaskedMSELoss
+from nnlite.optim import Adam
+
 INITS = ("linear", "density", "random")
 
 
@@ -170,21 +174,11 @@ def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, opti
     ``optimizer`` defaults to ``nnlite.optim.Adam(lr=1e-4)``. Returns the list of per-epoch validation MSEs
     (training-batch MSEs averaged over the epoch when no validation set is given).
     """
-    from nnlite.losses import MaskedMSELoss
-    from nnlite.optim import Adam
-
     layers = model.dense_layers()
     if len(codebooks) != len(layers):
         raise ValueError(f"{len(codebooks)} codebooks for {len(layers)} Dense layers")
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y) | np.isnan(y))):
-        raise ValueError("X contains NaN or inf, or y contains inf")
-    y2 = y.reshape(len(y), -1)
+    # y keeps its float type: the loss is taken against it as given
+    X, y2 = check_network_Xy(X, y, model.n_in, model.n_out, allow_missing=True)
     opt = optimizer if optimizer is not None else Adam(lr=1e-4)
     rng = np.random.default_rng(seed)
     loss = MaskedMSELoss()   # = MSELoss when y has no NaN; NaN marks a missing target entry

@@ -59,12 +59,15 @@ class CompressionReport:
     ``val_mse`` maps a stage to the model's validation MSE after it: "dense" (the input model), "pruned"
     (after prune + retrain), "quantized" (after weight sharing + centroid fine-tuning) and "huffman" (the
     model decoded back from the .nnz bytes; Huffman coding is lossless, so it equals "quantized").
+    ``encoded``: the model's per-layer ``fileformat.EncodedLayer`` list the sizes were measured on (not part of
+    ``to_dict``), for writing the model without encoding it again.
     """
     layers: list
     val_mse: dict = field(default_factory=dict)
     file_bytes: int = None
     settings: dict = field(default_factory=dict)
     history: dict = field(default_factory=dict)
+    encoded: list = field(default=None, repr=False, compare=False)
 
     def totals(self):
         """Bytes per stage summed over the Dense layers."""
