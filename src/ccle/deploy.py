@@ -49,15 +49,14 @@ from ccle.discretize import IQRThresholds, sensitive_direction
 from ccle.errors import CCLEError
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, importance_genes
 from ccle.model import DEFAULT_WIDTHS, committee_mean, make_method
+from ccle.paper_model import PaperModel
+from ccle.model_schema import KIND, SUPPORTED_VERSIONS, VERSION, validate_metadata
 from ccle.preprocess import ExpressionTransform, MinMaxScaler, decide_log2
 from ccle.store import atomic_write, read_bytes
 from nnlite import runtime
 from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_network, loads_committee
 from nnlite.compress.report import STAGES, LayerSizes
 
-KIND = "ccle.drug_model"
-VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)   # version 1: no calibrated rule, training lines or ranked genes (module docstring)
 V1_NOTE = ("model file version 1 has no calibrated thresholds, training cell lines or out-of-fold predictions: "
            "class_calibrated, percentile and in_training_set are empty (retrain to get them)")
 _SHOW = 20
@@ -111,15 +110,19 @@ def _network_sizes(encoded):
 
 
 def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=None, n_features=1000,
-                     options=None, source=None, log2=None):
+                     options=None, source=None, log2=None, search=False, search_options=None):
     """Fit the per-drug model (PM) of ``drug`` on all its cell lines and, with ``path``, write the ``.nnz``.
 
     ``expression``: :class:`ccle.data.expression.ExpressionMatrix` (raw values); ``drug_table``:
     :class:`ccle.data.drugs.DrugTable`; ``widths``: hidden layer widths (default
     :data:`ccle.model.DEFAULT_WIDTHS`); ``n_features``: genes kept by RFE; ``options``: extra keyword
     arguments of :class:`ccle.model.PerDrugModel` (e.g. fewer epochs); ``log2``: the file's log2 decision
-    (default: :func:`ccle.preprocess.decide_log2` on the whole matrix). Returns a :class:`TrainedModel`.
+    (default: :func:`ccle.preprocess.decide_log2` on the whole matrix); ``search``: the widths come from the
+    paper's greedy search (:meth:`ccle.paper_model.PaperModel.search` with ``search_options``, on an inner
+    70/30 split of the rows) instead of ``widths``. Returns a :class:`TrainedModel`.
     """
+    if search and widths is not None:
+        raise CCLEError("give either --widths or --search, not both")
     widths = tuple(DEFAULT_WIDTHS if widths is None else widths)
     log2 = decide_log2(expression.values) if log2 is None else bool(log2)
     ds = drug_dataset(expression, drug_table, drug)
@@ -128,9 +131,15 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
     opts = dict(options or {})
     if opts.get("compress") is False:
         raise CCLEError("train writes a compressed model: the compress=False option is not allowed")
-    est = make_method("PM", widths=widths, n_features=int(n_features), seed=int(seed), options={"PM": opts})
     t0 = time.perf_counter()
+    search_info = None
     try:
+        if search:
+            found = PaperModel(n_features=int(n_features), seed=int(seed), **(search_options or {})).search(X, ds.y)
+            widths = tuple(int(w) for w in found.widths)
+            search_info = {"widths": list(widths), "val_mse": found.mse, "n_calls": found.n_calls,
+                           "seconds": found.seconds}
+        est = make_method("PM+", widths=widths, n_features=int(n_features), seed=int(seed), options={"PM+": opts})
         est.fit(X, ds.y)
     except ValueError as exc:
         raise CCLEError(f"cannot train the {drug} model on {X.shape[0]} cell lines: {exc}") from None
@@ -164,6 +173,7 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
                      "n_genes_selected": len(selected), "seed": int(seed), "widths": list(widths),
                      "l2": est.l2_, "cv_mse": {str(k): v for k, v in est.cv_mse_.items()},
                      "n_epochs": est.n_epochs_, "n_networks": len(est.networks_), "options": _jsonable(opts),
+                     "search": search_info,
                      "fit_seconds": fit_seconds, "source": source or str(getattr(expression, "source", "")),
                      "dropped": {k: len(v) for k, v in ds.dropped.items()},
                      "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -192,22 +202,6 @@ def write_model(networks, metadata, path, encoded=None):
 
 
 # ------------------------------------------------------------------------------------------------ reading
-def _check_metadata(meta, path):
-    if not isinstance(meta, dict) or meta.get("kind") != KIND:
-        raise CCLEError(f"{path}: an nnlite compressed model, but not a ccle drug model (no gene/scaler metadata)")
-    if meta.get("version") not in SUPPORTED_VERSIONS:
-        raise CCLEError(f"{path}: ccle drug model version {meta.get('version')} is not supported (expected one of "
-                        f"{', '.join(map(str, SUPPORTED_VERSIONS))})")
-    if meta["version"] >= 2:
-        lacking = [k for k in ("calibrated_thresholds", "training_cell_lines", "oof_predictions") if k not in meta]
-        if lacking:
-            raise CCLEError(f"{path}: ccle drug model version {meta['version']} metadata lacks {', '.join(lacking)}")
-    missing = [k for k in ("drug", "genes", "scaler", "target", "thresholds", "expression_transform") if k not in meta]
-    if missing:
-        raise CCLEError(f"{path}: ccle drug model metadata lacks {', '.join(missing)}")
-    return meta
-
-
 def open_model(path, runtime_networks=False):
     """Read, parse and check a ccle model file once -> :class:`ModelFile`. ``runtime_networks``: decode the
     committee with the numpy-only :mod:`nnlite.runtime` instead of the engine. Any problem -> CCLEError
@@ -224,10 +218,9 @@ def open_model(path, runtime_networks=False):
         if not message.startswith(str(path)):
             message = f"{path}: cannot decode the model: {message}"
         raise CCLEError(message) from None
-    meta = header.get("metadata")
-    if isinstance(meta, dict):
-        meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
-    return ModelFile(_check_metadata(meta, path), header, networks, data)
+    meta = validate_metadata(header.get("metadata"), path)  # the one schema (ccle.model_schema)
+    meta = {k: v for k, v in meta.items() if k != ENSEMBLE_KEY}
+    return ModelFile(meta, header, networks, data)
 
 
 def read_model_metadata(path):

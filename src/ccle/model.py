@@ -1,6 +1,10 @@
-"""The per-drug model ("PM") of the paper and its baselines, as estimators on one drug's raw expression X.
+"""The per-drug models of the paper and its baselines, as estimators on one drug's raw expression X.
 
-PM (paper, Sec. III): min-max scaling -> SVR-RFE (epsilon 0.1) to 1000 genes (all genes when fewer) -> dense
+Method names (:data:`METHODS`, the one list): "PM" is the paper's model as its text describes it
+(:class:`ccle.paper_model.PaperModel`: one network whose widths the paper's greedy search chooses);
+"PM+" is the regularized committee below (:class:`PerDrugModel`), this project's improvement of it.
+
+PM+ (paper, Sec. III, with a fixed architecture, an inner-CV L2 and a committee): min-max scaling -> SVR-RFE (epsilon 0.1) to 1000 genes (all genes when fewer) -> dense
 network (ReLU/Tanh alternating, dropout 0.4 on the first 3 hidden layers, L1 + L2, Adam, early stopping on an
 inner validation split of the training rows, y standardized inside) -> Deep Compression (prune, quantize,
 Huffman) -> prediction -> IQR classes with the thresholds of the observed training responses.
@@ -25,6 +29,7 @@ from ccle.evaluate import kfold_splits
 from ccle.gene_selection import GeneSelector, scaler_only
 from ccle.oof import committee_oof_predictions, fold_ids_from_splits, mean_oof_predictions, refit_oof_predictions
 from ccle.preprocess import check_xy, standardize
+from ccle.paper_model import PaperModel
 from ccle.multitask import MultiTaskModel
 from ccle.splits import SCHEMES
 from ccle.tissue import TissueMeanModel
@@ -37,7 +42,7 @@ from nnlite.networks import paper_network
 from nnlite.optim import Adam
 
 PROTOCOLS = ("strict", "paper")
-METHODS = ("PM", "EN", "RF", "SVR", "ANN", "mean", "tissue", "MT")
+METHODS = ("PM", "PM+", "EN", "RF", "SVR", "ANN", "mean", "tissue", "MT")
 # MT learns across drugs: a test cell line of one drug must not be a training line of another, so it needs a
 # split scheme that holds out cell lines for every drug at once
 CROSS_DRUG_METHODS = ("MT",)
@@ -46,7 +51,8 @@ TISSUE_METHODS = ("tissue",)
 # what --methods defaults to: everything the scheme allows (MT joins whenever it can be scored honestly)
 DEFAULT_METHODS = {scheme: tuple(m for m in METHODS if scheme != "pairs" or m not in CROSS_DRUG_METHODS)
                    for scheme in SCHEMES}
-METHODS_USING_RFE = ("PM", "SVR")
+METHODS_USING_RFE = ("PM", "PM+", "SVR")
+METHODS_WITH_WIDTHS = ("PM", "PM+", "ANN")   # the methods whose architecture --widths fixes
 
 # Fixed architecture used without --search: four tapering hidden layers (ReLU, Tanh, ReLU, Tanh), chosen without
 # looking at any benchmark test row. A handful of shapes -- (32,16,8), (16,8), (16,)*12, (8,)*12,
@@ -61,10 +67,12 @@ DEFAULT_WIDTHS = (64, 32, 16, 8)
 
 
 def preprocessing_rows(protocol, n_rows, train_idx):
-    """Row indices on which scaling and RFE are fitted: the one place that implements the protocol switch.
+    """Row indices on which the protocol-dependent steps are fitted: the one place that implements the
+    protocol switch. Those steps are :data:`ccle.audit.LEAKING_STEPS` ["paper"]: scaling, RFE, PM's width
+    search and the IQR thresholds of the sensitivity calls.
 
     ``"strict"``: the training rows of the split only. ``"paper"``: all ``n_rows`` rows of the drug, before the
-    splits (the paper's text allows it; test rows then leak into the feature selection).
+    splits (the paper's text allows it; test rows then leak into those steps).
     """
     if protocol == "strict":
         return np.asarray(train_idx)
@@ -92,7 +100,7 @@ class _Estimator:
 
 
 class PerDrugModel(_Estimator):
-    """The paper's per-drug model (PM); see the module docstring.
+    """The regularized per-drug committee ("PM+"); see the module docstring.
 
     Network: :func:`nnlite.networks.paper_network` with hidden ``widths`` (ReLU, Tanh, ReLU, ...), dropout
     ``dropout`` after the first ``n_dropout`` hidden layers, L1 ``l1`` and L2 penalties on every Dense layer,
@@ -365,14 +373,19 @@ class MeanModel(_Estimator):
         return np.full(X.shape[0], self.mean_, dtype=np.float64)
 
 
-def make_method(name, *, widths=DEFAULT_WIDTHS, n_features=1000, seed=0, selector=None, options=None):
+def make_method(name, *, widths=None, n_features=1000, seed=0, selector=None, options=None):
     """A fresh, unfitted estimator for method ``name`` (one of :data:`METHODS`).
 
-    ``options`` maps a method name to extra keyword arguments for its constructor (e.g. fewer epochs in
+    ``widths``: hidden widths of PM+ and ANN; for PM, None = the paper's search inside ``fit``, a tuple fixes
+    them. ``options`` maps a method name to extra keyword arguments for its constructor (e.g. fewer epochs in
     ``--quick``).
     """
     kw = dict((options or {}).get(name, {}))
     if name == "PM":
+        return PaperModel(widths=None if widths is None else tuple(widths), n_features=n_features, seed=seed,
+                          selector=selector, **kw)
+    widths = DEFAULT_WIDTHS if widths is None else widths
+    if name == "PM+":
         return PerDrugModel(widths=tuple(widths), n_features=n_features, seed=seed, selector=selector, **kw)
     if name == "EN":
         return ElasticNetModel(seed=seed, selector=selector, **kw)

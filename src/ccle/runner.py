@@ -20,6 +20,7 @@ from ccle.distributed import run_dask
 from ccle.evaluate import split_indices
 from ccle.model import CROSS_DRUG_METHODS, METHODS
 from ccle.predictions import PredictionsStore
+from ccle.processes import deferred_interrupts, die_with_parent
 from ccle.progress import Progress, summary_record
 from ccle.shared_data import handles, shared_folder
 from ccle.store import ResultStore, latest_records
@@ -59,8 +60,10 @@ def execute(task, by_drug, cfg, cache_dir):
 _WORKER = {}
 
 
-def _init_worker(data_handles, cfg, cache_dir, out_dir):
+def _init_worker(data_handles, cfg, cache_dir, out_dir, parent_pid=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if parent_pid is not None:
+        die_with_parent(parent_pid)  # no orphan keeps appending to results.jsonl after a SIGKILL of the run
     limit_threads(env=True)
     _WORKER["out_dir"] = out_dir
     # memory-mapped (one copy per machine); dicts keep the run's drug order
@@ -150,14 +153,15 @@ def _run_in_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
     children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_init_worker,
                                initargs=(handles(datasets, shared_folder(cache_dir)), cfg, cache_dir,
-                                         store.out_dir))
+                                         store.out_dir, os.getpid()))
     pending = set()
     queue = list(tasks)
     try:
         # keep at most 2 tasks per worker queued so that an interruption leaves little in flight
         while queue or pending:
             while queue and len(pending) < 2 * int(jobs):
-                pending.add(pool.submit(_worker_task, queue.pop(0)))
+                with deferred_interrupts():  # a worker being started is registered before any interruption
+                    pending.add(pool.submit(_worker_task, queue.pop(0)))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 bar.update(fut.result())  # the worker has already appended it
@@ -168,5 +172,7 @@ def _run_in_pool(tasks, datasets, cfg, cache_dir, store, bar, jobs):
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             proc.terminate()
+        for proc in processes:  # gone before the parent's last message, none left to print after it
+            proc.join(timeout=5)
         raise
     pool.shutdown(wait=True)

@@ -74,6 +74,13 @@ def network_scorer(Z, ys, *, seed=0, validation_fraction=0.3, dropout=0.4, n_dro
     return score
 
 
+def _check_entry(entry):
+    """Raise when a stored search entry is not one (a damaged cache file is then recomputed)."""
+    if not isinstance(entry, dict) or not entry.get("widths") or min(int(w) for w in entry["widths"]) < 1:
+        raise ValueError("not a width-search entry")
+    float(entry["seconds"])
+
+
 def cached_search(cache_dir, key, compute):
     """Return the widths stored under ``key`` in ``cache_dir`` or ``compute() -> (widths, history)`` and store
     them (:func:`ccle.store.cached`: locked, written atomically). Returns ``dict(widths, history, seconds,
@@ -84,6 +91,6 @@ def cached_search(cache_dir, key, compute):
         return {"key": key, "widths": [int(w) for w in widths], "history": history,
                 "seconds": time.perf_counter() - t0}
 
-    entry, was_cached = cached(cache_dir, f"search_{key}", run)
+    entry, was_cached = cached(cache_dir, f"search_{key}", run, check=_check_entry)
     entry["cached"] = was_cached
     return entry

@@ -4,12 +4,14 @@
   :meth:`RunConfig.key` is the resume key).
 - :func:`fit_pipeline` is the one function that fits a method on a split's training rows: the protocol's
   preprocessing rows (:func:`ccle.model.preprocessing_rows`), the scaling + SVR-RFE (:class:`GeneSelector`),
-  the greedy width search (``--search``) and the estimator itself. Work that several tasks share (a split's
+  the paper's width search (PM always unless ``--widths``; PM+ and ANN with ``--search``), the estimator
+  itself and the IQR thresholds of the sensitivity calls (on the same protocol rows). Work that several tasks share (a split's
   selector, a search) goes through a :class:`TaskCache`, a wrapper that either computes or reads the cache of
   :func:`ccle.store.cached`; a cached selector or search equals a fresh one, so results do not depend on it.
-- :func:`run_task` = :func:`fit_pipeline` + prediction of the test rows + the record (the ``results.jsonl``
-  fields). It is a pure function of its arguments: the serial loop, the process pool and Dask workers all
-  call it (:mod:`ccle.runner`, :mod:`ccle.distributed`). :func:`run_task_with_predictions` is the same and also returns
+- :func:`run_task` = the permutation control (:func:`task_dataset`, ``--null``) + :func:`fit_pipeline` +
+  prediction of the test rows + the record (the ``results.jsonl`` fields). It is a pure function of its
+  arguments: the serial loop, the process pool and Dask workers all call it (:mod:`ccle.runner`,
+  :mod:`ccle.distributed`). :func:`run_task_with_predictions` is the same and also returns
   the task's rows of ``predictions.csv.gz`` (test rows with their predictions, training rows with their
   out-of-fold predictions); :func:`save_task` writes both, the predictions first.
 - :func:`task_rows` is the one place that turns (drug, split, ``cfg.split_scheme``) into training and test rows:
@@ -27,17 +29,20 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ccle.audit import permuted_responses
 from ccle.calls import call_classes, call_metrics, fit_call_rules
-from ccle.discretize import sensitivity_accuracy
+from ccle.discretize import IQRThresholds, sensitivity_accuracy
 from ccle.evaluate import regression_metrics, split_indices, split_seed
 from ccle.gene_selection import GeneSelector
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, enet_genes, importance_genes, rfe_genes
-from ccle.model import DEFAULT_WIDTHS, METHODS_USING_RFE, TISSUE_METHODS, make_method, preprocessing_rows
+from ccle.model import (DEFAULT_WIDTHS, METHODS_USING_RFE, METHODS_WITH_WIDTHS, TISSUE_METHODS, make_method,
+                        preprocessing_rows)
 from ccle.multitask import fit_predict_split
+from ccle.paper_model import PaperModel
 from ccle.predictions import PredictionsStore
 from ccle.predictions import task_rows as prediction_frame
 from ccle.preprocess import standardize
-from ccle.search import cached_search, greedy_search, network_scorer
+from ccle.search import cached_search
 from ccle.splits import drug_rows, tissues_of
 from ccle.store import ResultStore, cached
 from ccle.warmup import warm_up
@@ -49,7 +54,7 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")
-SEARCHED_METHODS = ("PM", "ANN")   # the methods whose widths --search chooses
+SEARCHED_METHODS = ("PM+", "ANN")   # the methods whose widths --search chooses (PM searches by default)
 ALL_DRUGS = "<all drugs>"   # the drug of a cross-drug (MT) task: angle brackets never occur in a drug name
 
 
@@ -75,7 +80,7 @@ class RunConfig:
     seed: int = 0
     search: bool = False
     n_features: int = 1000
-    widths: tuple = DEFAULT_WIDTHS
+    widths: tuple = DEFAULT_WIDTHS   # PM+ and ANN; PM too when fixed_widths (--widths)
     test_fraction: float = 0.3
     options: dict = field(default_factory=dict)   # per-method constructor overrides (e.g. --quick)
     search_options: dict = field(default_factory=dict)
@@ -83,6 +88,8 @@ class RunConfig:
     split_scheme: str = "pairs"      # "pairs" | "cell-lines" | "tissues" (ccle.splits.SCHEMES)
     split_fingerprint: str = ""      # hash of the held-out sets (they depend on the tissues given)
     response: str = "ActArea"   # the response column: its direction decides which end is "sensitive"
+    null: bool = False          # --null: responses permuted within each drug before anything is fitted
+    fixed_widths: bool = False  # --widths: ``widths`` fixes PM's architecture too (no search)
 
     def key(self):
         """Short hash of the settings a result depends on (not of which drugs/methods/how many splits)."""
@@ -164,7 +171,8 @@ class TaskCache:
             fresh.append(compute())
             return fresh[0].to_dict()
 
-        state, _ = cached(self.cache_dir, f"selector_{self.prefix}_{name}", fit_and_encode)
+        state, _ = cached(self.cache_dir, f"selector_{self.prefix}_{name}", fit_and_encode,
+                          check=GeneSelector.from_dict)
         return fresh[0] if fresh else GeneSelector.from_dict(state)
 
     def search(self, name, compute):
@@ -183,9 +191,12 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     outside the training rows; under "paper" the scaling + RFE are fitted on all rows of the drug.
     ``cache``: a :class:`TaskCache` (default: compute everything).
 
+    Under "paper" the width search of PM (and of PM+ / ANN with ``--search``) runs once on all rows of the
+    drug, and the IQR thresholds (``estimator.thresholds_``) are those of all rows' responses.
+
     Returns ``(estimator, fields)``: the fitted estimator and its record fields (``fit_seconds``,
-    ``selector_seconds``, ``search_seconds``, ``train_seconds``; ``widths`` for the network methods;
-    ``n_features``, ``n_epochs`` and the compression sizes for PM).
+    ``selector_seconds``, ``search_seconds``, ``train_seconds`` (PM: its search included); ``widths`` for the
+    network methods; ``n_features``, ``n_epochs`` and the compression sizes for PM and PM+).
     """
     cache = TaskCache(None, cfg) if cache is None else cache
     train_idx, _ = task_rows(ds, split, cfg)
@@ -203,33 +214,41 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
         selector_seconds = float(selector.fit_seconds_)
 
     widths, search_seconds = tuple(cfg.widths), 0.0
-    if cfg.search and method in SEARCHED_METHODS:
+    pm_searches = method == "PM" and not cfg.fixed_widths
+    if pm_searches and cfg.protocol == "strict":
+        widths = None   # PaperModel searches inside fit, on an inner split of the training rows
+    elif pm_searches or (cfg.search and method in SEARCHED_METHODS):
         sel = selector if selector is not None else cache.selector(tag, fit_selector)
 
         def search():
-            ys, _, _ = standardize(ds.y[prep_rows])
-            score = network_scorer(sel.transform(ds.X[prep_rows]), ys, seed=cfg.seed,
-                                   **cfg.search_options.get("scorer", {}))
-            return greedy_search(score, **cfg.search_options.get("greedy", {}))
+            result = PaperModel(n_features=cfg.n_features, seed=cfg.seed, selector=sel,
+                                **cfg.options.get("PM", {})).search(ds.X[prep_rows], ds.y[prep_rows])
+            return result.widths, result.history
 
-        widths, search_seconds = cache.search(tag, search)
+        widths, search_seconds = cache.search(f"paper_{tag}", search)
 
     est = make_method(method, widths=widths, n_features=cfg.n_features, seed=seed, selector=selector,
                       options=cfg.options)
     t0 = time.perf_counter()
     est.fit(ds.X[train_idx], ds.y[train_idx], **_row_kw(ds, method, train_idx))
     fit_seconds = time.perf_counter() - t0
+    est.thresholds_ = IQRThresholds().fit(ds.y[prep_rows])
     fields = {"fit_seconds": fit_seconds, "selector_seconds": selector_seconds, "search_seconds": search_seconds,
               "train_seconds": fit_seconds + (selector_seconds if method in METHODS_USING_RFE else 0.0)}
-    if method in SEARCHED_METHODS:
-        fields["widths"] = [int(w) for w in widths]
+    if method in METHODS_WITH_WIDTHS:
+        fields["widths"] = [int(w) for w in (est.widths_ if method == "PM" else widths)]
     if method == "PM":
+        fields.update(est.record_fields())
+        # strict: the search ran inside fit (already in fit_seconds); paper: it ran on all rows before the splits
+        fields["search_seconds"] = float(est.search_seconds_) + search_seconds
+        fields["train_seconds"] += search_seconds
+    elif method == "PM+":
         fields.update(_pm_fields(est))
     return est, fields
 
 
 def _pm_fields(est):
-    """PM's record fields: genes kept, epochs per committee network, mean compressed / dense sizes."""
+    """PM+'s record fields: genes kept, epochs per committee network, mean compressed / dense sizes."""
     fields = {"n_features": int(est.selector_.n_features_), "n_epochs": [int(e) for e in est.n_epochs_]}
     reps = [r for r in est.compression_ if r]
     if reps:
@@ -240,9 +259,20 @@ def _pm_fields(est):
     return fields
 
 
+def task_dataset(ds, cfg):
+    """The drug's data a task fits and scores: ``ds`` itself, or with ``cfg.null`` a copy whose responses are
+    permuted within the drug (:func:`ccle.audit.permuted_responses`: the same permutation for every method,
+    split and protocol of a run seed)."""
+    if not cfg.null:
+        return ds
+    return DrugData(drug=ds.drug, X=ds.X, y=permuted_responses(ds.y, ds.drug, cfg.seed),
+                    cell_lines=list(ds.cell_lines), genes=list(ds.genes))
+
+
 def run_task(ds, split, method, cfg, cache_dir=None):
     """Fit ``method`` on the training rows of ``split`` of drug ``ds`` (:func:`fit_pipeline`) and score it on
-    the test rows. Returns the result record (a JSON-serializable dict)."""
+    the test rows (with ``cfg.null`` on the permuted responses, :func:`task_dataset`). Returns the result
+    record (a JSON-serializable dict)."""
     return run_task_with_predictions(ds, split, method, cfg, cache_dir)[0]
 
 
@@ -251,22 +281,26 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
 
     Record fields beyond the regression metrics: the sensitivity calls of :func:`ccle.calls.call_metrics`
     (paper rule, calibrated rule fitted on the estimator's ``oof_predictions_``, rule-free AUROCs; oriented by
-    :func:`ccle.discretize.sensitive_direction` of ``cfg.response``) and the gene lists of
-    :func:`gene_fields`. Rows (:func:`ccle.predictions.task_rows`): every test row with its prediction, every
-    training row with its out-of-fold prediction (empty, classes -1, where the method has none).
+    :func:`ccle.discretize.sensitive_direction` of ``cfg.response``; under the paper protocol the paper rule's
+    IQR thresholds come from all rows of the drug) and the gene lists of :func:`gene_fields`. Rows
+    (:func:`ccle.predictions.task_rows`): every test row with its prediction, every training row with its
+    out-of-fold prediction (empty, classes -1, where the method has none). With ``cfg.null`` everything runs
+    on the permuted responses (:func:`task_dataset`).
 
     The method's kernels are compiled (or loaded from Numba's cache) first, outside every clock
     (:func:`ccle.warmup.warm_up`, once per process): ``warmup_seconds`` is that time, 0 after the first task."""
     warmup_seconds = warm_up(method, ds.X, cfg.options)
+    ds = task_dataset(ds, cfg)
     est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg))
     train_idx, test_idx = task_rows(ds, split, cfg)
     t0 = time.perf_counter()
     pred = np.asarray(est.predict(ds.X[test_idx], **_row_kw(ds, method, test_idx)), dtype=np.float64)
     predict_seconds = time.perf_counter() - t0
     y_test, y_train = ds.y[test_idx], ds.y[train_idx]
+    y_rules = ds.y[preprocessing_rows(cfg.protocol, len(ds.y), train_idx)]   # paper protocol: all rows
     rec = {"drug": ds.drug, "split": int(split), "method": method, "protocol": cfg.protocol,
            "seed": int(cfg.seed), "config_key": cfg.key(), "n_train": int(train_idx.size),
-           "n_test": int(test_idx.size), "split_scheme": cfg.split_scheme}
+           "n_test": int(test_idx.size), "null": bool(cfg.null), "split_scheme": cfg.split_scheme}
     for name in ("fit_seconds", "selector_seconds", "search_seconds", "train_seconds"):
         rec[name] = fields.pop(name)
     rec["predict_seconds"] = predict_seconds
@@ -275,11 +309,13 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     oof = getattr(est, "oof_predictions_", None)
     oof = np.full(train_idx.size, np.nan) if oof is None else np.asarray(oof, dtype=np.float64).ravel()
     if np.isfinite(oof).any():
-        rec.update(call_metrics(y_test, pred, y_train, oof[np.isfinite(oof)], cfg.response))
+        rec.update(call_metrics(y_test, pred, y_rules, oof[np.isfinite(oof)], cfg.response))
     else:  # a method without out-of-fold predictions gets the paper rule only
-        est_thresholds = fit_call_rules(y_train, y_train, cfg.response)[0]
+        est_thresholds = fit_call_rules(y_rules, y_train, cfg.response)[0]
         rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, est_thresholds))
     rec.update(fields)
+    if method == "PM":
+        rec["test_mse_stages"] = est.test_mse_stages(ds.X[test_idx], y_test)
     rec.update(gene_fields(est, method, ds, train_idx, seed=split_seed(cfg.seed, ds.drug, split) % (2 ** 31)))
     return rec, prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response)
 
@@ -317,7 +353,7 @@ def gene_fields(est, method, ds, train_idx, seed=0):
         return {"genes_rfe": rfe_genes(genes, est.selector_.support_, np.ravel(est.model_.coef_))}
     if method == "EN":
         return {"genes_enet": enet_genes(genes, est.model_.coef_)}
-    if method == "PM" and hasattr(est, "folds_"):
+    if method in ("PM", "PM+") and hasattr(est, "folds_"):   # the committee (PM+) has folds_
         Z = est.selector_.transform(ds.X[train_idx])
         ys = (ds.y[train_idx] - est.y_mean_) / est.y_scale_
         imp = committee_permutation_importance(est.networks_, Z, ys, est.folds_, seed=seed)

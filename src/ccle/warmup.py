@@ -28,10 +28,12 @@ from ccle.store import file_lock
 LOCK_NAME = "numba-warmup-{group}.lock"
 # Which kernels a method compiles: the networks (nnlite._kernels, compress), the SVR-RFE (linear._svr_kernels,
 # shared by PM and SVR), the coordinate descent (linear._cd_kernels), the trees (_tree_kernels, _hist_kernels).
-KERNEL_GROUPS = {"PM": "networks-svr", "ANN": "networks-svr", "SVR": "networks-svr", "EN": "enet", "RF": "forest"}
+KERNEL_GROUPS = {"PM": "networks-svr", "PM+": "networks-svr", "ANN": "networks-svr", "SVR": "networks-svr",
+                 "EN": "enet", "RF": "forest"}
 TINY_ROWS, TINY_GENES, TINY_SELECTED = 48, 40, 20
 # The shortest training that still runs every stage (the keys are the method constructors' arguments).
-SHORT = {"PM": {"epochs": 2, "patience": 1, "retrain_epochs": 1, "cv": 2, "l2": (3e-3,)},
+SHORT = {"PM": {"epochs": 2, "patience": 1, "max_layers": 1, "retrain_epochs": 1, "finetune_epochs": 1},
+         "PM+": {"epochs": 2, "patience": 1, "retrain_epochs": 1, "cv": 2, "l2": (3e-3,)},
          "ANN": {"epochs": 2, "patience": 1},
          "EN": {"n_alphas": 3, "cv": 2},
          "RF": {"n_estimators": 2},

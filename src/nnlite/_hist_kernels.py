@@ -7,7 +7,8 @@ candidate splits are exactly the exact search's). Otherwise the distinct value s
 to bin floor(s * max_bins / n) (renumbered consecutively), so bins hold about n / max_bins samples each and a
 value covering at least n / max_bins samples (e.g. a frequent zero expression) keeps a bin of its own.
 
-Split search (``build_tree_binned``): a node examines its randomly drawn features exactly as the exact search does
+Split search (``build_tree_binned``, node by node; ``_level_kernels.build_tree_levels`` grows the same tree level
+by level and is the one forests use): a node examines its randomly drawn features exactly as the exact search does
 (same random stream, same order, same "more while all examined ones are constant" rule, same tie margin); for
 each it accumulates per-bin (count, sum w, sum w y) over the node's samples (bootstrap weights are integer counts,
 so a bin's count and weight share one int64) and scans the non-empty bins in ascending order (nodes of at most
@@ -28,7 +29,7 @@ histogram costs O(n_node) anyway.
 import numpy as np
 from numba import njit, prange
 
-from nnlite._tree_kernels import _TIE, _randbelow
+from nnlite._tree_kernels import _TIE, _child_key, _next_u64, _randbelow, _undo_draws
 
 MAX_BINS = 256
 # nodes above this size scan all bins; smaller ones walk a bit mask of the touched bins
@@ -105,8 +106,10 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
         for k in range(m):
             dst[k] = src[orig[k]]
     idx = np.arange(m)
+    root_key = _next_u64(state)
 
     feats = np.arange(p).astype(np.int64)
+    jfs = np.empty(p, dtype=np.int64)
     tmp = np.empty(m, dtype=np.int64)
     ncw = np.empty(m, dtype=np.int64)
     nwy = np.empty(m, dtype=np.float64)
@@ -122,6 +125,8 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     st_start = np.empty(cap, dtype=np.int64)
     st_end = np.empty(cap, dtype=np.int64)
     st_depth = np.empty(cap, dtype=np.int64)
+    st_key = np.empty(cap, dtype=np.uint64)
+    st_key[0] = root_key
     st_node[0] = 0
     st_start[0] = 0
     st_end[0] = m
@@ -135,6 +140,7 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
         s = st_start[top]
         e = st_end[top]
         depth = st_depth[top]
+        key = st_key[top]
         nn = e - s
 
         W = 0.0
@@ -165,11 +171,13 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
         # draw the node's mtry features (the exact search's stream), then visit them in index order so that
         # the bin-code rows stream through the cache; ties between features go to the one drawn first
         n_draw = min(mtry, p)
+        state[0] = key
         for fi in range(n_draw):
             jf = fi + _randbelow(state, p - fi)
             f = feats[jf]
             feats[jf] = feats[fi]
             feats[fi] = f
+            jfs[fi] = jf
             drawn[f] = fi
         best = -np.inf
         best_rank = p
@@ -192,6 +200,7 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 f2 = feats[jf]
                 feats[jf] = feats[fi]
                 feats[fi] = f2
+                jfs[fi] = jf
                 rank = fi
                 fi += 1
                 f = p - 1
@@ -270,6 +279,7 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 best_f = g
                 best_bin = fbest_bin
                 best_pos = fbest_pos
+        _undo_draws(feats, jfs, fi)
 
         if best_f < 0:
             continue
@@ -316,11 +326,13 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
         st_start[top] = s + nl
         st_end[top] = e
         st_depth[top] = depth + 1
+        st_key[top] = _child_key(key, 2)
         top += 1
         st_node[top] = lnode
         st_start[top] = s
         st_end[top] = s + nl
         st_depth[top] = depth + 1
+        st_key[top] = _child_key(key, 1)
         top += 1
     return n_nodes
 

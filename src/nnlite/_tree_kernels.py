@@ -16,8 +16,10 @@ Split search runs on per-feature presorted sample lists, in two modes:
   sample list; each sampled feature sorts the node's (rank, sample) keys. Cost ~ mtry * n_node * log(n_node).
 
 Ties are detected on precomputed dense ranks, so sorting compares 64-bit integers. Every tree draws its
-bootstrap sample and its per-node feature subsets from its own splitmix64 stream seeded by ``seeds[t]``,
-hence a forest is the same whichever thread grows which tree.
+bootstrap sample from its own splitmix64 stream seeded by ``seeds[t]``, then the root's stream seed; each node
+draws its features (a partial Fisher-Yates shuffle of 0..p-1, undone afterwards) from its own stream, whose seed
+is derived from its parent's (``_child_key``). Hence a forest is the same whichever thread grows which tree, and
+a tree the same whichever order its nodes are grown in (depth first here, level by level in ``_level_kernels``).
 
 Trees are stored as flat arrays, one row per tree: ``feature`` (-1 at leaves), ``threshold`` (go left when
 x[feature] <= threshold), ``left``, ``right``, ``value`` (weighted mean of y in the node), ``n_samples``.
@@ -48,8 +50,35 @@ def _next_u64(state):
 
 @njit(cache=True)
 def _randbelow(state, k):
-    """A random integer in [0, k) (modulo bias < k / 2**64, negligible for array sizes)."""
-    return np.int64(_next_u64(state) % np.uint64(k))
+    """A random integer in [0, k): floor(x k / 2**64) of 64 random bits x (Lemire 2019, bias < k / 2**64), the
+    128-bit product taken in 32-bit halves; a division (x mod k) costs ~10x more and a tree draws ~10**6 times."""
+    x = _next_u64(state)
+    if k >= 4294967296:
+        return np.int64(x % np.uint64(k))
+    kk = np.uint64(k)
+    hi = x >> np.uint64(32)
+    lo = x & np.uint64(0xFFFFFFFF)
+    return np.int64((hi * kk + ((lo * kk) >> np.uint64(32))) >> np.uint64(32))
+
+
+@njit(cache=True)
+def _child_key(key, side):
+    """Stream seed of a node's child (side 1 = left, 2 = right) from the node's own seed ``key``: every node
+    draws its features from its own stream, so a tree does not depend on the order its nodes are grown in."""
+    z = key ^ (np.uint64(side) * _MIX2)
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _undo_draws(feats, jfs, n):
+    """Undo the first n Fisher-Yates swaps (feats[k] <-> feats[jfs[k]]) in reverse: feats is the identity again."""
+    for k in range(n - 1, -1, -1):
+        j = jfs[k]
+        t = feats[k]
+        feats[k] = feats[j]
+        feats[j] = t
 
 
 @njit(cache=True)
@@ -164,7 +193,9 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
             order[f, k] = i
             k += inbag[i]
 
+    root_key = _next_u64(state)
     feats = np.arange(p).astype(np.int64)
+    jfs = np.empty(p, dtype=np.int64)
     goes_left = np.zeros(n, dtype=np.uint8)
     tmp = np.empty(m, dtype=np.int32)
     keys = np.empty(m, dtype=np.int64)
@@ -177,7 +208,9 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
     st_start = np.empty(cap, dtype=np.int64)
     st_end = np.empty(cap, dtype=np.int64)
     st_depth = np.empty(cap, dtype=np.int64)
+    st_key = np.empty(cap, dtype=np.uint64)
     top = 0
+    st_key[0] = root_key
     st_node[0] = 0
     st_start[0] = 0
     st_end[0] = m
@@ -191,6 +224,7 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
         s = st_start[top]
         e = st_end[top]
         depth = st_depth[top]
+        key = st_key[top]
         nn = e - s
         sorted_mode = nn <= switch_size
 
@@ -225,11 +259,13 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
         visited = 0
         found = False
         fi = 0
+        state[0] = key
         while fi < p and (visited < mtry or not found):
             jf = fi + _randbelow(state, p - fi)
             f = feats[jf]
             feats[jf] = feats[fi]
             feats[fi] = f
+            jfs[fi] = jf
             fi += 1
             visited += 1
             rf = ranks[f]
@@ -299,6 +335,7 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
                     ri = rj
                 if improved:
                     best_keys[:nn] = keys[:nn]
+        _undo_draws(feats, jfs, fi)
 
         if best_f < 0:
             continue
@@ -347,11 +384,13 @@ def build_tree(XT, y, y_center, presorted, ranks, seed, bootstrap, mtry, min_sam
         st_start[top] = s + nl
         st_end[top] = e
         st_depth[top] = depth + 1
+        st_key[top] = _child_key(key, 2)
         top += 1
         st_node[top] = lnode
         st_start[top] = s
         st_end[top] = s + nl
         st_depth[top] = depth + 1
+        st_key[top] = _child_key(key, 1)
         top += 1
     return n_nodes
 

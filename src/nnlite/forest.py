@@ -19,7 +19,7 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
     ``bootstrap`` (sample n rows with replacement per tree, else use all rows); ``seed``; ``n_jobs`` threads
     (-1 = all); ``max_bins``: None = exact presorted split search (every midpoint between distinct values),
     an int in [2, 256] (default 256) = histogram search on that many quantile bins per feature, computed once per
-    fit (``nnlite._hist_kernels``). The binned forest is the exact one (same trees, same random stream) when every
+    fit (``nnlite._hist_kernels``; trees grown level by level, ``nnlite._level_kernels``). The binned forest is the exact one (same trees, same random stream) when every
     feature has at most max_bins distinct training values; otherwise a split can only fall between two bins (its
     threshold is still the midpoint between the node's adjacent values on either side of that bin boundary).
     Attributes after fit: flat node arrays ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``,

@@ -16,6 +16,7 @@ import numpy as np
 
 from nnlite import _numba_cache  # noqa: F401  (before the kernels compile: where they are cached)
 from nnlite import _hist_kernels as _hk
+from nnlite import _level_kernels as _lk
 from nnlite import _tree_kernels as _k
 from nnlite._checks import as_float
 from nnlite.base import BaseEstimator, RegressorMixin
@@ -113,12 +114,15 @@ def bin_features(XT, max_bins):
     return codes, n_bins
 
 
-def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None, max_bins=None):
+def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs, switch=None, max_bins=None,
+               level_wise=True):
     """Grow one tree per seed on X (n, p), y (n,). Returns a dict of (T, K) flat node arrays (K = most nodes
     of any tree), ``n_nodes`` (T,) and raw per-tree impurity decreases ``importance`` (T, p).
     max_bins=None: exact presorted split search (``_tree_kernels``); an int: histogram search on at most
     max_bins quantile bins per feature (``_hist_kernels``; the same trees where every feature has at most
-    max_bins distinct values)."""
+    max_bins distinct values). Binned trees grow level by level (``_level_kernels``, the default) or node by node
+    (``level_wise=False``, ``_hist_kernels``): the same trees, the level-wise search reads each code row once per
+    depth instead of once per node."""
     X32 = as_float32(X)
     XT = np.ascontiguousarray(X32.T)
     n, p = X32.shape
@@ -155,7 +159,10 @@ def grow_trees(X, y, seeds, bootstrap, mtry, min_samples_leaf, max_depth, n_jobs
     else:
         args = (codes, XT, y, float(y.mean()), seeds, bool(bootstrap), int(mtry), int(min_samples_leaf),
                 int(max_depth)) + outputs
-        serial, parallel = _hk.build_forest_binned_serial, _hk.build_forest_binned
+        if level_wise:
+            serial, parallel = _lk.build_forest_levels_serial, _lk.build_forest_levels
+        else:
+            serial, parallel = _hk.build_forest_binned_serial, _hk.build_forest_binned
     threads = n_threads(n_jobs)
     if threads == 1:
         serial(*args)

@@ -275,6 +275,18 @@ def test_numpy_only_recipe_from_the_readme(data):
     np.testing.assert_array_equal(Z, deploy.model_inputs(deploy.read_model_metadata(data["model"]), e)[0])
 
 
+def test_train_search_chooses_the_widths_with_the_paper_search(data):
+    from ccle.paper_model import PaperModel
+    fast = {"epochs": 5, "patience": 2, "max_layers": 2, "max_width": 30}
+    trained = deploy.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
+                                      seed=3, n_features=N_SELECTED, options=TINY, search=True, search_options=fast)
+    tr = trained.metadata["training"]
+    found = PaperModel(n_features=N_SELECTED, seed=3, **fast).search(trained.X, trained.y)
+    assert tr["search"]["widths"] == list(found.widths) == tr["widths"] and tr["search"]["n_calls"] >= 2
+    with pytest.raises(CCLEError, match="--widths or --search"):
+        deploy.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
+                                widths=(4,), search=True)
+
 
 def test_train_encodes_each_network_once(data, monkeypatch, tmp_path):
     """Each committee network is Huffman-encoded once (in compress_model), not again to be sized and written."""

@@ -14,8 +14,8 @@ from ccle.runner import run_benchmark, task_list  # noqa: E402
 from ccle.store import ResultStore  # noqa: E402
 from ccle.tasks import DrugData, RunConfig  # noqa: E402
 
-TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1}}
-METHODS = ["PM", "SVR", "mean"]   # PM and SVR share each split's cached RFE
+TINY = {"PM+": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1}}
+METHODS = ["PM+", "SVR", "mean"]   # PM+ and SVR share each split's cached RFE
 TIMING = {"fit_seconds", "selector_seconds", "search_seconds", "train_seconds", "predict_seconds",
           "warmup_seconds"}
 

@@ -15,7 +15,9 @@ from ccle.runner import run_benchmark, task_list
 from ccle.store import ResultStore
 from ccle.tasks import DrugData, RunConfig
 
-TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
+TINY = {"PM+": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
+        "PM": {"epochs": 5, "patience": 2, "max_layers": 2, "max_width": 20, "retrain_epochs": 1,
+               "finetune_epochs": 1},
         "ANN": {"epochs": 10, "patience": 5}, "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)},
         "RF": {"n_estimators": 5}}
 
@@ -93,41 +95,46 @@ def test_every_method_sees_the_same_rows_and_strict_never_fits_on_test_rows(tmp_
         spy(cls)
     # the kernel warm-up fits on a seeded random matrix, not on any drug row (tests/ccle/test_warmup.py)
     monkeypatch.setattr(warmup_mod, "_WARMED", {(m, dt) for m in model_mod.METHODS for dt in ("<f4", "<f8")})
-    methods = ["PM", "EN", "RF", "SVR", "ANN", "mean"]
+    spy(model_mod.PaperModel)
+    spy(model_mod.PaperModel, "search")
+    methods = ["PM", "PM+", "EN", "RF", "SVR", "ANN", "mean"]
     recs = run_benchmark(data[:1], _cfg(), tmp_path / "strict", n_splits=2, methods=methods, progress=False)
-    assert len(recs) == 12
+    assert len(recs) == 14
     train_sets = [frozenset(split_indices(60, "drugA", s)[0].tolist()) for s in range(2)]
     assert seen and all(rows in train_sets for _, rows in seen), "a fit saw rows outside a training set"
     assert {what for what, _ in seen} >= {"GeneSelector.fit", "MinMaxScaler.fit", "PerDrugModel.fit",
-                                          "ElasticNetModel.fit", "MeanModel.fit"}
+                                          "PaperModel.fit", "ElasticNetModel.fit", "MeanModel.fit"}
     for s in range(2):
         rs = [r for r in recs if r["split"] == s]
         assert len({(r["n_train"], r["n_test"]) for r in rs}) == 1
-    # the paper protocol fits scaling and RFE on all rows of the drug, once
+    # the paper protocol fits scaling and RFE on all rows of the drug, once, and PM's width search too
     seen.clear()
-    run_benchmark(data[:1], _cfg(protocol="paper"), tmp_path / "paper", n_splits=2, methods=["PM", "SVR"],
-                  progress=False)
+    paper = run_benchmark(data[:1], _cfg(protocol="paper"), tmp_path / "paper", n_splits=2,
+                          methods=["PM", "SVR"], progress=False)
     selector_rows = [rows for what, rows in seen if what == "GeneSelector.fit"]
     assert selector_rows == [frozenset(range(60))]
+    assert [rows for what, rows in seen if what == "PaperModel.search"] == [frozenset(range(60))]
+    assert sorted(rows for what, rows in seen if what == "PaperModel.fit") == sorted(train_sets)
+    pm = [r for r in paper if r["method"] == "PM"]
+    assert all(r["train_seconds"] >= r["search_seconds"] > 0 for r in pm)
+    assert pm[0]["widths"] == pm[1]["widths"]   # one search per drug
 
 
 def test_search_is_cached_and_used(tmp_path, monkeypatch):
     data = _datasets()[:1]
-    cfg = _cfg(search=True, search_options={"scorer": {"epochs": 3, "patience": 2},
-                                            "greedy": {"max_layers": 2, "max_width": 20}})
+    cfg = _cfg(search=True)
     calls = []
-    orig = search_mod.greedy_search
+    orig = model_mod.PaperModel.search
 
-    def counting(*a, **k):
+    def counting(self, *a, **k):
         calls.append(1)
-        return orig(*a, **k)
-    import ccle.tasks as tasks_mod
-    monkeypatch.setattr(tasks_mod, "greedy_search", counting)
-    recs = run_benchmark(data, cfg, tmp_path, n_splits=1, methods=["PM", "ANN"], progress=False)
-    assert len(calls) == 1  # PM and the simple ANN share the split's search
-    pm = [r for r in recs if r["method"] == "PM"][0]
+        return orig(self, *a, **k)
+    monkeypatch.setattr(model_mod.PaperModel, "search", counting)
+    recs = run_benchmark(data, cfg, tmp_path, n_splits=1, methods=["PM+", "ANN"], progress=False)
+    assert len(calls) == 1  # PM+ and the simple ANN share the split's paper search
+    pm = [r for r in recs if r["method"] == "PM+"][0]
     ann = [r for r in recs if r["method"] == "ANN"][0]
-    assert pm["widths"] == ann["widths"] and 1 <= len(pm["widths"]) <= 2
+    assert pm["widths"] == ann["widths"] and 1 <= len(pm["widths"]) <= 2 and max(pm["widths"]) <= 20
     assert list((tmp_path / "cache").glob("search_*.json"))
 
 

@@ -15,7 +15,8 @@ from ccle.runner import run_benchmark
 from ccle.store import ResultStore
 from ccle.tasks import DrugData, RunConfig, run_task_with_predictions
 
-TINY = {"PM": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
+TINY = {"PM+": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_epochs": 1},
+        "PM": {"epochs": 15, "patience": 5, "max_layers": 2, "retrain_epochs": 1, "finetune_epochs": 1},
         "ANN": {"epochs": 10, "patience": 5}, "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)},
         "RF": {"n_estimators": 8}}
 SCALARS = ("mse", "rmse", "r2", "pearson", "spearman", "sens_acc", "paper_bal_acc", "paper_kappa", "cal_acc",
@@ -68,8 +69,9 @@ def test_training_rows_carry_out_of_fold_predictions(serial_run):
     rows = PredictionsStore(out).load()
     train = rows[rows.set == "train"]
     have = train.groupby("method")["predicted"].apply(lambda s: float(np.isfinite(s).mean()))
-    for m in ("PM", "EN", "SVR", "mean"):
+    for m in ("PM+", "EN", "SVR", "mean", "tissue"):
         assert have[m] == 1.0
+    assert 0.2 < have["PM"] < 0.4           # the paper's model: its 30 % inner validation rows
     assert 0.9 < have["RF"] <= 1.0          # out of bag: almost every row with 8 trees
     assert 0.1 < have["ANN"] < 0.35         # its 20 % early-stopping rows
     assert (train.loc[~np.isfinite(train.predicted), ["class_paper", "class_calibrated"]] == -1).all().all()
@@ -81,8 +83,8 @@ def test_gene_fields_of_the_records(serial_run):
     by = {r["method"]: r for r in records if r["drug"] == "drugA" and r["split"] == 0}
     assert len(by["SVR"]["genes_rfe"]) == 6 and by["SVR"]["genes_rfe"][0][0].startswith("g")
     assert all(v != 0 for _, v in by["EN"]["genes_enet"])
-    genes = [g for g, _ in by["PM"]["genes_importance"]]
-    assert len(genes) == 6 and set(genes) <= {f"g{j}" for j in range(12)} and "importance_method" in by["PM"]
+    genes = [g for g, _ in by["PM+"]["genes_importance"]]
+    assert len(genes) == 6 and set(genes) <= {f"g{j}" for j in range(12)} and "importance_method" in by["PM+"]
 
 
 def test_jobs_2_writes_the_same_predictions(serial_run, tmp_path):

@@ -203,3 +203,55 @@ def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
         sub = primal(w) - primal(best.coef_)
         assert gap_a >= sub - 1e-9 and gap >= sub - 1e-9
         assert gap <= gap_a
+
+
+def test_bounded_kkt_products_are_exact_or_certified_bounds():
+    """bounded_xt_dot: every entry is X_j.v exactly, or (outside the working set) an upper bound on |X_j.v|
+    that is <= l1 with the stale reference value as the estimate; a large move refreshes the reference."""
+    from nnlite.linear._cd_kernels import bounded_xt_dot
+
+    rng = np.random.default_rng(4)
+    n, p = 50, 400
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    norms = np.linalg.norm(X, axis=0)
+    R_ref = rng.standard_normal(n)
+    c_ref = X.T @ R_ref
+    l1 = 0.8 * np.abs(c_ref).max()
+    keep = np.ones(p, dtype=bool)
+    in_ws = np.zeros(p, dtype=bool)
+    in_ws[:5] = True
+    for step, refresh in [(1e-3, True), (1e-1, False), (10.0, False)]:
+        v = R_ref + step * rng.standard_normal(n)
+        est, gapc = np.empty(p), np.empty(p)
+        c_ref0, R_ref0 = c_ref.copy(), R_ref.copy()
+        n_exact = bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh)
+        exact = X.T @ v
+        computed = est == gapc
+        assert computed[:5].all() and n_exact == computed.sum()
+        np.testing.assert_allclose(est[computed], exact[computed], rtol=1e-12, atol=1e-12)
+        skipped = ~computed
+        assert np.all(np.abs(exact[skipped]) <= gapc[skipped]) and np.all(gapc[skipped] <= l1)
+        np.testing.assert_array_equal(est[skipped], c_ref0[skipped])
+        np.testing.assert_array_equal(c_ref, c_ref0)  # no refresh: reference unchanged
+        np.testing.assert_array_equal(R_ref, R_ref0)
+        if step == 1e-3:
+            assert skipped.sum() > p // 2
+    v = R_ref + 10.0 * rng.standard_normal(n)  # most bounds fail: full pass, new reference
+    assert bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, True) == p
+    np.testing.assert_allclose(c_ref, X.T @ v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(R_ref, v)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 1.0])
+def test_screened_path_keeps_every_feature_active_in_sklearns_solution(l1_ratio):
+    """Wide data (p >> n): along the path, the strong rule, the bounded KKT passes and gap safe screening never
+    drop a feature that is nonzero in scikit-learn's unscreened solution (tight tolerances on both sides)."""
+    X, y = make_problem(60, 1500, seed=5, rho=0.5)
+    X, y = X - X.mean(0), y - y.mean()
+    alphas = alpha_max(X, y, l1_ratio) * np.geomspace(1.0, 1e-2, 15)
+    _, ours, _ = enet_path(X, y, l1_ratio=l1_ratio, alphas=alphas, tol=1e-12, max_iter=100_000)
+    _, theirs, _ = sk_enet_path(X, y, l1_ratio=l1_ratio, alphas=alphas, tol=1e-12, max_iter=100_000)
+    big = np.abs(theirs) > 1e-6
+    assert big.sum() > 20
+    assert np.all(ours[big] != 0.0)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)

@@ -12,7 +12,8 @@ MASK = (1 << 64) - 1
 
 
 def _splitmix_counts(seed, n):
-    """NumPy-free twin of the kernel: splitmix64 (Steele et al. 2014) with Python integers, n draws mod n."""
+    """NumPy-free twin of the kernel: splitmix64 (Steele et al. 2014) with Python integers, n draws, each
+    floor(z n / 2**64) (the kernel's multiply-shift ``_randbelow``)."""
     state, counts = int(seed), np.zeros(n, dtype=np.int64)
     for _ in range(n):
         state = (state + 0x9E3779B97F4A7C15) & MASK
@@ -20,7 +21,7 @@ def _splitmix_counts(seed, n):
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
         z ^= z >> 31
-        counts[z % n] += 1
+        counts[(z * n) >> 64] += 1
     return counts
 
 

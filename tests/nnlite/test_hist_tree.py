@@ -98,3 +98,24 @@ def test_binned_forest_approximates_the_exact_one_beyond_max_bins():
 def test_bad_max_bins_raises(bad):
     with pytest.raises(ValueError, match="max_bins"):
         RandomForestRegressor(n_estimators=2, max_bins=bad).fit(np.ones((4, 2)), np.arange(4.0))
+
+
+@pytest.mark.parametrize("n,p,bootstrap,mtry,leaf,depth", [
+    (200, 15, True, 5, 2, -1),
+    (600, 12, False, 4, 1, -1),   # > 64 open nodes per level: several passes over the code rows per depth
+    (300, 40, True, 13, 5, 6),
+    (400, 9, True, 1, 3, -1),     # one feature per node: often constant, more are drawn (second phase)
+])
+def test_level_wise_trees_are_the_node_wise_ones(n, p, bootstrap, mtry, leaf, depth):
+    """Growing level by level (all open nodes of a depth share one pass over the code rows) must give the
+    node-wise trees exactly: same per-node random streams, same splits, same depth-first node ids. 600 rows
+    exceed 256 distinct values, so the binning is approximate there; rounded features make many constant ones."""
+    X, y = make_friedman1(n_samples=n, n_features=p, noise=0.5, random_state=3)
+    X[:, ::3] = np.round(X[:, ::3] * 3)  # few distinct values: ties, constant nodes
+    seeds = np.array([11, 12, 13], dtype=np.uint64)
+    nodes = grow_trees(X, y, seeds, bootstrap, mtry, leaf, depth, 1, max_bins=256, level_wise=False)
+    levels = grow_trees(X, y, seeds, bootstrap, mtry, leaf, depth, 1, max_bins=256, level_wise=True)
+    for name in ("feature", "left", "right", "n_samples", "n_nodes", "threshold", "value"):
+        np.testing.assert_array_equal(nodes[name], levels[name], err_msg=name)
+    np.testing.assert_allclose(nodes["importance"], levels["importance"], rtol=1e-9, atol=1e-12)
+    assert nodes["n_nodes"].max() > 15

@@ -17,6 +17,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import ccle  # noqa: E402
 from ccle.cli import benchmark, data, inspect, predict, report, train  # noqa: E402
 from ccle.errors import CCLEError  # noqa: E402
+from ccle.processes import Terminated, restore_sigterm, terminate_as_interrupt  # noqa: E402
 
 # The command table: each module has NAME, add_parser(subparsers) and run(args) -> exit code.
 COMMANDS = (benchmark, train, predict, inspect, report, data)
@@ -36,16 +37,25 @@ def main(argv=None):
     """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code."""
     args = build_parser().parse_args(argv)
     run = {command.NAME: command.run for command in COMMANDS}[args.command]
+    previous = terminate_as_interrupt()  # `kill PID` takes the Ctrl-C path: finished results kept, workers stopped
     try:
         return run(args)
     except (CCLEError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished results are kept; rerun the same command to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{what}: finished results are kept; rerun the same command to resume", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         # the reader of our standard output went away (`predict ... | head`): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # an unreadable or unwritable file that no reader turned into a CCLEError: still one line naming it
+        name = exc.filename if exc.filename is not None else "a file"
+        print(f"error: {name}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    finally:
+        restore_sigterm(previous)

@@ -2,10 +2,11 @@
 import shutil
 import sys
 import time
-from pathlib import Path
 
-from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, load_inputs,
-                             log2_banner, positive_int, versions)
+from ccle.audit import LEAKING_STEPS
+from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
+                             layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
+from ccle.data.drugs import check_drug_responses
 from ccle.data.align import drug_dataset
 from ccle.data.depmap import read_lineages
 from ccle.discretize import sensitive_direction
@@ -19,14 +20,16 @@ from ccle.report import write_report
 from ccle.runner import run_benchmark
 from ccle.shared_data import share_datasets, shared_folder
 from ccle.splits import SCHEMES, held_out_sets, tissues_of
-from ccle.store import RESULTS_FILE
+from ccle.store import RESULTS_FILE, OutputLock, make_output_folder
 from ccle.tasks import DrugData, RunConfig, data_fingerprint, split_fingerprint
 
 NAME = "benchmark"
+PROTOCOL_CHOICES = ("strict", "paper", "both")
 
 # Shorter training for --quick (the method constructors' keyword arguments).
 QUICK_OPTIONS = {
-    "PM": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
+    "PM": {"epochs": 60, "patience": 8, "max_layers": 3, "retrain_epochs": 3, "finetune_epochs": 3},
+    "PM+": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
            "l2": (1e-2,)},
     "ANN": {"lr": 1e-3, "batch_size": 32, "epochs": 120, "patience": 15},
     "EN": {"n_alphas": 20, "l1_ratio": (0.5, 1.0), "cv": 3},
@@ -44,8 +47,9 @@ def add_parser(subparsers):
     """Register ``benchmark`` on ``subparsers`` (from ``add_subparsers``)."""
     bench = subparsers.add_parser(
         NAME, help="the paper's experiment: Table I, Table II, Fig. 3",
-        description="Per-drug Monte Carlo benchmark of PM (the paper's model) against EN, RF, SVR, the simple ANN "
-                    "and the per-drug mean. Resumable: rerunning the same command skips finished results.")
+        description="Per-drug Monte Carlo benchmark of PM (the paper's model as described) and PM+ (the "
+                    "regularized committee) against EN, RF, SVR, the simple ANN and the per-drug mean. "
+                    "Resumable: rerunning the same command skips finished results.")
     bench.add_argument("--quick", action="store_true",
                        help=f"{QUICK_DRUGS} drugs, {QUICK_SPLITS} splits, {QUICK_GENES} genes, shorter training "
                             "(< 1 minute; for CI and first contact)")
@@ -57,22 +61,32 @@ def add_parser(subparsers):
     bench.add_argument("--splits", type=positive_int, default=None, help="Monte Carlo 70/30 splits per drug "
                                                                           "(default 5; 2 with --quick)")
     bench.add_argument("--seed", type=int, default=0, help="run seed: splits, initializations (default 0)")
-    bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(METHODS)} (default "
-                                                       "all; MT only with --split cell-lines or tissues)")
+    bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(METHODS)} "
+                                                       "(default all; MT only with --split cell-lines or tissues; PM = the paper's "
+                                                       "model as described, PM+ = the regularized committee)")
     bench.add_argument("--split", choices=SCHEMES, default="pairs", dest="split_scheme",
                        help="pairs (default): per-drug Monte Carlo 70/30 as the paper; cell-lines: each split holds "
                             "out one random 30%% of the cell lines for every drug at once; tissues: whole tissues "
                             "(the --sample-info lineage, else the CCLE name's suffix) held out, ~30%% of the lines")
-    bench.add_argument("--protocol", choices=("strict", "paper"), default="strict",
-                       help="strict (default): scaling, RFE, search and early stopping see training rows only; "
-                            "paper: scaling and RFE fitted on all rows of the drug before the splits")
+    bench.add_argument("--protocol", choices=PROTOCOL_CHOICES, default="strict",
+                       help="strict (default): every step that learns sees the training rows of each split only. "
+                            "paper: fitted on all rows of the drug before the splits (test rows leak): "
+                            + "; ".join(s.replace("%", "%%") for s in LEAKING_STEPS["paper"]) +
+                            ". both: strict and paper on identical splits, plus the inflation table")
+    bench.add_argument("--null", action="store_true",
+                       help="permutation control: responses permuted within each drug (seeded, the same for every "
+                            "method) before anything is fitted; no method can truly beat the per-drug mean")
+    bench.add_argument("--widths", type=layer_widths, default=None, metavar="W1,W2,...",
+                       help="fix the hidden layer widths of every method that has them (PM: no search; PM+, ANN; "
+                            "default: PM searches them as the paper says, PM+ and ANN use "
+                            f"{','.join(map(str, DEFAULT_WIDTHS))})")
     bench.add_argument("--search", action="store_true",
-                       help="the paper's greedy width/depth search (cached per drug/split) instead of the fixed "
-                            "architecture")
+                       help="PM+ and ANN also take their widths from the paper's greedy width/depth search "
+                            "(cached per drug/split)")
     bench.add_argument("--genes", type=positive_int, default=None,
                        help="genes kept by SVR-RFE (default 1000, or all when fewer; 200 with --quick)")
     bench.add_argument("--out", metavar="DIR", default=None,
-                       help="output folder (default results/benchmark-<protocol>[-quick|-paper])")
+                       help="output folder (default results/benchmark-<protocol>[-null][-quick|-paper])")
     bench.add_argument("--jobs", type=positive_int, default=cpu_count(),
                        help="worker processes (one task each, BLAS limited to one thread per process; "
                             "default: the CPUs this process may use, here %(default)s)")
@@ -80,6 +94,8 @@ def add_parser(subparsers):
                        help="run the tasks on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
                             "(a LocalCluster on this machine, --jobs workers); needs the distributed extra")
     bench.add_argument("--fresh", action="store_true", help="discard finished results in --out and start over")
+    bench.add_argument("--wait", action="store_true",
+                       help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return bench
 
@@ -129,51 +145,77 @@ def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
     scheme = args.split_scheme
-    methods = parse_methods(args.methods, scheme) if args.methods else list(DEFAULT_METHODS[scheme])
+    methods = (parse_methods(args.methods, scheme) if args.methods is not None
+               else list(DEFAULT_METHODS[scheme]))
+    null = bool(getattr(args, "null", False))
+    protocols = ("strict", "paper") if args.protocol == "both" else (args.protocol,)
+    if args.out is not None and not args.out.strip():
+        raise CCLEError("--out is empty: give an output folder")
+    if args.drug is not None and any(not d.strip() for d in args.drug):
+        raise CCLEError("--drug is empty: give a compound name")
     tag = "" if scheme == "pairs" else f"-{scheme}"
     if args.scale == "paper" and (args.quick or args.expression or args.drugs):
         raise CCLEError("--scale paper is the embedded data at the paper's size: not with --quick or given files")
     suffix = "-quick" if args.quick else "-paper" if args.scale == "paper" else ""
-    out = Path(args.out or f"results/benchmark-{args.protocol}{tag}{suffix}")
-    if out.exists() and not out.is_dir():
-        raise CCLEError(f"--out {out} exists and is not a folder")
+    out = make_output_folder(args.out or f"results/benchmark-{args.protocol}{tag}{'-null' if null else ''}{suffix}")
+    # held until this process ends: a second run on the same folder refuses (or waits, --wait)
+    lock = OutputLock(out, wait=args.wait).acquire()
+    try:
+        return _run_locked(args, out, n_splits, methods, scheme, null, protocols)
+    finally:
+        lock.release()
+
+
+def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
     if args.fresh:  # before the data are shared into out/cache
         for name in (RESULTS_FILE, PREDICTIONS_FILE, GENES_FILE):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "cache", ignore_errors=True)
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
-    drugs = list(args.drug) if args.drug else list(table.drugs)
+    drugs = resolve_drugs(table, args.drug) if args.drug else list(table.drugs)
     if args.quick and not args.drug:
         drugs = drugs[:QUICK_DRUGS]
+    if not args.drug:
+        drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
     datasets, transforms = drug_datasets(expression, table, drugs, log2, shared_folder(out / "cache"))
+    quality = data_quality(expression)
     del expression  # the drugs' matrices are memory-mapped now
     description += "; expression: " + transforms
     lineages, tissue_text = lineages_of(args.sample_info)
     held = attach_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
     load_seconds = time.perf_counter() - t_load
     fingerprint = data_fingerprint(datasets)
-    cfg = RunConfig(protocol=args.protocol, seed=args.seed, search=bool(args.search),
-                    n_features=args.genes or 1000, widths=tuple(DEFAULT_WIDTHS),
-                    options=QUICK_OPTIONS if args.quick else {},
-                    search_options=QUICK_SEARCH if args.quick else {},
-                    data_fingerprint=fingerprint, split_scheme=scheme,
-                    split_fingerprint=split_fingerprint(held), response=table.response)
+    widths = getattr(args, "widths", None)
+    configs = [RunConfig(protocol=protocol, seed=args.seed, search=bool(args.search),
+                         n_features=args.genes or 1000, widths=tuple(widths or DEFAULT_WIDTHS),
+                         options=QUICK_OPTIONS if args.quick else {},
+                         search_options=QUICK_SEARCH if args.quick else {},
+                         data_fingerprint=fingerprint, response=table.response, null=null,
+                         fixed_widths=widths is not None, split_scheme=scheme,
+                         split_fingerprint=split_fingerprint(held))
+               for protocol in protocols]
+    cfg = configs[0]
     sensitive_direction(table.response)  # an unknown response is refused before any work
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
-          f"({', '.join(methods)}), protocol {args.protocol}, split {scheme}, {tissue_text}, {description}, "
-          f"{log2_banner(log2, args.log2)}, "
-          f"out {out}", file=sys.stderr)
+          f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
+          f"split {scheme}, {tissue_text}, {description}, {log2_banner(log2, args.log2)}, out {out}",
+          file=sys.stderr)
     t0 = time.perf_counter()
-    records = run_benchmark(datasets, cfg, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
-                            progress=not args.quiet, scheduler=args.scheduler)
+    records = []
+    for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
+        records += run_benchmark(datasets, c, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
+                                 progress=not args.quiet, scheduler=args.scheduler)
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
-            "protocol": args.protocol, "seed": args.seed, "n_splits": n_splits, "data": description,
+            "protocol": cfg.protocol, "protocols": list(protocols), "null": null,
+            "config_keys": [c.key() for c in configs], "seed": args.seed, "n_splits": n_splits, "data": description,
             "split_scheme": scheme, "split_scheme_text": SCHEME_TEXT[scheme], "tissues": tissue_text,
             "drugs": [d.drug for d in datasets], "methods": list(methods),
-            "log2": log2, "data_fingerprint": fingerprint, "config_key": cfg.key(),
+            "log2": log2, "data_quality": quality,
+            "data_fingerprint": fingerprint, "config_key": cfg.key(),
             "config": {"n_features": cfg.n_features, "widths": list(cfg.widths), "search": cfg.search,
+                       "fixed_widths": cfg.fixed_widths,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
             "n_genes": int(datasets[0].X.shape[1]) if datasets else 0,

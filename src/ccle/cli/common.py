@@ -4,8 +4,10 @@ One copy of each, so that ``benchmark`` and ``train`` read the same files the sa
 label-free expression transform (:mod:`ccle.preprocess`).
 """
 import argparse
+import dataclasses
 import os
 import platform
+import sys
 
 import numba
 import numpy
@@ -13,6 +15,8 @@ import scipy
 
 import ccle
 import nnlite
+from ccle.data.drugs import check_drug_responses
+from ccle.data.expression import DUPLICATE_GENE_CHOICES
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
 from ccle.preprocess import LOG2_CHOICES, decide_log2
@@ -63,6 +67,61 @@ def add_data_arguments(parser):
     parser.add_argument("--log2", choices=LOG2_CHOICES, default="auto",
                         help="put the expression on the log2(x + 1) scale: auto (default: when the whole matrix "
                              "is non-negative with a maximum above 50, i.e. RPKM/TPM-like), yes or no")
+    missing = parser.add_mutually_exclusive_group()
+    missing.add_argument("--impute", choices=("none", "median"), default="none",
+                         help="missing expression values (empty, NA, nan): none (default: an error naming file, "
+                              "line and column) or median (the gene's median over the file's cell lines; "
+                              "label-free, but it uses the test rows' expression)")
+    missing.add_argument("--drop-incomplete-genes", action="store_true",
+                         help="leave out the genes with a missing expression value (counted in the banner and "
+                              "the report)")
+    parser.add_argument("--duplicate-genes", choices=DUPLICATE_GENE_CHOICES, default="error",
+                        help="a gene name given more than once: error (default, naming them) or mean (average "
+                             "the columns into one)")
+
+
+# the reader's advice names its keyword arguments; on the command line they are these flags
+_FLAG_ADVICE = (("impute='median' or drop_incomplete_genes=True", "--impute median or --drop-incomplete-genes"),
+                ("drop_incomplete_genes", "--drop-incomplete-genes"), ("duplicate_genes='mean'",
+                                                                        "--duplicate-genes mean"))
+
+
+def _cli_advice(exc):
+    text = str(exc)
+    for api, flag in _FLAG_ADVICE:
+        text = text.replace(api, flag)
+    return CCLEError(text)
+
+
+def data_quality(expression):
+    """What the expression reader found and did (missing values, merged genes, unnamed rows) -> dict for
+    run.json (``summary`` is the banner's text, '' for a clean file)."""
+    quality = expression.quality
+    out = dataclasses.asdict(quality)
+    out["n_incomplete_genes"] = len(quality.incomplete_genes)
+    out["n_merged_genes"] = len(quality.merged_genes)
+    out["summary"] = quality.summary()
+    return out
+
+
+def resolve_drugs(table, names):
+    """The compounds of ``table`` named by ``--drug`` (each once, in the order given): a name that differs from
+    exactly one compound of the file only in case is that compound (the readers refuse a file where two
+    compounds differ only in case, so this is never ambiguous), with a note; then
+    :func:`ccle.data.drugs.check_drug_responses` (unknown, fewer than 2 or constant responses -> CCLEError naming
+    drug and file, before any work)."""
+    by_fold = {d.casefold(): d for d in table.drugs}
+    resolved = []
+    for name in names:
+        if name not in table.drugs and name.casefold() in by_fold:
+            print(f"note: --drug {name} is {by_fold[name.casefold()]} in {table.source}", file=sys.stderr)
+            name = by_fold[name.casefold()]
+        resolved.append(name)
+    unique = list(dict.fromkeys(resolved))
+    if len(unique) < len(resolved):
+        repeated = sorted({d for d in resolved if resolved.count(d) > 1})
+        print(f"note: --drug {', '.join(repeated)} given more than once; each drug runs once", file=sys.stderr)
+    return check_drug_responses(table, unique)
 
 
 def load_inputs(args):
@@ -70,17 +129,27 @@ def load_inputs(args):
     200 genes with ``--quick``, 56,318 with ``--scale paper``) and the log2 decision for the whole matrix.
 
     Returns ``(expression, table, log2: bool, description)``."""
-    if args.expression is None and args.drugs is None:
-        n_genes = PAPER_GENES if getattr(args, "scale", None) == "paper" else QUICK_GENES if args.quick else None
-        kw = {"n_genes": n_genes} if n_genes else {}
-        expression, table = load_data(response=args.response, **kw)
-        description = "embedded default data" + (f" ({n_genes} genes)" if n_genes else "")
-    else:
-        if args.expression is None or args.drugs is None:
-            raise CCLEError("give both --expression FILE and --drugs FILE (or neither, for the default data)")
-        expression, table = load_data(args.expression, args.drugs, sample_info=args.sample_info,
-                                      response=args.response)
-        description = f"{args.expression} + {args.drugs}"
+    policy = {"impute": getattr(args, "impute", "none"),
+              "drop_incomplete_genes": getattr(args, "drop_incomplete_genes", False),
+              "duplicate_genes": getattr(args, "duplicate_genes", "error")}
+    try:
+        if args.expression is None and args.drugs is None:
+            n_genes = (PAPER_GENES if getattr(args, "scale", None) == "paper" else QUICK_GENES if args.quick
+                       else None)
+            kw = {"n_genes": n_genes} if n_genes else {}
+            expression, table = load_data(response=args.response, **policy, **kw)
+            description = "embedded default data" + (f" ({n_genes} genes)" if n_genes else "")
+        else:
+            if args.expression is None or args.drugs is None:
+                raise CCLEError("give both --expression FILE and --drugs FILE (or neither, for the default data)")
+            expression, table = load_data(args.expression, args.drugs, sample_info=args.sample_info,
+                                          response=args.response, **policy)
+            description = f"{args.expression} + {args.drugs}"
+    except CCLEError as exc:
+        raise _cli_advice(exc) from None
+    summary = expression.quality.summary()
+    if summary:
+        description += f" ({summary})"
     log2 = decide_log2(expression.values, args.log2)
     finite = expression.values[numpy.isfinite(expression.values)]
     if log2 and finite.size and finite.min() < 0:

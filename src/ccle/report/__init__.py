@@ -11,12 +11,14 @@ as CSV + Markdown, every figure as PNG + SVG, and run.json.
 import json
 from pathlib import Path
 
+from ccle.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.errors import CCLEError
+from ccle.store import ResultStore
 from ccle.report.tables import (SUMMARY_ROW_LABEL, compression_summary, condition, main_records, method_label,
                                 metrics_table, paired_table, per_drug, table1, table1_spread, table2,
                                 timing_table)
 from ccle.report.markdown import report_markdown, to_csv, to_markdown, to_text
-from ccle.report import figures, sections as core, sections_extra as extra
+from ccle.report import figures, sections as core, sections_audit as audit_sections, sections_extra as extra
 
 __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", "timing_table", "metrics_table",
            "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
@@ -28,21 +30,11 @@ NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[
 
 def load_results(out_dir, config_key=None):
     """The latest record of each (drug, split, method, condition) in ``out_dir/results.jsonl`` (whole lines only;
-    a torn last line is skipped), restricted to ``config_key`` when given."""
-    path = Path(out_dir) / RESULTS_FILE
-    if not path.exists():
-        return []
+    a torn last line is skipped, a line that is not a result is skipped with a warning: the store's reader,
+    :meth:`ccle.store.ResultStore.load`), restricted to ``config_key`` (one key or a list of keys) when given."""
     out = {}
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                continue
-            try:
-                r = json.loads(raw)
-            except ValueError:
-                continue
-            if config_key is None or r.get("config_key") == config_key:
-                out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
+    for r in ResultStore(out_dir).load(config_key):
+        out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
     return list(out.values())
 
 
@@ -77,7 +69,10 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
             extra.sensitivity_section(recs, drugs, methods),
             extra.genes_section(out_dir / "genes.csv", drugs),
             extra.leakage_section(all_records, methods),
-            extra.compression_section(recs, methods)]
+            audit_sections.inflation_section(all_records),
+            audit_sections.widths_section(recs, drugs),
+            extra.compression_section(recs, methods),
+            audit_sections.compression_change_section(recs, drugs)]
 
 
 def _render_figures(sections, out_dir):
@@ -112,7 +107,8 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     run.json. Returns the terminal text (Table I, Table II, timing, paired summary, where things are)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stored = load_results(out_dir, meta.get("config_key")) if meta.get("config_key") else []
+    keys = meta.get("config_keys") or meta.get("config_key")
+    stored = load_results(out_dir, keys) if keys else []
     all_records = _merge(stored, records)
     recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     drugs = _order([r["drug"] for r in recs], drugs)
@@ -144,9 +140,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     svgs = _render_figures(sections, out_dir)
     note = None if svgs or not any(s.get("figures") for s in sections) else NO_PLOT_NOTE
     md_intro = (f"{title}\n\nProtocol **{protocol}**: " +
-                ("scaling, SVR-RFE, width search and early stopping were fitted on the training rows of each split "
-                 "only." if protocol == "strict" else "scaling and SVR-RFE were fitted on all rows of each drug "
-                 "before the splits (as the paper's text allows; test rows leak into feature selection).") +
+                (leaking_steps_text(protocol) if protocol in LEAKING_STEPS else "?") + "." +
                 (f"\n\nSplit scheme **{scheme}**: {meta['split_scheme_text']}; every method used the same rows."
                  if meta.get("split_scheme_text") else "") +
                 "\n\nThe same report with the figures embedded: report.html (opens offline in any browser).")
@@ -158,6 +152,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     run["n_results"] = len(recs)
     run["drugs"] = drugs
     run["methods"] = methods
+    audit_text = audit_sections.write_audit_tables(all_records, out_dir)
     (out_dir / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str))
 
     labels = [method_label(m) for m in methods]
@@ -175,6 +170,8 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     if comp:
         text.append(f"PM compressed model: {comp['compressed_bytes']:.0f} bytes, "
                     f"ratio {comp['compression_ratio']:.1f}x against dense float32\n")
+    if audit_text:
+        text += ["Leakage audit (strict vs paper protocol on identical splits; inflation.csv)", audit_text, ""]
     text.append(f"Figures (PNG + SVG) written to {out_dir}" if svgs else NO_PLOT_NOTE)
     text.append(f"Report: {out_dir / 'report.html'} (open it in a browser; works offline); tables (CSV + Markdown),"
                 f" report.md, results.jsonl and run.json are in {out_dir}")
@@ -194,7 +191,7 @@ def build_report(out_dir):
             meta = json.loads(run_path.read_text())
         except ValueError as exc:
             raise CCLEError(f"{run_path}: not valid JSON ({exc})") from None
-    records = load_results(out_dir, meta.get("config_key"))
+    records = load_results(out_dir, meta.get("config_keys") or meta.get("config_key"))
     if not records:
         raise CCLEError(f"{out_dir / RESULTS_FILE}: no result for configuration {meta.get('config_key', '?')}")
     write_report(records, out_dir, meta, meta.get("drugs"), meta.get("methods"))

@@ -20,7 +20,9 @@ SUMMARY_METRICS = ("mse", "rmse", "r2", "pearson", "spearman", "sens_acc")
 
 
 # Display labels: the per-drug mean baseline must not read like the "mean" of a summary row.
-METHOD_LABELS = {"mean": "per-drug mean", "tissue": "per-drug tissue mean", "MT": "multitask network"}
+# "PM" and "PM+" must not be mistaken for one another: the paper's model as described vs this project's committee.
+METHOD_LABELS = {"mean": "per-drug mean", "tissue": "per-drug tissue mean", "MT": "multitask network",
+                 "PM": "PM (paper, as described)", "PM+": "PM+ (regularized committee)"}
 SUMMARY_ROW_LABEL = "Average over drugs"
 METRIC_LABELS = {"mse": "MSE", "rmse": "RMSE", "r2": "R²", "pearson": "Pearson r", "spearman": "Spearman r",
                  "sens_acc": "Sensitivity acc. (paper rule)", "paper_bal_acc": "Balanced acc. (paper rule)",
@@ -46,9 +48,10 @@ def condition(rec):
 
 
 def main_records(records, protocol=None, split_scheme="pairs"):
-    """The records Table I and the figures are built from: not permuted, the run's split scheme (default
-    "pairs") and the run's protocol (the most common one when ``protocol`` is None)."""
-    recs = [r for r in records if not r.get("null") and r.get("split_scheme", "pairs") == split_scheme]
+    """The records Table I and the figures are built from: not permuted (unless every record is), the run's
+    split scheme (default "pairs") and the run's protocol (the most common one when ``protocol`` is None)."""
+    pairs = [r for r in records if r.get("split_scheme", "pairs") == split_scheme]
+    recs = [r for r in pairs if not r.get("null")] or pairs   # a --null run alone: its permuted records
     if protocol is None and recs:
         protocols = [r.get("protocol", "strict") for r in recs]
         protocol = max(set(protocols), key=protocols.count)

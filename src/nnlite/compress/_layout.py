@@ -26,6 +26,8 @@ PREFIX = struct.Struct("<8sHI")        # magic, uint16 version, uint32 header le
 MAX_CODE_LENGTH = 32
 # metadata key of a committee file: {"combine": "mean", "members": [base64 .nnz bytes of members 1..k-1]}
 ENSEMBLE_KEY = "ensemble"
+# the allowed "combine" values: the one definition that the engine, nnlite.runtime and ccle's model schema read
+ENSEMBLE_COMBINE = ("mean",)
 
 
 # ---------------------------------------------------------------------------------------------- container
@@ -37,7 +39,7 @@ def committee_members(header, source="<bytes>"):
     if packed is None:
         return []
     try:
-        if packed.get("combine") != "mean":
+        if packed.get("combine") not in ENSEMBLE_COMBINE:
             raise ValueError(f"unsupported ensemble combination {packed.get('combine')!r}")
         return [base64.b64decode(m.encode("ascii"), validate=True) for m in packed["members"]]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:

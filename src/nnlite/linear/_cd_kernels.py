@@ -25,6 +25,12 @@ Work saved, none of it changing what is certified:
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
   extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+- bounded KKT passes (``bounded_xt_dot``): |X_j.R| <= |X_j.R_ref| + ||X_j|| ||R - R_ref|| from the residual
+  R_ref of the last full X^T R pass, so outside the working set only features whose bound exceeds l1 get the
+  exact product; the others cannot violate the KKT conditions, and the gaps and the screening test use their
+  bound (<= l1) in place of |X_j.R|, which only loosens them (every use is monotone in |X_j.R|), so the
+  certificate stays valid. A pass where more than a quarter of the bounds fail is a full pass and the new
+  reference. The dual-extrapolation candidate's X^T v is bounded the same way;
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty
@@ -93,6 +99,32 @@ def path_mse(X_test, y_test, coefs, offsets):
             acc += r * r
         out[k] = acc / m
     return out
+
+
+@njit(cache=True)
+def center_rows(XF, rows, fit_intercept):
+    """The rows ``rows`` of XF (N, p) (Fortran order), column means removed when fit_intercept, as a Fortran
+    array (n, p) in one pass over the columns; returns (Xc, column means (p,), squared column norms of Xc (p,))."""
+    n = rows.shape[0]
+    p = XF.shape[1]
+    out = np.empty((p, n)).T  # Fortran order
+    means = np.zeros(p)
+    norms2 = np.empty(p)
+    for j in range(p):
+        acc = 0.0
+        for t in range(n):
+            v = XF[rows[t], j]
+            out[t, j] = v
+            acc += v
+        mu = acc / n if fit_intercept else 0.0
+        means[j] = mu
+        s2 = 0.0
+        for t in range(n):
+            v = out[t, j] - mu
+            out[t, j] = v
+            s2 += v * v
+        norms2[j] = s2
+    return out, means, norms2
 
 
 @njit(cache=True, fastmath=True)
@@ -371,15 +403,72 @@ def _extrapolated_residual(rbuf, count):
     return v, True
 
 
+@njit(cache=True, fastmath=True)
+def _dist_norms(v, R_ref):
+    """(||v - R_ref||, ||v||, ||R_ref||)."""
+    d2 = 0.0
+    v2 = 0.0
+    r2 = 0.0
+    for i in range(v.shape[0]):
+        d = v[i] - R_ref[i]
+        d2 += d * d
+        v2 += v[i] * v[i]
+        r2 += R_ref[i] * R_ref[i]
+    return np.sqrt(d2), np.sqrt(v2), np.sqrt(r2)
+
+
 @njit(cache=True)
-def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening):
+def bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh):
+    """X^T v where it can matter, a certified bound elsewhere; returns the number of exact products.
+
+    c_ref = X^T R_ref exactly (from the last full pass). For feature j, |X_j.v| <= ub_j = |c_ref_j| +
+    ||X_j|| (||v - R_ref|| + rounding margin) (Cauchy-Schwarz). Kept features in the working set, or whose
+    bound exceeds l1, get the exact product: est_j = gapc_j = X_j.v; the others (never KKT violators, and w_j = 0
+    there) get est_j = c_ref_j (a guess for the next strong rule) and gapc_j = ub_j <= l1, which every gap and
+    screening test of this module uses only through an upper bound on |X_j.v|, so they stay certified.
+    With ``refresh``, when more than a quarter of the features would need the exact product anyway, the full
+    product is computed instead and becomes the new reference (c_ref, R_ref).
+    """
+    n, p = X.shape
+    dist, vnorm, rnorm = _dist_norms(v, R_ref)
+    # float64 dot products of length n err by at most ~n eps ||X_j|| ||r||; 4x that plus a relative cushion
+    slack = dist * (1.0 + 1e-9) + 4.0 * n * 2.3e-16 * (vnorm + rnorm)
+    need = 0
+    for j in range(p):
+        if keep[j] and (in_ws[j] or abs(c_ref[j]) + norms[j] * slack > l1):
+            need += 1
+    if refresh and 4 * need > p:
+        _xt_dot(X, v, est)
+        for j in range(p):
+            c_ref[j] = est[j]
+            gapc[j] = est[j]
+        for i in range(n):
+            R_ref[i] = v[i]
+        return p
+    for j in range(p):
+        b = abs(c_ref[j]) + norms[j] * slack
+        if keep[j] and (in_ws[j] or b > l1):
+            est[j] = _col_dot(X, j, v)
+            gapc[j] = est[j]
+        else:
+            est[j] = c_ref[j]
+            gapc[j] = b
+    return need
+
+
+@njit(cache=True)
+def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, c_ref, R_ref):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
-    c (p,) holds X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at the
-    solution. tol_gap is the absolute gap tolerance
-    (tol ||y||^2). Returns (gap, number of coordinate sweeps, number of full X^T R evaluations).
+    c (p,) holds (an estimate of) X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at
+    the solution where it was computed, c_ref elsewhere (``bounded_xt_dot``); c_ref (p,) = X^T R_ref exactly,
+    R_ref (n,) the residual of the last full pass (both refreshed in place). tol_gap is the absolute gap
+    tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
+    products).
     """
     p = X.shape[1]
+    norms = np.sqrt(norms2)
+    gapc = np.empty(p)  # X^T R where computed, an upper bound on |X^T R| elsewhere
     keep = np.empty(p, dtype=np.bool_)     # not (yet) certified zero
     in_ws = np.zeros(p, dtype=np.bool_)    # in the working set
     ws = np.empty(p, dtype=np.int64)
@@ -397,7 +486,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
     rbuf = np.empty((_K_ANDERSON + 1, R.shape[0]))
     n_rec = 0
     n_sweeps = 0
-    n_full = 0
+    n_full = 0.0
     # a full check (two X^T v products and the gaps) costs several working-set sweeps, so sweep
     # well past the point where the gap might first pass before paying for one
     inner_tol = tol_gap * 1e-3
@@ -432,9 +521,8 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                         _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
                         n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
-        n_full += 1
+        n_full += bounded_xt_dot(X, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, True) / p
         n_viol = 0
-        _xt_dot(X, R, c)
         for j in range(p):
             if keep[j]:
                 if not in_ws[j] and abs(c[j]) > l1:
@@ -444,13 +532,14 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                     n_viol += 1
         if n_viol > 0 and n_sweeps < max_iter:
             continue
-        gap, gap_a, dual_norm = _gap(w, R, y, c, keep, l1, l2)
+        gap, gap_a, dual_norm = _gap(w, R, y, gapc, keep, l1, l2)
         if gap > tol_gap and n_rec > _K_ANDERSON:
             v, ok = _extrapolated_residual(rbuf, n_rec)
             if ok:
                 cv = np.empty(p)
-                _xt_dot(X, v, cv)
-                d = _dual_value(v, cv, w, y, keep, l1, l2)
+                cvg = np.empty(p)
+                n_full += bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, False) / p
+                d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break
@@ -461,7 +550,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             for j in range(p):
                 if not keep[j]:
                     continue
-                xt = abs(c[j] - l2 * w[j]) / denom
+                xt = abs(gapc[j] - l2 * w[j]) / denom
                 if (1.0 - xt) / np.sqrt(norms2[j] + l2) > radius:
                     keep[j] = False
                     changed = True

@@ -18,7 +18,7 @@ import numpy as np
 from nnlite._checks import check_nonconstant, check_X_y
 from nnlite.base import BaseEstimator, RegressorMixin
 
-from ._cd_kernels import enet_cd, path_mse, x_dot, xt_dot
+from ._cd_kernels import center_rows, enet_cd, path_mse, x_dot, xt_dot
 
 
 class ConvergenceWarning(UserWarning):
@@ -71,7 +71,7 @@ def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=No
     the n-scaled problem, sweeps (k,))."""
     n, p = Xf.shape
     k = len(alphas)
-    coefs = np.empty((p, k))
+    coefs_t = np.empty((k, p))  # row i = the solution at alphas[i] (contiguous writes)
     gaps = np.empty(k)
     n_iters = np.empty(k, dtype=np.int64)
     w = np.zeros(p)
@@ -79,21 +79,22 @@ def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=No
     c = xt_dot(Xf, y) if c0 is None else c0.copy()
     tol_gap = tol * float(y @ y)
     l1_prev = float(np.max(np.abs(c))) if p else 0.0
+    c_ref, R_ref = c.copy(), R.copy()  # c = X^T R exactly here: the first reference of the bounded KKT passes
     not_converged = 0
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * n
         l2 = alpha * (1.0 - l1_ratio) * n
         gap, sweeps, _ = enet_cd(Xf, y, norms2, w, R, c, l1, max(l1_prev, l1), l2, tol_gap,
-                                 int(max_iter), bool(screening))
+                                 int(max_iter), bool(screening), c_ref, R_ref)
         not_converged += gap > tol_gap
-        coefs[:, i] = w
+        coefs_t[i] = w
         gaps[i] = gap
         n_iters[i] = sweeps
         l1_prev = l1
     if not_converged:
         warnings.warn(f"enet: {not_converged} of {k} alphas stopped at max_iter={max_iter} with a duality "
                       f"gap above tol * ||y||^2 = {tol_gap:.3e}", ConvergenceWarning, stacklevel=3)
-    return coefs, gaps, n_iters
+    return np.ascontiguousarray(coefs_t.T), gaps, n_iters
 
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e-4, max_iter=1000,
@@ -157,7 +158,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         l1_prev = max(l1, float(np.max(np.abs(c)))) if not w.any() else l1
         tol_gap = self.tol * float(yc @ yc)
         gap, sweeps, _ = enet_cd(Xf, yc, _col_norms2(Xf), w, R, c, l1, l1_prev, l2, tol_gap,
-                                 int(self.max_iter), bool(self.screening))
+                                 int(self.max_iter), bool(self.screening), c.copy(), R.copy())
         if gap > tol_gap:
             warnings.warn(f"ElasticNet stopped at max_iter={self.max_iter} with duality gap {gap:.3e} > "
                           f"{tol_gap:.3e}", ConvergenceWarning, stacklevel=2)
@@ -253,9 +254,11 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         mse = np.empty((len(l1_ratios), grids.shape[1], len(folds)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            XF = np.asfortranarray(X)  # once: each fold's centred copy is then one pass over contiguous columns
             for f, (train, test) in enumerate(folds):
-                Xf, yc, x_mean, y_mean = _center(X[train], y[train], self.fit_intercept)
-                norms2 = _col_norms2(Xf)
+                Xf, x_mean, norms2 = center_rows(XF, train, bool(self.fit_intercept))
+                y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
+                yc = y[train] - y_mean
                 c0 = xt_dot(Xf, yc)
                 X_test, y_test = np.ascontiguousarray(X[test]), y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
