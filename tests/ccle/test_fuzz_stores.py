@@ -90,7 +90,8 @@ def _with_metadata(data, edit):
 
 def _predicted(df):
     """The prediction column (named after the model's response: ``predicted_ActArea``, ...)."""
-    assert list(df.columns[[0, 2]]) == ["cell_line", "class"] and df.columns[1].startswith("predicted_")
+    assert df.columns[0] == "cell_line" and df.columns[1].startswith("predicted_")
+    assert {"class_calibrated", "class_paper_rule"} <= set(df.columns)
     return df.iloc[:, 1].to_numpy()
 
 
