@@ -1,4 +1,5 @@
 """Train one drug's model on all its cell lines, ship it as one self-contained ``.nnz`` file, predict from it.
+Long on purpose: train, write, read, predict and inspect of one file format share its metadata layout.
 
 ``train_drug_model`` runs the per-drug pipeline of :class:`ccle.model.PerDrugModel` (min-max scaling ->
 SVR-RFE -> committee of paper networks -> Deep Compression) on every cell line of the drug, after the label-free

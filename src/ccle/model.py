@@ -1,4 +1,6 @@
 """The per-drug models of the paper and its baselines, as estimators on one drug's raw expression X.
+Long on purpose: one module for the per-drug estimators so that the method table (METHODS, make_method)
+and every estimator it names are read together; each class is short.
 
 Method names (:data:`METHODS`, the one list): "PM" is the paper's model as its text describes it
 (:class:`ccle.paper_model.PaperModel`: one network whose widths the paper's greedy search chooses);

@@ -1,4 +1,6 @@
 """One benchmark task, (drug, split, method): the data it needs, the one pipeline that fits the method, its record.
+Long on purpose: a task's whole path (rows, pipeline, record, predictions rows, gene fields) in one place,
+so a reader follows one result from its inputs to its line in results.jsonl.
 
 - :class:`DrugData` (one drug's rows) and :class:`RunConfig` (everything that decides a result; its
   :meth:`RunConfig.key` is the resume key).

@@ -1,4 +1,6 @@
 """Numba kernels growing binned CART trees level by level (breadth first), for wide data (p >> n).
+Long on purpose: the level-wise grower keeps every open node of a depth in flat arrays; its scan, split and
+partition steps are inlined Numba helpers of one algorithm.
 
 ``build_tree_levels`` grows the same tree as ``_hist_kernels.build_tree_binned`` (same bootstrap, same per-node
 feature streams, same split rule, same tie rule; node ids renumbered to the depth-first order at the end), but

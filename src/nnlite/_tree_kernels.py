@@ -1,4 +1,6 @@
 """Numba kernels for CART regression trees and random forests (Breiman 2001).
+Long on purpose: the exact split search, the tree builders (serial and parallel) and the bootstrap replay
+share private Numba helpers that are inlined across them.
 
 A tree is grown depth first by exhaustive variance-reduction split search. For a node holding the sample set
 N with weights w_i (bootstrap counts) and responses y_i, a split into L and R maximises the proxy

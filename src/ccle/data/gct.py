@@ -1,4 +1,6 @@
 """Streaming reader and writer of GCT 1.2 / 1.3 expression files (the Broad CCLE release format).
+Long on purpose: the fast Numba parser and the reference Python parser of one format, tested against
+each other, with the one error vocabulary they share.
 
 GCT 1.2 (https://software.broadinstitute.org/cancer/software/gsea/wiki/index.php/Data_formats)::
 

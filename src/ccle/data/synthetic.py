@@ -1,4 +1,6 @@
 """The embedded default data set: a seeded, CCLE-like expression matrix and 24-drug response table.
+Long on purpose: the generator's steps (cell lines, tissues, modules, expression, responses, the cache)
+are one recipe whose order decides the bytes of the default data.
 
 Generated once into a cache folder (``$CCLE_CACHE_DIR`` or ``~/.cache/ccle-nnlite/``), keyed by the generator
 parameters and seed, in the real file formats: a GCT 1.2 expression file (genes x cell lines, RPKM-like) and the

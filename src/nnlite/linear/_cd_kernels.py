@@ -1,4 +1,7 @@
 """Numba kernels: coordinate descent for the elastic net at one penalty, glmnet style.
+Long on purpose: the sweep, the KKT check and its bounds, the gap certificate and the extrapolation share
+the solver's state and are inlined into one another by Numba; split apart they would cross module boundaries
+in the hottest loop.
 
 Problem (scaled by n, as scikit-learn's ``enet_coordinate_descent``)::
 
