@@ -207,12 +207,14 @@ def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
 
 def test_bounded_kkt_products_are_exact_or_certified_bounds():
     """bounded_xt_dot: every entry is X_j.v exactly, or (outside the working set) an upper bound on |X_j.v|
-    that is <= l1 with the stale reference value as the estimate; a large move refreshes the reference."""
+    that is <= l1 with the stale reference value as the estimate; a large move refreshes the reference by a
+    float32 pass whose entries are exact where they could exceed l1 and certified bounds elsewhere."""
     from nnlite.linear._cd_kernels import bounded_xt_dot
 
     rng = np.random.default_rng(4)
     n, p = 50, 400
     X = np.asfortranarray(rng.standard_normal((n, p)))
+    X32 = X.astype(np.float32, order="F")
     norms = np.linalg.norm(X, axis=0)
     R_ref = rng.standard_normal(n)
     c_ref = X.T @ R_ref
@@ -224,7 +226,7 @@ def test_bounded_kkt_products_are_exact_or_certified_bounds():
         v = R_ref + step * rng.standard_normal(n)
         est, gapc = np.empty(p), np.empty(p)
         c_ref0, R_ref0 = c_ref.copy(), R_ref.copy()
-        n_exact = bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh)
+        n_exact = bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh)
         exact = X.T @ v
         computed = est == gapc
         assert computed[:5].all() and n_exact == computed.sum()
@@ -237,9 +239,20 @@ def test_bounded_kkt_products_are_exact_or_certified_bounds():
         if step == 1e-3:
             assert skipped.sum() > p // 2
     v = R_ref + 10.0 * rng.standard_normal(n)  # most bounds fail: full pass, new reference
-    assert bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, True) == p
-    np.testing.assert_allclose(c_ref, X.T @ v, rtol=1e-12, atol=1e-12)
+    l1 = 0.8 * np.abs(X.T @ v).max()
+    assert bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, True) == p
+    exact = X.T @ v
+    computed = est == gapc
+    assert computed[:5].all() and computed.sum() < p
+    np.testing.assert_allclose(est[computed], exact[computed], rtol=1e-12, atol=1e-12)
+    assert np.all(np.abs(exact[~computed]) <= gapc[~computed]) and np.all(gapc[~computed] <= l1)
+    np.testing.assert_allclose(c_ref, exact, rtol=1e-6, atol=1e-6 * np.abs(exact).max())  # float32 pass
     np.testing.assert_array_equal(R_ref, v)
+    # the reference's float32 rounding is inside the next bounds: a tiny move keeps every bound certified
+    v2 = v + 1e-9 * rng.standard_normal(n)
+    bounded_xt_dot(X, X32, v2, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, False)
+    skipped = est != gapc
+    assert skipped.sum() > p // 2 and np.all(np.abs(X.T @ v2)[skipped] <= gapc[skipped])
 
 
 @pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 1.0])

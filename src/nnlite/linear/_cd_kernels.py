@@ -61,6 +61,17 @@ def _xt_dot(X, v, out):
         out[j] = _col_dot(X, j, v)
 
 
+@njit(cache=True, fastmath=True)
+def _xt_dot32(X32, v, out):
+    """out = X32^T v with X32 float32 and v, the sums and out float64 (half the memory traffic of _xt_dot)."""
+    n = v.shape[0]
+    for j in range(X32.shape[1]):
+        acc = 0.0
+        for i in range(n):
+            acc += X32[i, j] * v[i]
+        out[j] = acc
+
+
 @njit(cache=True)
 def xt_dot(X, v):
     """X^T v (p,) for X (n, p) Fortran-ordered, without a BLAS call."""
@@ -80,54 +91,65 @@ def x_dot(X, w):
 
 
 @njit(cache=True, fastmath=True)
-def path_mse(X_test, y_test, coefs, offsets):
-    """Held-out MSE along a path: mean_i (X_test[i] . coefs[:, k] + offsets[k] - y_test[i])^2 for
-    each k; X_test (m, p) C-ordered, coefs (p, K) (mostly sparse columns), offsets (K,) -> (K,)."""
+def sparse_mse(X_test, y_test, w, x_mean, y_mean):
+    """Held-out MSE of one solution: mean_i (X_test[i] . w + b - y_test[i])^2 with the intercept
+    b = y_mean - x_mean . w; X_test (m, p) C-ordered, w (p,) mostly zero."""
     m = X_test.shape[0]
-    p, K = coefs.shape
-    out = np.empty(K)
+    p = w.shape[0]
     idx = np.empty(p, dtype=np.int64)
-    for k in range(K):
-        nnz = 0
-        for j in range(p):
-            if coefs[j, k] != 0.0:
-                idx[nnz] = j
-                nnz += 1
-        acc = 0.0
-        for i in range(m):
-            pred = offsets[k]
-            for t in range(nnz):
-                pred += X_test[i, idx[t]] * coefs[idx[t], k]
-            r = pred - y_test[i]
-            acc += r * r
-        out[k] = acc / m
-    return out
+    nnz = 0
+    b = y_mean
+    for j in range(p):
+        if w[j] != 0.0:
+            idx[nnz] = j
+            nnz += 1
+            b -= x_mean[j] * w[j]
+    acc = 0.0
+    for i in range(m):
+        pred = b
+        for t in range(nnz):
+            pred += X_test[i, idx[t]] * w[idx[t]]
+        r = pred - y_test[i]
+        acc += r * r
+    return acc / m
+
+
+_BLOCK = 64  # columns gathered per block: 64 x n float64 stays in cache while it is centred
 
 
 @njit(cache=True)
-def center_rows(XF, rows, fit_intercept):
-    """The rows ``rows`` of XF (N, p) (Fortran order), column means removed when fit_intercept, as a Fortran
-    array (n, p) in one pass over the columns; returns (Xc, column means (p,), squared column norms of Xc (p,))."""
+def center_rows(X, rows, fit_intercept):
+    """The rows ``rows`` of X (N, p) (C order), column means removed when fit_intercept, in Fortran order, in
+    one blocked pass (no transposed copy of X); returns (Xc float64 (n, p), Xc rounded to float32 (n, p), column
+    means (p,), squared column norms of the float64 Xc (p,)), both matrices Fortran-ordered."""
     n = rows.shape[0]
-    p = XF.shape[1]
+    p = X.shape[1]
     out = np.empty((p, n)).T  # Fortran order
+    out32 = np.empty((p, n), dtype=np.float32).T
     means = np.zeros(p)
     norms2 = np.empty(p)
-    for j in range(p):
-        acc = 0.0
+    for j0 in range(0, p, _BLOCK):
+        j1 = min(j0 + _BLOCK, p)
         for t in range(n):
-            v = XF[rows[t], j]
-            out[t, j] = v
-            acc += v
-        mu = acc / n if fit_intercept else 0.0
-        means[j] = mu
-        s2 = 0.0
-        for t in range(n):
-            v = out[t, j] - mu
-            out[t, j] = v
-            s2 += v * v
-        norms2[j] = s2
-    return out, means, norms2
+            r = rows[t]
+            for j in range(j0, j1):
+                out[t, j] = X[r, j]
+        for j in range(j0, j1):
+            mu = 0.0
+            if fit_intercept:
+                acc = 0.0
+                for t in range(n):
+                    acc += out[t, j]
+                mu = acc / n
+            means[j] = mu
+            s2 = 0.0
+            for t in range(n):
+                v = out[t, j] - mu
+                out[t, j] = v
+                out32[t, j] = v
+                s2 += v * v
+            norms2[j] = s2
+    return out, out32, means, norms2
 
 
 @njit(cache=True, fastmath=True)
@@ -420,31 +442,45 @@ def _dist_norms(v, R_ref):
     return np.sqrt(d2), np.sqrt(v2), np.sqrt(r2)
 
 
+# |fl32(x) - x| <= 2^-24 |x|, so a float32 copy of X_j moves X_j.v by at most 2^-24 ||X_j|| ||v||; with the float64
+# sums' own error (<= n eps ||X_j|| ||v||, covered by 4 n eps below) this bounds the error of a float32 pass
+_F32_REL = 6.0e-8 * (1.0 + 1e-3)
+
+
 @njit(cache=True)
-def bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh):
+def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh):
     """X^T v where it can matter, a certified bound elsewhere; returns the number of exact products.
 
-    c_ref = X^T R_ref exactly (from the last full pass). For feature j, |X_j.v| <= ub_j = |c_ref_j| +
-    ||X_j|| (||v - R_ref|| + rounding margin) (Cauchy-Schwarz). Kept features in the working set, or whose
-    bound exceeds l1, get the exact product: est_j = gapc_j = X_j.v; the others (never KKT violators, and w_j = 0
-    there) get est_j = c_ref_j (a guess for the next strong rule) and gapc_j = ub_j <= l1, which every gap and
-    screening test of this module uses only through an upper bound on |X_j.v|, so they stay certified.
-    With ``refresh``, when more than a quarter of the features would need the exact product anyway, the full
-    product is computed instead and becomes the new reference (c_ref, R_ref).
+    c_ref = X^T R_ref up to the rounding of a float32 pass (|error_j| <= _F32_REL ||X_j|| ||R_ref||). For feature
+    j, |X_j.v| <= ub_j = |c_ref_j| + ||X_j|| (||v - R_ref|| + rounding margin) (Cauchy-Schwarz). Kept features in
+    the working set, or whose bound exceeds l1, get the exact float64 product: est_j = gapc_j = X_j.v; the others
+    (never KKT violators, and w_j = 0 there) get est_j = c_ref_j (a guess for the next strong rule) and
+    gapc_j = ub_j <= l1, which every gap and screening test of this module uses only through an upper bound on
+    |X_j.v|, so they stay certified.
+    With ``refresh``, when more than a quarter of the features would need the exact product anyway, a full pass
+    over the float32 copy X32 (half the memory traffic) computes every product; features whose float32 value
+    plus its rounding margin could exceed l1 (and the working set) get the exact float64 product, the others the
+    margin as above; the pass becomes the new reference (c_ref, R_ref).
     """
     n, p = X.shape
     dist, vnorm, rnorm = _dist_norms(v, R_ref)
-    # float64 dot products of length n err by at most ~n eps ||X_j|| ||r||; 4x that plus a relative cushion
-    slack = dist * (1.0 + 1e-9) + 4.0 * n * 2.3e-16 * (vnorm + rnorm)
+    eps_n = 4.0 * n * 2.3e-16
+    slack = dist * (1.0 + 1e-9) + eps_n * (vnorm + rnorm) + _F32_REL * rnorm
     need = 0
     for j in range(p):
         if keep[j] and (in_ws[j] or abs(c_ref[j]) + norms[j] * slack > l1):
             need += 1
     if refresh and 4 * need > p:
-        _xt_dot(X, v, est)
+        _xt_dot32(X32, v, est)
+        marg = (eps_n + _F32_REL) * vnorm
         for j in range(p):
+            b = abs(est[j]) + norms[j] * marg
+            if keep[j] and (in_ws[j] or b > l1):
+                est[j] = _col_dot(X, j, v)
+                gapc[j] = est[j]
+            else:
+                gapc[j] = b
             c_ref[j] = est[j]
-            gapc[j] = est[j]
         for i in range(n):
             R_ref[i] = v[i]
         return p
@@ -460,11 +496,12 @@ def bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refres
 
 
 @njit(cache=True)
-def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, c_ref, R_ref):
+def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, c_ref, R_ref):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
     c (p,) holds (an estimate of) X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at
-    the solution where it was computed, c_ref elsewhere (``bounded_xt_dot``); c_ref (p,) = X^T R_ref exactly,
+    the solution where it was computed, c_ref elsewhere (``bounded_xt_dot``); c_ref (p,) = X^T R_ref (up to a
+    float32 pass's rounding), X32 the float32 copy of X for the full passes,
     R_ref (n,) the residual of the last full pass (both refreshed in place). tol_gap is the absolute gap
     tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
     products).
@@ -524,7 +561,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                         _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
                         n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
-        n_full += bounded_xt_dot(X, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, True) / p
+        n_full += bounded_xt_dot(X, X32, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, True) / p
         n_viol = 0
         for j in range(p):
             if keep[j]:
@@ -541,7 +578,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             if ok:
                 cv = np.empty(p)
                 cvg = np.empty(p)
-                n_full += bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, False) / p
+                n_full += bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, False) / p
                 d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
