@@ -529,7 +529,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     n_full = 0.0
     # a full check (two X^T v products and the gaps) costs several working-set sweeps, so sweep
     # well past the point where the gap might first pass before paying for one
-    inner_tol = tol_gap * 1e-3
+    inner_tol = tol_gap * 1e-5
     gap = np.inf
     while True:
         # solve on the working set: a full sweep, then cycle on the nonzeros, until a full sweep is quiet
