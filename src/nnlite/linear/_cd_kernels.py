@@ -93,23 +93,19 @@ def x_dot(X, w):
 @njit(cache=True, fastmath=True)
 def sparse_mse(X_test, y_test, w, x_mean, y_mean):
     """Held-out MSE of one solution: mean_i (X_test[i] . w + b - y_test[i])^2 with the intercept
-    b = y_mean - x_mean . w; X_test (m, p) C-ordered, w (p,) mostly zero."""
+    b = y_mean - x_mean . w; X_test (m, p) Fortran-ordered (a nonzero's column is contiguous), w (p,) mostly zero."""
     m = X_test.shape[0]
-    p = w.shape[0]
-    idx = np.empty(p, dtype=np.int64)
-    nnz = 0
+    pred = np.zeros(m)
     b = y_mean
-    for j in range(p):
-        if w[j] != 0.0:
-            idx[nnz] = j
-            nnz += 1
-            b -= x_mean[j] * w[j]
+    for j in range(w.shape[0]):
+        wj = w[j]
+        if wj != 0.0:
+            b -= x_mean[j] * wj
+            for i in range(m):
+                pred[i] += X_test[i, j] * wj
     acc = 0.0
     for i in range(m):
-        pred = b
-        for t in range(nnz):
-            pred += X_test[i, idx[t]] * w[idx[t]]
-        r = pred - y_test[i]
+        r = pred[i] + b - y_test[i]
         acc += r * r
     return acc / m
 

@@ -55,7 +55,7 @@ def alpha_grid(Xty, n_samples, l1_ratio, eps=1e-3, n_alphas=100):
 
 def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None, test=None):
     """Warm-started path over decreasing alphas on prepared data; returns (coefs (p, k), gaps (k,) of
-    the n-scaled problem, sweeps (k,)). With test = (X_test C-ordered, y_test, x_mean, y_mean), the held-out
+    the n-scaled problem, sweeps (k,)). With test = (X_test Fortran-ordered, y_test, x_mean, y_mean), the held-out
     MSE (k,) of each solution takes the place of coefs (no (p, k) array: the CV needs only the scores)."""
     n, p = Xf.shape
     k = len(alphas)
@@ -255,7 +255,7 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
                 y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
                 yc = y[train] - y_mean
                 c0 = xt_dot(Xf, yc)
-                X_test, y_test = np.ascontiguousarray(X[test]), y[test]
+                X_test, y_test = np.asfortranarray(X[test]), y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
                     # no BLAS in this loop: its threads stall the Numba kernels when the machine is busy
                     mse[r, :, f], _, _ = _solve_path(Xf, X32, yc, norms2, grids[r], l1_ratio, self.tol,
