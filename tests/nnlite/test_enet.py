@@ -222,7 +222,7 @@ def test_bounded_kkt_products_are_exact_or_certified_bounds():
     keep = np.ones(p, dtype=bool)
     in_ws = np.zeros(p, dtype=bool)
     in_ws[:5] = True
-    for step, refresh in [(1e-3, True), (1e-1, False), (10.0, False)]:
+    for step, refresh in [(1e-3, 0.25), (1e-1, 1.0), (10.0, 1.0)]:
         v = R_ref + step * rng.standard_normal(n)
         est, gapc = np.empty(p), np.empty(p)
         c_ref0, R_ref0 = c_ref.copy(), R_ref.copy()
@@ -240,7 +240,7 @@ def test_bounded_kkt_products_are_exact_or_certified_bounds():
             assert skipped.sum() > p // 2
     v = R_ref + 10.0 * rng.standard_normal(n)  # most bounds fail: full pass, new reference
     l1 = 0.8 * np.abs(X.T @ v).max()
-    assert bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, True) == p
+    assert bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, 0.25) == p
     exact = X.T @ v
     computed = est == gapc
     assert computed[:5].all() and computed.sum() < p
@@ -250,7 +250,7 @@ def test_bounded_kkt_products_are_exact_or_certified_bounds():
     np.testing.assert_array_equal(R_ref, v)
     # the reference's float32 rounding is inside the next bounds: a tiny move keeps every bound certified
     v2 = v + 1e-9 * rng.standard_normal(n)
-    bounded_xt_dot(X, X32, v2, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, False)
+    bounded_xt_dot(X, X32, v2, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, 1.0)
     skipped = est != gapc
     assert skipped.sum() > p // 2 and np.all(np.abs(X.T @ v2)[skipped] <= gapc[skipped])
 

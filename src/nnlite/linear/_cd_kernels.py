@@ -181,6 +181,32 @@ def _sweep(X, norms2, w, R, idx, m, l1, l2):
 
 
 @njit(cache=True)
+def _strong_rule_set(norms2, w, c, thr, keep, in_ws, ws):
+    """keep_j = (X_j != 0); the working set ws[:m] (in_ws marks it): kept features nonzero or with |c_j| >= thr.
+    Returns m (from a function, never typed as the literal 0: see _nonzeros)."""
+    m = 0
+    for j in range(w.shape[0]):
+        keep[j] = norms2[j] > 0.0
+        if keep[j] and (w[j] != 0.0 or abs(c[j]) >= thr):
+            in_ws[j] = True
+            ws[m] = j
+            m += 1
+    return m
+
+
+@njit(cache=True)
+def _nonzeros(w, ws, nws, act):
+    """act[:m] = the j in ws[:nws] with w_j != 0; returns m (a function, so that m is never typed as the literal 0,
+    which would compile _sweep and _anderson twice)."""
+    m = 0
+    for t in range(nws):
+        if w[ws[t]] != 0.0:
+            act[m] = ws[t]
+            m += 1
+    return m
+
+
+@njit(cache=True)
 def _solve_small(A, b):
     """Solve A z = b for a small symmetric positive semi-definite A by Gaussian elimination with
     partial pivoting; returns (z, ok) with ok False when A is numerically singular."""
@@ -444,7 +470,7 @@ _F32_REL = 6.0e-8 * (1.0 + 1e-3)
 
 
 @njit(cache=True)
-def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh):
+def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh_above):
     """X^T v where it can matter, a certified bound elsewhere; returns the number of exact products.
 
     c_ref = X^T R_ref up to the rounding of a float32 pass (|error_j| <= _F32_REL ||X_j|| ||R_ref||). For feature
@@ -453,7 +479,8 @@ def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, r
     (never KKT violators, and w_j = 0 there) get est_j = c_ref_j (a guess for the next strong rule) and
     gapc_j = ub_j <= l1, which every gap and screening test of this module uses only through an upper bound on
     |X_j.v|, so they stay certified.
-    With ``refresh``, when more than a quarter of the features would need the exact product anyway, a full pass
+    When more than ``refresh_above`` x p features would need the exact product anyway (a float, not a flag: a
+    literal would compile a second signature), a full pass
     over the float32 copy X32 (half the memory traffic) computes every product; features whose float32 value
     plus its rounding margin could exceed l1 (and the working set) get the exact float64 product, the others the
     margin as above; the pass becomes the new reference (c_ref, R_ref).
@@ -466,7 +493,7 @@ def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, r
     for j in range(p):
         if keep[j] and (in_ws[j] or abs(c_ref[j]) + norms[j] * slack > l1):
             need += 1
-    if refresh and 4 * need > p:
+    if need > refresh_above * p:
         _xt_dot32(X32, v, est)
         marg = (eps_n + _F32_REL) * vnorm
         for j in range(p):
@@ -510,13 +537,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     ws = np.empty(p, dtype=np.int64)
     act = np.empty(p, dtype=np.int64)
     thr = 2.0 * l1 - l1_prev
-    nws = 0
-    for j in range(p):
-        keep[j] = norms2[j] > 0.0
-        if keep[j] and (w[j] != 0.0 or abs(c[j]) >= thr):
-            in_ws[j] = True
-            ws[nws] = j
-            nws += 1
+    nws = _strong_rule_set(norms2, w, c, thr, keep, in_ws, ws)
     hist = np.empty((_K_ANDERSON + 1, p))
     R_tmp = np.empty(R.shape[0])
     rbuf = np.empty((_K_ANDERSON + 1, R.shape[0]))
@@ -536,11 +557,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
             n_rec += 1
             if dmax <= inner_tol:
                 break
-            na = 0
-            for t in range(nws):
-                if w[ws[t]] != 0.0:
-                    act[na] = ws[t]
-                    na += 1
+            na = _nonzeros(w, ws, nws, act)
             n_hist = 0
             while n_sweeps < max_iter:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
@@ -557,7 +574,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
                         _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
                         n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
-        n_full += bounded_xt_dot(X, X32, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, True) / p
+        n_full += bounded_xt_dot(X, X32, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, 0.25) / p
         n_viol = 0
         for j in range(p):
             if keep[j]:
@@ -574,7 +591,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
             if ok:
                 cv = np.empty(p)
                 cvg = np.empty(p)
-                n_full += bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, False) / p
+                n_full += bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, 1.0) / p
                 d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
