@@ -34,6 +34,9 @@ Work saved, none of it changing what is certified:
   bound (<= l1) in place of |X_j.R|, which only loosens them (every use is monotone in |X_j.R|), so the
   certificate stays valid. A pass where more than a quarter of the bounds fail is a full pass and the new
   reference. The dual-extrapolation candidate's X^T v is bounded the same way;
+- full passes over a float32 copy of X (half the memory traffic), their rounding (<= (2^-24 + 4 n eps)
+  ||X_j|| ||v||) added to every bound built on them, and the exact float64 product wherever the float32 value
+  plus that margin could exceed l1;
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty
@@ -88,64 +91,6 @@ def x_dot(X, w):
         if w[j] != 0.0:
             _col_axpy(X, j, w[j], out)
     return out
-
-
-@njit(cache=True, fastmath=True)
-def sparse_mse(X_test, y_test, w, x_mean, y_mean):
-    """Held-out MSE of one solution: mean_i (X_test[i] . w + b - y_test[i])^2 with the intercept
-    b = y_mean - x_mean . w; X_test (m, p) Fortran-ordered (a nonzero's column is contiguous), w (p,) mostly zero."""
-    m = X_test.shape[0]
-    pred = np.zeros(m)
-    b = y_mean
-    for j in range(w.shape[0]):
-        wj = w[j]
-        if wj != 0.0:
-            b -= x_mean[j] * wj
-            for i in range(m):
-                pred[i] += X_test[i, j] * wj
-    acc = 0.0
-    for i in range(m):
-        r = pred[i] + b - y_test[i]
-        acc += r * r
-    return acc / m
-
-
-_BLOCK = 64  # columns gathered per block: 64 x n float64 stays in cache while it is centred
-
-
-@njit(cache=True)
-def center_rows(X, rows, fit_intercept):
-    """The rows ``rows`` of X (N, p) (C order), column means removed when fit_intercept, in Fortran order, in
-    one blocked pass (no transposed copy of X); returns (Xc float64 (n, p), Xc rounded to float32 (n, p), column
-    means (p,), squared column norms of the float64 Xc (p,)), both matrices Fortran-ordered."""
-    n = rows.shape[0]
-    p = X.shape[1]
-    out = np.empty((p, n)).T  # Fortran order
-    out32 = np.empty((p, n), dtype=np.float32).T
-    means = np.zeros(p)
-    norms2 = np.empty(p)
-    for j0 in range(0, p, _BLOCK):
-        j1 = min(j0 + _BLOCK, p)
-        for t in range(n):
-            r = rows[t]
-            for j in range(j0, j1):
-                out[t, j] = X[r, j]
-        for j in range(j0, j1):
-            mu = 0.0
-            if fit_intercept:
-                acc = 0.0
-                for t in range(n):
-                    acc += out[t, j]
-                mu = acc / n
-            means[j] = mu
-            s2 = 0.0
-            for t in range(n):
-                v = out[t, j] - mu
-                out[t, j] = v
-                out32[t, j] = v
-                s2 += v * v
-            norms2[j] = s2
-    return out, out32, means, norms2
 
 
 @njit(cache=True, fastmath=True)

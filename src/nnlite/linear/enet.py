@@ -18,7 +18,8 @@ import numpy as np
 from nnlite._checks import check_nonconstant, check_X_y
 from nnlite.base import BaseEstimator, RegressorMixin
 
-from ._cd_kernels import center_rows, enet_cd, sparse_mse, x_dot, xt_dot
+from ._cd_kernels import enet_cd, x_dot, xt_dot
+from ._enet_data import center_rows, sparse_mse
 
 
 class ConvergenceWarning(UserWarning):
