@@ -205,54 +205,58 @@ def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
         assert gap <= gap_a
 
 
-def test_bounded_kkt_products_are_exact_or_certified_bounds():
-    """bounded_xt_dot: every entry is X_j.v exactly, or (outside the working set) an upper bound on |X_j.v|
-    that is <= l1 with the stale reference value as the estimate; a large move refreshes the reference by a
-    float32 pass whose entries are exact where they could exceed l1 and certified bounds elsewhere."""
-    from nnlite.linear._cd_kernels import bounded_xt_dot
+def test_span_kkt_products_are_exact_or_certified_bounds():
+    """span_xt_dot: every entry is X_j.v exactly (always where w_j != 0), or an upper bound on |X_j.v| that is
+    <= l1; a v close to the basis span gets mostly bounds, a v far from it adds its direction to the basis (one
+    float32 pass) and is then bounded tightly."""
+    from nnlite.linear._cd_kernels import add_basis_vector, new_basis, span_xt_dot
 
     rng = np.random.default_rng(4)
     n, p = 50, 400
     X = np.asfortranarray(rng.standard_normal((n, p)))
     X32 = X.astype(np.float32, order="F")
     norms = np.linalg.norm(X, axis=0)
-    R_ref = rng.standard_normal(n)
-    c_ref = X.T @ R_ref
-    l1 = 0.8 * np.abs(c_ref).max()
+    Q, B, kq = new_basis(p, n, 6)
+    for _ in range(3):
+        u = rng.standard_normal(n)
+        u -= Q[:kq[0]].T @ (Q[:kq[0]] @ u)
+        add_basis_vector(Q, B, kq, u, X.T @ u)
+    assert kq[0] == 3
+    np.testing.assert_allclose(Q[:3] @ Q[:3].T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(B[:, :3], X.T @ Q[:3].T, rtol=1e-6, atol=1e-6)
     keep = np.ones(p, dtype=bool)
-    in_ws = np.zeros(p, dtype=bool)
-    in_ws[:5] = True
-    for step, refresh in [(1e-3, 0.25), (1e-1, 1.0), (10.0, 1.0)]:
-        v = R_ref + step * rng.standard_normal(n)
+    keep[7] = False
+    w = np.zeros(p)
+    w[:5] = 0.1  # nonzero weights: always the exact product
+    in_ws = w != 0
+    in_span = Q[:3].T @ rng.standard_normal(3)
+    l1 = 0.8 * np.abs(X.T @ in_span).max()
+    for step, refresh, grows in [(1e-4, 0.25, False), (1e-1, 1.0, False), (3.0, 0.25, True)]:
+        v = in_span + step * rng.standard_normal(n)
         est, gapc = np.empty(p), np.empty(p)
-        c_ref0, R_ref0 = c_ref.copy(), R_ref.copy()
-        n_exact = bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh)
+        k0 = kq[0]
+        span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh)
+        assert kq[0] == k0 + grows
         exact = X.T @ v
-        computed = est == gapc
-        assert computed[:5].all() and n_exact == computed.sum()
+        computed = (est == gapc) & keep
+        assert computed[:5].all()
         np.testing.assert_allclose(est[computed], exact[computed], rtol=1e-12, atol=1e-12)
-        skipped = ~computed
-        assert np.all(np.abs(exact[skipped]) <= gapc[skipped]) and np.all(gapc[skipped] <= l1)
-        np.testing.assert_array_equal(est[skipped], c_ref0[skipped])
-        np.testing.assert_array_equal(c_ref, c_ref0)  # no refresh: reference unchanged
-        np.testing.assert_array_equal(R_ref, R_ref0)
-        if step == 1e-3:
-            assert skipped.sum() > p // 2
-    v = R_ref + 10.0 * rng.standard_normal(n)  # most bounds fail: full pass, new reference
-    l1 = 0.8 * np.abs(X.T @ v).max()
-    assert bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, 0.25) == p
+        bounded = ~computed & keep
+        assert np.all(np.abs(exact[bounded]) <= gapc[bounded]) and np.all(gapc[bounded] <= l1)
+        if step == 1e-4 or grows:  # tight: close to the span, or its direction just joined it
+            clear = keep & ~in_ws & (np.abs(exact) < 0.99 * l1)
+            assert clear.sum() > 50 and np.all(bounded[clear])
+    # a full basis starts again from v: still exact-or-bounded
+    while kq[0] < Q.shape[0]:
+        u = rng.standard_normal(n)
+        u -= Q[:kq[0]].T @ (Q[:kq[0]] @ u)
+        add_basis_vector(Q, B, kq, u, X.T @ u)
+    v = 5.0 * rng.standard_normal(n)
+    span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, 0.25)
+    assert kq[0] == 1
     exact = X.T @ v
-    computed = est == gapc
-    assert computed[:5].all() and computed.sum() < p
-    np.testing.assert_allclose(est[computed], exact[computed], rtol=1e-12, atol=1e-12)
-    assert np.all(np.abs(exact[~computed]) <= gapc[~computed]) and np.all(gapc[~computed] <= l1)
-    np.testing.assert_allclose(c_ref, exact, rtol=1e-6, atol=1e-6 * np.abs(exact).max())  # float32 pass
-    np.testing.assert_array_equal(R_ref, v)
-    # the reference's float32 rounding is inside the next bounds: a tiny move keeps every bound certified
-    v2 = v + 1e-9 * rng.standard_normal(n)
-    bounded_xt_dot(X, X32, v2, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, 1.0)
-    skipped = est != gapc
-    assert skipped.sum() > p // 2 and np.all(np.abs(X.T @ v2)[skipped] <= gapc[skipped])
+    bounded = (est != gapc) & keep
+    assert np.all(np.abs(exact[bounded]) <= gapc[bounded]) and np.all(gapc[bounded] <= l1)
 
 
 @pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 1.0])

@@ -46,6 +46,7 @@ import numpy as np
 from numba import njit
 
 _K_ANDERSON = 5  # extrapolate from the last 5 steps (Bertrand & Massias use 5)
+_REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
 
 
 @njit(cache=True, fastmath=True)
@@ -240,13 +241,16 @@ def _anderson(X, w, R, act, na, hist, l1, l2, R_new):
 
 @njit(cache=True)
 def _best_scaled_dual_b(R2, Ry, c, keep, l1, l2):
-    """max over s >= 0 of D_B(s R) = -s^2 ||R||^2 / 2 + s R.y - sum_j (s |X_j.R| - l1)_+^2 / (2 l2).
+    """max over 0 <= s <= 1 of D_B(s R) = -s^2 ||R||^2 / 2 + s R.y - sum_j (s |X_j.R| - l1)_+^2 / (2 l2).
 
     D_B(s R) is concave in s, so bisection on its derivative finds the best multiple of the residual
     (for small l2 the unscaled residual pays heavily for every |X_j.R| > l1). The derivative is
-    <= R.y - s ||R||^2, so the maximizer lies in [0, R.y / ||R||^2].
+    <= R.y - s ||R||^2, so the maximizer lies in [0, R.y / ||R||^2]; the search stops at s = 1 (at the
+    optimum the dual solution is the residual itself, s = 1), so that only features with |X_j.R| > l1 enter
+    the sum: every s gives a valid dual point, and above 1 the bounded features (|c_j| <= l1 but not exact)
+    would all become candidates of a 60-step bisection.
     """
-    hi = Ry / R2
+    hi = min(Ry / R2, 1.0)
     m = 0
     cand = np.empty(c.shape[0])
     for j in range(c.shape[0]):
@@ -395,82 +399,130 @@ def _extrapolated_residual(rbuf, count):
     return v, True
 
 
-@njit(cache=True, fastmath=True)
-def _dist_norms(v, R_ref):
-    """(||v - R_ref||, ||v||, ||R_ref||)."""
-    d2 = 0.0
-    v2 = 0.0
-    r2 = 0.0
-    for i in range(v.shape[0]):
-        d = v[i] - R_ref[i]
-        d2 += d * d
-        v2 += v[i] * v[i]
-        r2 += R_ref[i] * R_ref[i]
-    return np.sqrt(d2), np.sqrt(v2), np.sqrt(r2)
-
-
-# |fl32(x) - x| <= 2^-24 |x|, so a float32 copy of X_j moves X_j.v by at most 2^-24 ||X_j|| ||v||; with the float64
-# sums' own error (<= n eps ||X_j|| ||v||, covered by 4 n eps below) this bounds the error of a float32 pass
-_F32_REL = 6.0e-8 * (1.0 + 1e-3)
+# |fl32(x) - x| <= 2^-24 |x|: a float32 copy of X_j moves X_j.q by at most 2^-24 ||X_j|| ||q||, and storing the
+# product in float32 adds 2^-24 |X_j.q| <= 2^-24 ||X_j|| ||q||; the float64 sums' own error is covered by 4 n eps
+_F32_REL = 2.0 * 6.0e-8 * (1.0 + 1e-3)
+_EPS = 2.3e-16
 
 
 @njit(cache=True)
-def bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh_above):
-    """X^T v where it can matter, a certified bound elsewhere; returns the number of exact products.
+def new_basis(p, n, k_max):
+    """Empty residual basis for ``span_xt_dot``: (Q (k_max, n) rows orthonormal, B (p, k_max) float32 with
+    B[j, k] = X_j.q_k up to the rounding margin, count (1,) of rows in use)."""
+    return np.zeros((k_max, n)), np.zeros((p, k_max), dtype=np.float32), np.zeros(1, dtype=np.int64)
 
-    c_ref = X^T R_ref up to the rounding of a float32 pass (|error_j| <= _F32_REL ||X_j|| ||R_ref||). For feature
-    j, |X_j.v| <= ub_j = |c_ref_j| + ||X_j|| (||v - R_ref|| + rounding margin) (Cauchy-Schwarz). Kept features in
-    the working set, or whose bound exceeds l1, get the exact float64 product: est_j = gapc_j = X_j.v; the others
-    (never KKT violators, and w_j = 0 there) get est_j = c_ref_j (a guess for the next strong rule) and
-    gapc_j = ub_j <= l1, which every gap and screening test of this module uses only through an upper bound on
-    |X_j.v|, so they stay certified.
-    When more than ``refresh_above`` x p features would need the exact product anyway (a float, not a flag: a
-    literal would compile a second signature), a full pass
-    over the float32 copy X32 (half the memory traffic) computes every product; features whose float32 value
-    plus its rounding margin could exceed l1 (and the working set) get the exact float64 product, the others the
-    margin as above; the pass becomes the new reference (c_ref, R_ref).
+
+@njit(cache=True)
+def add_basis_vector(Q, B, kq, u, cu):
+    """Append u / ||u|| (u already orthogonal to Q's rows, as far as rounding allows) with its known products
+    cu = X^T u (float64, exact up to 4 n eps ||X_j|| ||u||); a full basis or u = 0 adds nothing."""
+    k = kq[0]
+    if k >= Q.shape[0]:
+        return
+    un = np.sqrt(np.sum(u * u))
+    if un == 0.0:
+        return
+    for i in range(u.shape[0]):
+        Q[k, i] = u[i] / un
+    for j in range(B.shape[0]):
+        B[j, k] = cu[j] / un
+    kq[0] = k + 1
+
+
+@njit(cache=True)
+def _project(Q, k, v, a, r):
+    """a = Q[:k] v, r = v - Q[:k]^T a (twice, for orthogonality under rounding); returns (||r||, ||v||, sum |a|)."""
+    n = v.shape[0]
+    for i in range(n):
+        r[i] = v[i]
+    for t in range(k):
+        a[t] = 0.0
+    for _ in range(2):
+        for t in range(k):
+            d = 0.0
+            for i in range(n):
+                d += Q[t, i] * r[i]
+            a[t] += d
+            for i in range(n):
+                r[i] -= d * Q[t, i]
+    rn = 0.0
+    vn = 0.0
+    for i in range(n):
+        rn += r[i] * r[i]
+        vn += v[i] * v[i]
+    a1 = 0.0
+    for t in range(k):
+        a1 += abs(a[t])
+    return np.sqrt(rn), np.sqrt(vn), a1
+
+
+@njit(cache=True, fastmath=True)
+def _span_bounds(B, k, a, norms, slack, est, ub):
+    """est_j = B_j.a (the part of X_j.v in the basis span), ub_j = |est_j| + ||X_j|| slack."""
+    for j in range(B.shape[0]):
+        acc = 0.0
+        for t in range(k):
+            acc += B[j, t] * a[t]
+        est[j] = acc
+        ub[j] = abs(acc) + norms[j] * slack
+
+
+@njit(cache=True)
+def span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh_above):
+    """X^T v where it can matter, a certified bound elsewhere; returns the exact products done, in units of p.
+
+    Q (k, n) holds orthonormal residual directions with B = X^T Q^T known (``add_basis_vector``). With a = Q v
+    and r = v - Q^T a, X_j.v = sum_t a_t X_j.q_t + X_j.r, so |X_j.v| <= ub_j = |B_j.a| + ||X_j|| (||r|| +
+    margin), the margin covering B's float32 rounding (_F32_REL sum |a_t|) and the projection's. Along a path
+    the residuals stay close to the span of earlier ones, so ||r|| is small and the bound is tight where the
+    plain Cauchy-Schwarz bound from the last residual fails. Kept features with w_j != 0 (the gap needs
+    |X_j.v - l2 w_j| there), or whose bound exceeds l1, get the exact float64 product: est_j = gapc_j = X_j.v;
+    the others (w_j = 0, and outside the working set never KKT violators) get est_j = B_j.a (a guess for the
+    next strong rule) and gapc_j = ub_j <= l1, which every gap and screening test of this module uses only
+    through an upper bound on |X_j.v| where w_j = 0, so they stay certified.
+    When more than ``refresh_above`` x p features would need the exact product (a float, not a flag: a literal
+    would compile a second signature), r's direction joins the basis (one pass over the float32 copy X32,
+    half the memory traffic of X) and the bounds are recomputed; a full basis starts again from v.
     """
     n, p = X.shape
-    dist, vnorm, rnorm = _dist_norms(v, R_ref)
-    eps_n = 4.0 * n * 2.3e-16
-    slack = dist * (1.0 + 1e-9) + eps_n * (vnorm + rnorm) + _F32_REL * rnorm
-    need = 0
-    for j in range(p):
-        if keep[j] and (in_ws[j] or abs(c_ref[j]) + norms[j] * slack > l1):
-            need += 1
-    if need > refresh_above * p:
-        _xt_dot32(X32, v, est)
-        marg = (eps_n + _F32_REL) * vnorm
+    k_max = Q.shape[0]
+    a = np.empty(k_max)
+    r = np.empty(n)
+    done = 0.0
+    for attempt in range(2):
+        k = kq[0]
+        rn, vn, a1 = _project(Q, k, v, a, r)
+        slack = rn * (1.0 + 1e-9) + (4.0 * n + 4.0 * k) * _EPS * (vn + a1) + _F32_REL * a1
+        _span_bounds(B, k, a, norms, slack, est, gapc)
+        need = 0
         for j in range(p):
-            b = abs(est[j]) + norms[j] * marg
-            if keep[j] and (in_ws[j] or b > l1):
-                est[j] = _col_dot(X, j, v)
-                gapc[j] = est[j]
-            else:
-                gapc[j] = b
-            c_ref[j] = est[j]
-        for i in range(n):
-            R_ref[i] = v[i]
-        return p
+            if keep[j] and (w[j] != 0.0 or gapc[j] > l1):
+                need += 1
+        if attempt == 1 or not need > refresh_above * p or rn == 0.0:
+            break
+        if k >= k_max:  # full: start again from v alone
+            kq[0] = 0
+            for i in range(n):
+                r[i] = v[i]
+        cu = np.empty(p)
+        _xt_dot32(X32, r, cu)
+        add_basis_vector(Q, B, kq, r, cu)
+        done += 1.0
     for j in range(p):
-        b = abs(c_ref[j]) + norms[j] * slack
-        if keep[j] and (in_ws[j] or b > l1):
+        if keep[j] and (w[j] != 0.0 or gapc[j] > l1):
             est[j] = _col_dot(X, j, v)
             gapc[j] = est[j]
-        else:
-            est[j] = c_ref[j]
-            gapc[j] = b
-    return need
+    return done + need / p
 
 
 @njit(cache=True)
-def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, c_ref, R_ref):
+def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, Q, B, kq):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
     c (p,) holds (an estimate of) X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at
-    the solution where it was computed, c_ref elsewhere (``bounded_xt_dot``); c_ref (p,) = X^T R_ref (up to a
-    float32 pass's rounding), X32 the float32 copy of X for the full passes,
-    R_ref (n,) the residual of the last full pass (both refreshed in place). tol_gap is the absolute gap
+    the solution where it was computed, its estimate from the residual basis elsewhere (``span_xt_dot``);
+    (Q, B, kq) is that basis (``new_basis``; it grows in place and can be shared by every problem on the same
+    X), X32 the float32 copy of X for its passes. tol_gap is the absolute gap
     tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
     products).
     """
@@ -519,7 +571,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
                         _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
                         n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
-        n_full += bounded_xt_dot(X, X32, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, 0.25) / p
+        n_full += span_xt_dot(X, X32, R, norms, keep, w, l1, Q, B, kq, c, gapc, _REFRESH)
         n_viol = 0
         for j in range(p):
             if keep[j]:
@@ -536,7 +588,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
             if ok:
                 cv = np.empty(p)
                 cvg = np.empty(p)
-                n_full += bounded_xt_dot(X, X32, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, 1.0) / p
+                n_full += span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, cv, cvg, 1.0)
                 d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
