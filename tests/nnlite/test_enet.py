@@ -223,7 +223,7 @@ def test_span_kkt_products_are_exact_or_certified_bounds():
         add_basis_vector(Q, B, kq, u, X.T @ u)
     assert kq[0] == 3
     np.testing.assert_allclose(Q[:3] @ Q[:3].T, np.eye(3), atol=1e-12)
-    np.testing.assert_allclose(B[:, :3], X.T @ Q[:3].T, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(B[:3], Q[:3] @ X, rtol=1e-6, atol=1e-6)
     keep = np.ones(p, dtype=bool)
     keep[7] = False
     w = np.zeros(p)

@@ -407,9 +407,9 @@ _EPS = 2.3e-16
 
 @njit(cache=True)
 def new_basis(p, n, k_max):
-    """Empty residual basis for ``span_xt_dot``: (Q (k_max, n) rows orthonormal, B (p, k_max) float32 with
-    B[j, k] = X_j.q_k up to the rounding margin, count (1,) of rows in use)."""
-    return np.zeros((k_max, n)), np.zeros((p, k_max), dtype=np.float32), np.zeros(1, dtype=np.int64)
+    """Empty residual basis for ``span_xt_dot``: (Q (k_max, n) rows orthonormal, B (k_max, p) float32 with
+    B[k, j] = X_j.q_k up to the rounding margin, count (1,) of rows in use)."""
+    return np.zeros((k_max, n)), np.zeros((k_max, p), dtype=np.float32), np.zeros(1, dtype=np.int64)
 
 
 @njit(cache=True)
@@ -424,8 +424,8 @@ def add_basis_vector(Q, B, kq, u, cu):
         return
     for i in range(u.shape[0]):
         Q[k, i] = u[i] / un
-    for j in range(B.shape[0]):
-        B[j, k] = cu[j] / un
+    for j in range(B.shape[1]):
+        B[k, j] = cu[j] / un
     kq[0] = k + 1
 
 
@@ -458,20 +458,24 @@ def _project(Q, k, v, a, r):
 
 @njit(cache=True, fastmath=True)
 def _span_bounds(B, k, a, norms, slack, est, ub):
-    """est_j = B_j.a (the part of X_j.v in the basis span), ub_j = |est_j| + ||X_j|| slack."""
-    for j in range(B.shape[0]):
-        acc = 0.0
-        for t in range(k):
-            acc += B[j, t] * a[t]
-        est[j] = acc
-        ub[j] = abs(acc) + norms[j] * slack
+    """est_j = sum_t a_t B[t, j] (the part of X_j.v in the basis span), ub_j = |est_j| + ||X_j|| slack; row by
+    row over B (k_max, p), so that the inner loop runs over contiguous features."""
+    p = B.shape[1]
+    for j in range(p):
+        est[j] = 0.0
+    for t in range(k):
+        at = a[t]
+        for j in range(p):
+            est[j] += B[t, j] * at
+    for j in range(p):
+        ub[j] = abs(est[j]) + norms[j] * slack
 
 
 @njit(cache=True)
 def span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh_above):
     """X^T v where it can matter, a certified bound elsewhere; returns the exact products done, in units of p.
 
-    Q (k, n) holds orthonormal residual directions with B = X^T Q^T known (``add_basis_vector``). With a = Q v
+    Q (k, n) holds orthonormal residual directions with B = Q X known (``add_basis_vector``). With a = Q v
     and r = v - Q^T a, X_j.v = sum_t a_t X_j.q_t + X_j.r, so |X_j.v| <= ub_j = |B_j.a| + ||X_j|| (||r|| +
     margin), the margin covering B's float32 rounding (_F32_REL sum |a_t|) and the projection's. Along a path
     the residuals stay close to the span of earlier ones, so ||r|| is small and the bound is tight where the
@@ -593,15 +597,15 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break
-        if screening and l1 > 0.0:
-            radius = np.sqrt(2.0 * gap_a) / l1
+        if screening and l1 > 0.0 and gap_a >= 0.0:  # a gap below 0 is rounding: no radius to trust
+            radius2 = 2.0 * gap_a / (l1 * l1)
             denom = max(l1, dual_norm)
             changed = False
             for j in range(p):
                 if not keep[j]:
                     continue
-                xt = abs(gapc[j] - l2 * w[j]) / denom
-                if (1.0 - xt) / np.sqrt(norms2[j] + l2) > radius:
+                room = 1.0 - abs(gapc[j] - l2 * w[j]) / denom
+                if room > 0.0 and room * room > radius2 * (norms2[j] + l2):  # room / sqrt(...) > radius
                     keep[j] = False
                     changed = True
                     if w[j] != 0.0:
