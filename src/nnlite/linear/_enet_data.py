@@ -29,14 +29,16 @@ _BLOCK = 64  # columns gathered per block: 64 x n float64 stays in cache while i
 
 
 @njit(cache=True)
-def center_rows(X, rows, fit_intercept):
+def center_rows(X, rows, fit_intercept, buf, buf32):
     """The rows ``rows`` of X (N, p) (C order), column means removed when fit_intercept, in Fortran order, in
-    one blocked pass (no transposed copy of X); returns (Xc float64 (n, p), Xc rounded to float32 (n, p), column
-    means (p,), squared column norms of the float64 Xc (p,)), both matrices Fortran-ordered."""
+    one blocked pass (no transposed copy of X), written into the flat buffers buf (float64) and buf32 (float32)
+    of at least n p entries (reused across folds: fresh pages cost more than the copy); returns (Xc float64
+    (n, p), Xc rounded to float32 (n, p), column means (p,), squared column norms of the float64 Xc (p,)), both
+    matrices Fortran-ordered views of the buffers."""
     n = rows.shape[0]
     p = X.shape[1]
-    out = np.empty((p, n)).T  # Fortran order
-    out32 = np.empty((p, n), dtype=np.float32).T
+    out = buf[:n * p].reshape((p, n)).T  # Fortran order
+    out32 = buf32[:n * p].reshape((p, n)).T
     means = np.zeros(p)
     norms2 = np.empty(p)
     for j0 in range(0, p, _BLOCK):
@@ -61,3 +63,18 @@ def center_rows(X, rows, fit_intercept):
                 s2 += v * v
             norms2[j] = s2
     return out, out32, means, norms2
+
+
+@njit(cache=True)
+def rows_fortran(X, rows):
+    """X[rows] (m, p) in Fortran order from C-ordered X (N, p), blocked as in ``center_rows``."""
+    m = rows.shape[0]
+    p = X.shape[1]
+    out = np.empty((p, m)).T
+    for j0 in range(0, p, _BLOCK):
+        j1 = min(j0 + _BLOCK, p)
+        for t in range(m):
+            r = rows[t]
+            for j in range(j0, j1):
+                out[t, j] = X[r, j]
+    return out

@@ -19,7 +19,7 @@ from nnlite._checks import check_nonconstant, check_X_y
 from nnlite.base import BaseEstimator, RegressorMixin
 
 from ._cd_kernels import add_basis_vector, enet_cd, new_basis, x_dot, xt_dot
-from ._enet_data import center_rows, sparse_mse
+from ._enet_data import center_rows, rows_fortran, sparse_mse
 
 
 class ConvergenceWarning(UserWarning):
@@ -37,10 +37,15 @@ def _check_penalty(alpha, l1_ratio, tol, max_iter):
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
 
 
-def _prepare(X, rows, fit_intercept):
+def _prepare(X, rows, fit_intercept, buffers=None):
     """(Xc float64, Xc float32, x_mean (p,), squared column norms (p,)) of X[rows], both Fortran-ordered, the
-    column means removed when fit_intercept (``center_rows``: one blocked pass over C-ordered X)."""
-    return center_rows(np.ascontiguousarray(X), np.asarray(rows, dtype=np.int64), bool(fit_intercept))
+    column means removed when fit_intercept (``center_rows``: one blocked pass over C-ordered X), written into
+    ``buffers`` (flat float64 and float32 arrays of >= len(rows) p entries) when given."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if buffers is None:
+        size = len(rows) * X.shape[1]
+        buffers = (np.empty(size), np.empty(size, dtype=np.float32))
+    return center_rows(np.ascontiguousarray(X), rows, bool(fit_intercept), *buffers)
 
 
 def alpha_grid(Xty, n_samples, l1_ratio, eps=1e-3, n_alphas=100):
@@ -264,13 +269,15 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             X = np.ascontiguousarray(X)  # each fold's centred copies: one blocked pass over its rows
+            size = max(len(train) for train, _ in folds) * p
+            buffers = (np.empty(size), np.empty(size, dtype=np.float32))  # shared by the folds, one at a time
             for f, (train, test) in enumerate(folds):
-                Xf, X32, x_mean, norms2 = _prepare(X, train, self.fit_intercept)
+                Xf, X32, x_mean, norms2 = _prepare(X, train, self.fit_intercept, buffers)
                 y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
                 yc = y[train] - y_mean
                 c0 = xt_dot(Xf, yc)
                 basis = _residual_basis(Xf, yc, c0)
-                X_test, y_test = np.asfortranarray(X[test]), y[test]
+                X_test, y_test = rows_fortran(X, test), y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
                     # no BLAS in this loop: its threads stall the Numba kernels when the machine is busy
                     mse[r, :, f], _, _ = _solve_path(Xf, X32, yc, norms2, grids[r], l1_ratio, self.tol,
