@@ -182,7 +182,7 @@ def test_bad_parameters_raise_value_error():
 @pytest.mark.parametrize("l1_ratio", [0.05, 0.5, 0.95])
 def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
     """For arbitrary w, gap A and the scaled formulation-B gap are >= P(w) - P(w*) (weak duality)."""
-    from nnlite.linear._cd_kernels import _gap
+    from nnlite.linear._enet_gaps import _gap
 
     X, y = make_problem(40, 60, seed=8)
     X, y = X - X.mean(0), y - y.mean()

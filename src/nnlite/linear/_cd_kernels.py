@@ -28,15 +28,15 @@ Work saved, none of it changing what is certified:
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
   extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
-- bounded KKT passes (``bounded_xt_dot``): |X_j.R| <= |X_j.R_ref| + ||X_j|| ||R - R_ref|| from the residual
-  R_ref of the last full X^T R pass, so outside the working set only features whose bound exceeds l1 get the
-  exact product; the others cannot violate the KKT conditions, and the gaps and the screening test use their
-  bound (<= l1) in place of |X_j.R|, which only loosens them (every use is monotone in |X_j.R|), so the
-  certificate stays valid. A pass where more than a quarter of the bounds fail is a full pass and the new
-  reference. The dual-extrapolation candidate's X^T v is bounded the same way;
-- full passes over a float32 copy of X (half the memory traffic), their rounding (<= (2^-24 + 4 n eps)
-  ||X_j|| ||v||) added to every bound built on them, and the exact float64 product wherever the float32 value
-  plus that margin could exceed l1;
+- KKT checks from a basis of earlier residuals (``span_xt_dot``): Q (k x n, orthonormal rows) with B = Q X
+  known from passes over a float32 copy of X (half the memory traffic); for v = Q^T a + r,
+  |X_j.v| <= |B_j.a| + ||X_j|| (||r|| + rounding margins), and along a path the residuals stay close to the
+  span, so outside the working set only features whose bound exceeds l1 get a product (float32 first, with its
+  rounding margin, then float64 where that still could exceed l1); the others cannot violate the KKT
+  conditions, and the gaps and the screening test use their bound (<= l1) in place of |X_j.R|, which only
+  loosens them (every use is monotone in |X_j.R| where w_j = 0), so the certificate stays valid. A check where
+  more than a quarter of the bounds fail adds the direction of r to the basis (one float32 pass). The
+  dual-extrapolation candidate's X^T v is bounded the same way;
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty
@@ -44,6 +44,8 @@ Work saved, none of it changing what is certified:
 """
 import numpy as np
 from numba import njit
+
+from ._enet_gaps import _dual_value, _gap, _primal
 
 _K_ANDERSON = 5  # extrapolate from the last 5 steps (Bertrand & Massias use 5)
 _REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
@@ -63,6 +65,15 @@ def _xt_dot(X, v, out):
     """out = X^T v, column by column (no BLAS call: BLAS threads stall on a busy machine)."""
     for j in range(X.shape[1]):
         out[j] = _col_dot(X, j, v)
+
+
+@njit(cache=True, fastmath=True)
+def _col_dot32(X32, j, v):
+    """X32[:, j] . v with float64 sums."""
+    acc = 0.0
+    for i in range(v.shape[0]):
+        acc += X32[i, j] * v[i]
+    return acc
 
 
 @njit(cache=True, fastmath=True)
@@ -240,138 +251,6 @@ def _anderson(X, w, R, act, na, hist, l1, l2, R_new):
 
 
 @njit(cache=True)
-def _best_scaled_dual_b(R2, Ry, c, keep, l1, l2):
-    """max over 0 <= s <= 1 of D_B(s R) = -s^2 ||R||^2 / 2 + s R.y - sum_j (s |X_j.R| - l1)_+^2 / (2 l2).
-
-    D_B(s R) is concave in s, so bisection on its derivative finds the best multiple of the residual
-    (for small l2 the unscaled residual pays heavily for every |X_j.R| > l1). The derivative is
-    <= R.y - s ||R||^2, so the maximizer lies in [0, R.y / ||R||^2]; the search stops at s = 1 (at the
-    optimum the dual solution is the residual itself, s = 1), so that only features with |X_j.R| > l1 enter
-    the sum: every s gives a valid dual point, and above 1 the bounded features (|c_j| <= l1 but not exact)
-    would all become candidates of a 60-step bisection.
-    """
-    hi = min(Ry / R2, 1.0)
-    m = 0
-    cand = np.empty(c.shape[0])
-    for j in range(c.shape[0]):
-        if keep[j] and hi * abs(c[j]) > l1:
-            cand[m] = abs(c[j])
-            m += 1
-    lo = 0.0
-    for _ in range(60):
-        s = 0.5 * (lo + hi)
-        d = Ry - s * R2
-        for t in range(m):
-            e = s * cand[t] - l1
-            if e > 0.0:
-                d -= cand[t] * e / l2
-        if d > 0.0:
-            lo = s
-        else:
-            hi = s
-    s = lo
-    val = -0.5 * s * s * R2 + s * Ry
-    for t in range(m):
-        e = s * cand[t] - l1
-        if e > 0.0:
-            val -= e * e / (2.0 * l2)
-    return val
-
-
-@njit(cache=True)
-def _gap(w, R, y, c, keep, l1, l2):
-    """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
-
-    Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
-    the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
-    D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
-    G_B = P(w) - max_s D_B(s R) is an equally valid bound on P(w) - P(w*); the smaller of the two
-    decides convergence (B is much tighter when the l2 part dominates).
-    """
-    R2 = 0.0
-    Ry = 0.0
-    for i in range(R.shape[0]):
-        R2 += R[i] * R[i]
-        Ry += R[i] * y[i]
-    w2 = 0.0
-    w1 = 0.0
-    dual_norm = 0.0
-    smooth = 0.0
-    for j in range(w.shape[0]):
-        if not keep[j]:
-            continue
-        w2 += w[j] * w[j]
-        w1 += abs(w[j])
-        a = abs(c[j] - l2 * w[j])
-        if a > dual_norm:
-            dual_norm = a
-        e = abs(c[j]) - l1
-        if e > 0.0:
-            smooth += e * e
-    primal = 0.5 * (R2 + l2 * w2) + l1 * w1
-    if l2 > 0.0 and l1 > 0.0 and smooth > 0.0 and R2 > 0.0 and Ry > 0.0:
-        gap_b = primal - _best_scaled_dual_b(R2, Ry, c, keep, l1, l2)
-    elif l2 > 0.0:
-        gap_b = primal - (-0.5 * R2 + Ry - smooth / (2.0 * l2))
-    elif l1 == 0.0:
-        return smooth, smooth, dual_norm  # least squares: first-order condition ||X^T R||^2
-    else:
-        gap_b = np.inf
-    if l1 == 0.0:
-        return gap_b, gap_b, dual_norm
-    scale = l1 / dual_norm if dual_norm > l1 else 1.0
-    dual = -0.5 * scale * scale * (R2 + l2 * w2) + scale * Ry
-    gap_a = primal - dual
-    return min(gap_a, gap_b), gap_a, dual_norm
-
-
-@njit(cache=True)
-def _primal(w, R, keep, l1, l2):
-    """P(w) = ||R||^2 / 2 + l1 ||w||_1 + l2 ||w||^2 / 2 over the kept features."""
-    val = 0.0
-    for i in range(R.shape[0]):
-        val += 0.5 * R[i] * R[i]
-    for j in range(w.shape[0]):
-        if keep[j]:
-            val += l1 * abs(w[j]) + 0.5 * l2 * w[j] * w[j]
-    return val
-
-
-@njit(cache=True)
-def _dual_value(v, cv, w, y, keep, l1, l2):
-    """Best dual objective from the candidate residual v (n,) with cv = X^T v (p,): the larger of
-    formulation A at the feasible multiple of (v, -sqrt(l2) w) and max_s D_B(s v)."""
-    vv = 0.0
-    vy = 0.0
-    for i in range(v.shape[0]):
-        vv += v[i] * v[i]
-        vy += v[i] * y[i]
-    w2 = 0.0
-    dual_norm = 0.0
-    smooth = 0.0
-    for j in range(w.shape[0]):
-        if not keep[j]:
-            continue
-        w2 += w[j] * w[j]
-        a = abs(cv[j] - l2 * w[j])
-        if a > dual_norm:
-            dual_norm = a
-        e = abs(cv[j]) - l1
-        if e > 0.0:
-            smooth += e * e
-    best = -np.inf
-    if l1 > 0.0:
-        scale = l1 / dual_norm if dual_norm > l1 else 1.0
-        best = -0.5 * scale * scale * (vv + l2 * w2) + scale * vy
-    if l2 > 0.0 and vv > 0.0 and vy > 0.0:
-        if l1 > 0.0 and smooth > 0.0:
-            best = max(best, _best_scaled_dual_b(vv, vy, cv, keep, l1, l2))
-        else:
-            best = max(best, -0.5 * vv + vy - smooth / (2.0 * l2))
-    return best
-
-
-@njit(cache=True)
 def _extrapolated_residual(rbuf, count):
     """Anderson extrapolation sum_i c_i r^(i) of the last K+1 residuals (ring buffer rbuf, count
     written so far), the dual extrapolation of Massias, Gramfort & Salmon (2018, "Celer", ICML);
@@ -512,11 +391,22 @@ def span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh_abov
         _xt_dot32(X32, r, cu)
         add_basis_vector(Q, B, kq, r, cu)
         done += 1.0
+    # second level: a float32 product (half the memory of a float64 column) settles most failing bounds
+    marg32 = (0.5 * _F32_REL + 4.0 * n * _EPS) * vn
+    n_exact = 0
     for j in range(p):
         if keep[j] and (w[j] != 0.0 or gapc[j] > l1):
+            if w[j] == 0.0:
+                e32 = _col_dot32(X32, j, v)
+                b = abs(e32) + norms[j] * marg32
+                if b <= l1:
+                    est[j] = e32
+                    gapc[j] = b
+                    continue
             est[j] = _col_dot(X, j, v)
             gapc[j] = est[j]
-    return done + need / p
+            n_exact += 1
+    return done + n_exact / p
 
 
 @njit(cache=True)
