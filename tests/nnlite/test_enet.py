@@ -182,7 +182,7 @@ def test_bad_parameters_raise_value_error():
 @pytest.mark.parametrize("l1_ratio", [0.05, 0.5, 0.95])
 def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
     """For arbitrary w, gap A and the scaled formulation-B gap are >= P(w) - P(w*) (weak duality)."""
-    from nnlite.linear._cd_kernels import _gap
+    from nnlite.linear._enet_gaps import _gap
 
     X, y = make_problem(40, 60, seed=8)
     X, y = X - X.mean(0), y - y.mean()
@@ -205,41 +205,58 @@ def test_both_gap_certificates_bound_the_suboptimality(l1_ratio):
         assert gap <= gap_a
 
 
-def test_bounded_kkt_products_are_exact_or_certified_bounds():
-    """bounded_xt_dot: every entry is X_j.v exactly, or (outside the working set) an upper bound on |X_j.v|
-    that is <= l1 with the stale reference value as the estimate; a large move refreshes the reference."""
-    from nnlite.linear._cd_kernels import bounded_xt_dot
+def test_span_kkt_products_are_exact_or_certified_bounds():
+    """span_xt_dot: every entry is X_j.v exactly (always where w_j != 0), or an upper bound on |X_j.v| that is
+    <= l1; a v close to the basis span gets mostly bounds, a v far from it adds its direction to the basis (one
+    float32 pass) and is then bounded tightly."""
+    from nnlite.linear._cd_kernels import add_basis_vector, new_basis, span_xt_dot
 
     rng = np.random.default_rng(4)
     n, p = 50, 400
     X = np.asfortranarray(rng.standard_normal((n, p)))
+    X32 = X.astype(np.float32, order="F")
     norms = np.linalg.norm(X, axis=0)
-    R_ref = rng.standard_normal(n)
-    c_ref = X.T @ R_ref
-    l1 = 0.8 * np.abs(c_ref).max()
+    Q, B, kq = new_basis(p, n, 6)
+    for _ in range(3):
+        u = rng.standard_normal(n)
+        u -= Q[:kq[0]].T @ (Q[:kq[0]] @ u)
+        add_basis_vector(Q, B, kq, u, X.T @ u)
+    assert kq[0] == 3
+    np.testing.assert_allclose(Q[:3] @ Q[:3].T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(B[:3], Q[:3] @ X, rtol=1e-6, atol=1e-6)
     keep = np.ones(p, dtype=bool)
-    in_ws = np.zeros(p, dtype=bool)
-    in_ws[:5] = True
-    for step, refresh in [(1e-3, True), (1e-1, False), (10.0, False)]:
-        v = R_ref + step * rng.standard_normal(n)
+    keep[7] = False
+    w = np.zeros(p)
+    w[:5] = 0.1  # nonzero weights: always the exact product
+    in_ws = w != 0
+    in_span = Q[:3].T @ rng.standard_normal(3)
+    l1 = 0.8 * np.abs(X.T @ in_span).max()
+    for step, refresh, grows in [(1e-4, 0.25, False), (1e-1, 1.0, False), (3.0, 0.25, True)]:
+        v = in_span + step * rng.standard_normal(n)
         est, gapc = np.empty(p), np.empty(p)
-        c_ref0, R_ref0 = c_ref.copy(), R_ref.copy()
-        n_exact = bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh)
+        k0 = kq[0]
+        span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh)
+        assert kq[0] == k0 + grows
         exact = X.T @ v
-        computed = est == gapc
-        assert computed[:5].all() and n_exact == computed.sum()
+        computed = (est == gapc) & keep
+        assert computed[:5].all()
         np.testing.assert_allclose(est[computed], exact[computed], rtol=1e-12, atol=1e-12)
-        skipped = ~computed
-        assert np.all(np.abs(exact[skipped]) <= gapc[skipped]) and np.all(gapc[skipped] <= l1)
-        np.testing.assert_array_equal(est[skipped], c_ref0[skipped])
-        np.testing.assert_array_equal(c_ref, c_ref0)  # no refresh: reference unchanged
-        np.testing.assert_array_equal(R_ref, R_ref0)
-        if step == 1e-3:
-            assert skipped.sum() > p // 2
-    v = R_ref + 10.0 * rng.standard_normal(n)  # most bounds fail: full pass, new reference
-    assert bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, True) == p
-    np.testing.assert_allclose(c_ref, X.T @ v, rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(R_ref, v)
+        bounded = ~computed & keep
+        assert np.all(np.abs(exact[bounded]) <= gapc[bounded]) and np.all(gapc[bounded] <= l1)
+        if step == 1e-4 or grows:  # tight: close to the span, or its direction just joined it
+            clear = keep & ~in_ws & (np.abs(exact) < 0.99 * l1)
+            assert clear.sum() > 50 and np.all(bounded[clear])
+    # a full basis starts again from v: still exact-or-bounded
+    while kq[0] < Q.shape[0]:
+        u = rng.standard_normal(n)
+        u -= Q[:kq[0]].T @ (Q[:kq[0]] @ u)
+        add_basis_vector(Q, B, kq, u, X.T @ u)
+    v = 5.0 * rng.standard_normal(n)
+    span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, 0.25)
+    assert kq[0] == 1
+    exact = X.T @ v
+    bounded = (est != gapc) & keep
+    assert np.all(np.abs(exact[bounded]) <= gapc[bounded]) and np.all(gapc[bounded] <= l1)
 
 
 @pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 1.0])

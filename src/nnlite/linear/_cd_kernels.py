@@ -28,12 +28,15 @@ Work saved, none of it changing what is certified:
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
   extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
-- bounded KKT passes (``bounded_xt_dot``): |X_j.R| <= |X_j.R_ref| + ||X_j|| ||R - R_ref|| from the residual
-  R_ref of the last full X^T R pass, so outside the working set only features whose bound exceeds l1 get the
-  exact product; the others cannot violate the KKT conditions, and the gaps and the screening test use their
-  bound (<= l1) in place of |X_j.R|, which only loosens them (every use is monotone in |X_j.R|), so the
-  certificate stays valid. A pass where more than a quarter of the bounds fail is a full pass and the new
-  reference. The dual-extrapolation candidate's X^T v is bounded the same way;
+- KKT checks from a basis of earlier residuals (``span_xt_dot``): Q (k x n, orthonormal rows) with B = Q X
+  known from passes over a float32 copy of X (half the memory traffic); for v = Q^T a + r,
+  |X_j.v| <= |B_j.a| + ||X_j|| (||r|| + rounding margins), and along a path the residuals stay close to the
+  span, so outside the working set only features whose bound exceeds l1 get a product (float32 first, with its
+  rounding margin, then float64 where that still could exceed l1); the others cannot violate the KKT
+  conditions, and the gaps and the screening test use their bound (<= l1) in place of |X_j.R|, which only
+  loosens them (every use is monotone in |X_j.R| where w_j = 0), so the certificate stays valid. A check where
+  more than a quarter of the bounds fail adds the direction of r to the basis (one float32 pass). The
+  dual-extrapolation candidate's X^T v is bounded the same way;
 - gap safe screening (Ndiaye et al. 2017, JMLR 18, eq. 11), as scikit-learn 1.9 does: with the gap
   in hand, feature j is certified zero at the optimum when
   (1 - |X_j.theta|) / sqrt(||X_j||^2 + l2) > sqrt(2 G) / l1, and is then dropped for this penalty
@@ -42,7 +45,10 @@ Work saved, none of it changing what is certified:
 import numpy as np
 from numba import njit
 
+from ._enet_gaps import _dual_value, _gap, _primal
+
 _K_ANDERSON = 5  # extrapolate from the last 5 steps (Bertrand & Massias use 5)
+_REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
 
 
 @njit(cache=True, fastmath=True)
@@ -61,6 +67,26 @@ def _xt_dot(X, v, out):
         out[j] = _col_dot(X, j, v)
 
 
+@njit(cache=True, fastmath=True)
+def _col_dot32(X32, j, v):
+    """X32[:, j] . v with float64 sums."""
+    acc = 0.0
+    for i in range(v.shape[0]):
+        acc += X32[i, j] * v[i]
+    return acc
+
+
+@njit(cache=True, fastmath=True)
+def _xt_dot32(X32, v, out):
+    """out = X32^T v with X32 float32 and v, the sums and out float64 (half the memory traffic of _xt_dot)."""
+    n = v.shape[0]
+    for j in range(X32.shape[1]):
+        acc = 0.0
+        for i in range(n):
+            acc += X32[i, j] * v[i]
+        out[j] = acc
+
+
 @njit(cache=True)
 def xt_dot(X, v):
     """X^T v (p,) for X (n, p) Fortran-ordered, without a BLAS call."""
@@ -77,57 +103,6 @@ def x_dot(X, w):
         if w[j] != 0.0:
             _col_axpy(X, j, w[j], out)
     return out
-
-
-@njit(cache=True, fastmath=True)
-def path_mse(X_test, y_test, coefs, offsets):
-    """Held-out MSE along a path: mean_i (X_test[i] . coefs[:, k] + offsets[k] - y_test[i])^2 for
-    each k; X_test (m, p) C-ordered, coefs (p, K) (mostly sparse columns), offsets (K,) -> (K,)."""
-    m = X_test.shape[0]
-    p, K = coefs.shape
-    out = np.empty(K)
-    idx = np.empty(p, dtype=np.int64)
-    for k in range(K):
-        nnz = 0
-        for j in range(p):
-            if coefs[j, k] != 0.0:
-                idx[nnz] = j
-                nnz += 1
-        acc = 0.0
-        for i in range(m):
-            pred = offsets[k]
-            for t in range(nnz):
-                pred += X_test[i, idx[t]] * coefs[idx[t], k]
-            r = pred - y_test[i]
-            acc += r * r
-        out[k] = acc / m
-    return out
-
-
-@njit(cache=True)
-def center_rows(XF, rows, fit_intercept):
-    """The rows ``rows`` of XF (N, p) (Fortran order), column means removed when fit_intercept, as a Fortran
-    array (n, p) in one pass over the columns; returns (Xc, column means (p,), squared column norms of Xc (p,))."""
-    n = rows.shape[0]
-    p = XF.shape[1]
-    out = np.empty((p, n)).T  # Fortran order
-    means = np.zeros(p)
-    norms2 = np.empty(p)
-    for j in range(p):
-        acc = 0.0
-        for t in range(n):
-            v = XF[rows[t], j]
-            out[t, j] = v
-            acc += v
-        mu = acc / n if fit_intercept else 0.0
-        means[j] = mu
-        s2 = 0.0
-        for t in range(n):
-            v = out[t, j] - mu
-            out[t, j] = v
-            s2 += v * v
-        norms2[j] = s2
-    return out, means, norms2
 
 
 @njit(cache=True, fastmath=True)
@@ -160,6 +135,32 @@ def _sweep(X, norms2, w, R, idx, m, l1, l2):
             if dd > dmax:
                 dmax = dd
     return dmax
+
+
+@njit(cache=True)
+def _strong_rule_set(norms2, w, c, thr, keep, in_ws, ws):
+    """keep_j = (X_j != 0); the working set ws[:m] (in_ws marks it): kept features nonzero or with |c_j| >= thr.
+    Returns m (from a function, never typed as the literal 0: see _nonzeros)."""
+    m = 0
+    for j in range(w.shape[0]):
+        keep[j] = norms2[j] > 0.0
+        if keep[j] and (w[j] != 0.0 or abs(c[j]) >= thr):
+            in_ws[j] = True
+            ws[m] = j
+            m += 1
+    return m
+
+
+@njit(cache=True)
+def _nonzeros(w, ws, nws, act):
+    """act[:m] = the j in ws[:nws] with w_j != 0; returns m (a function, so that m is never typed as the literal 0,
+    which would compile _sweep and _anderson twice)."""
+    m = 0
+    for t in range(nws):
+        if w[ws[t]] != 0.0:
+            act[m] = ws[t]
+            m += 1
+    return m
 
 
 @njit(cache=True)
@@ -250,135 +251,6 @@ def _anderson(X, w, R, act, na, hist, l1, l2, R_new):
 
 
 @njit(cache=True)
-def _best_scaled_dual_b(R2, Ry, c, keep, l1, l2):
-    """max over s >= 0 of D_B(s R) = -s^2 ||R||^2 / 2 + s R.y - sum_j (s |X_j.R| - l1)_+^2 / (2 l2).
-
-    D_B(s R) is concave in s, so bisection on its derivative finds the best multiple of the residual
-    (for small l2 the unscaled residual pays heavily for every |X_j.R| > l1). The derivative is
-    <= R.y - s ||R||^2, so the maximizer lies in [0, R.y / ||R||^2].
-    """
-    hi = Ry / R2
-    m = 0
-    cand = np.empty(c.shape[0])
-    for j in range(c.shape[0]):
-        if keep[j] and hi * abs(c[j]) > l1:
-            cand[m] = abs(c[j])
-            m += 1
-    lo = 0.0
-    for _ in range(60):
-        s = 0.5 * (lo + hi)
-        d = Ry - s * R2
-        for t in range(m):
-            e = s * cand[t] - l1
-            if e > 0.0:
-                d -= cand[t] * e / l2
-        if d > 0.0:
-            lo = s
-        else:
-            hi = s
-    s = lo
-    val = -0.5 * s * s * R2 + s * Ry
-    for t in range(m):
-        e = s * cand[t] - l1
-        if e > 0.0:
-            val -= e * e / (2.0 * l2)
-    return val
-
-
-@njit(cache=True)
-def _gap(w, R, y, c, keep, l1, l2):
-    """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
-
-    Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
-    the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
-    D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
-    G_B = P(w) - max_s D_B(s R) is an equally valid bound on P(w) - P(w*); the smaller of the two
-    decides convergence (B is much tighter when the l2 part dominates).
-    """
-    R2 = 0.0
-    Ry = 0.0
-    for i in range(R.shape[0]):
-        R2 += R[i] * R[i]
-        Ry += R[i] * y[i]
-    w2 = 0.0
-    w1 = 0.0
-    dual_norm = 0.0
-    smooth = 0.0
-    for j in range(w.shape[0]):
-        if not keep[j]:
-            continue
-        w2 += w[j] * w[j]
-        w1 += abs(w[j])
-        a = abs(c[j] - l2 * w[j])
-        if a > dual_norm:
-            dual_norm = a
-        e = abs(c[j]) - l1
-        if e > 0.0:
-            smooth += e * e
-    primal = 0.5 * (R2 + l2 * w2) + l1 * w1
-    if l2 > 0.0 and l1 > 0.0 and smooth > 0.0 and R2 > 0.0 and Ry > 0.0:
-        gap_b = primal - _best_scaled_dual_b(R2, Ry, c, keep, l1, l2)
-    elif l2 > 0.0:
-        gap_b = primal - (-0.5 * R2 + Ry - smooth / (2.0 * l2))
-    elif l1 == 0.0:
-        return smooth, smooth, dual_norm  # least squares: first-order condition ||X^T R||^2
-    else:
-        gap_b = np.inf
-    if l1 == 0.0:
-        return gap_b, gap_b, dual_norm
-    scale = l1 / dual_norm if dual_norm > l1 else 1.0
-    dual = -0.5 * scale * scale * (R2 + l2 * w2) + scale * Ry
-    gap_a = primal - dual
-    return min(gap_a, gap_b), gap_a, dual_norm
-
-
-@njit(cache=True)
-def _primal(w, R, keep, l1, l2):
-    """P(w) = ||R||^2 / 2 + l1 ||w||_1 + l2 ||w||^2 / 2 over the kept features."""
-    val = 0.0
-    for i in range(R.shape[0]):
-        val += 0.5 * R[i] * R[i]
-    for j in range(w.shape[0]):
-        if keep[j]:
-            val += l1 * abs(w[j]) + 0.5 * l2 * w[j] * w[j]
-    return val
-
-
-@njit(cache=True)
-def _dual_value(v, cv, w, y, keep, l1, l2):
-    """Best dual objective from the candidate residual v (n,) with cv = X^T v (p,): the larger of
-    formulation A at the feasible multiple of (v, -sqrt(l2) w) and max_s D_B(s v)."""
-    vv = 0.0
-    vy = 0.0
-    for i in range(v.shape[0]):
-        vv += v[i] * v[i]
-        vy += v[i] * y[i]
-    w2 = 0.0
-    dual_norm = 0.0
-    smooth = 0.0
-    for j in range(w.shape[0]):
-        if not keep[j]:
-            continue
-        w2 += w[j] * w[j]
-        a = abs(cv[j] - l2 * w[j])
-        if a > dual_norm:
-            dual_norm = a
-        e = abs(cv[j]) - l1
-        if e > 0.0:
-            smooth += e * e
-    best = -np.inf
-    if l1 > 0.0:
-        scale = l1 / dual_norm if dual_norm > l1 else 1.0
-        best = -0.5 * scale * scale * (vv + l2 * w2) + scale * vy
-    if l2 > 0.0 and vv > 0.0 and vy > 0.0:
-        if l1 > 0.0 and smooth > 0.0:
-            best = max(best, _best_scaled_dual_b(vv, vy, cv, keep, l1, l2))
-        else:
-            best = max(best, -0.5 * vv + vy - smooth / (2.0 * l2))
-    return best
-
-
-@njit(cache=True)
 def _extrapolated_residual(rbuf, count):
     """Anderson extrapolation sum_i c_i r^(i) of the last K+1 residuals (ring buffer rbuf, count
     written so far), the dual extrapolation of Massias, Gramfort & Salmon (2018, "Celer", ICML);
@@ -406,66 +278,145 @@ def _extrapolated_residual(rbuf, count):
     return v, True
 
 
-@njit(cache=True, fastmath=True)
-def _dist_norms(v, R_ref):
-    """(||v - R_ref||, ||v||, ||R_ref||)."""
-    d2 = 0.0
-    v2 = 0.0
-    r2 = 0.0
-    for i in range(v.shape[0]):
-        d = v[i] - R_ref[i]
-        d2 += d * d
-        v2 += v[i] * v[i]
-        r2 += R_ref[i] * R_ref[i]
-    return np.sqrt(d2), np.sqrt(v2), np.sqrt(r2)
+# |fl32(x) - x| <= 2^-24 |x|: a float32 copy of X_j moves X_j.q by at most 2^-24 ||X_j|| ||q||, and storing the
+# product in float32 adds 2^-24 |X_j.q| <= 2^-24 ||X_j|| ||q||; the float64 sums' own error is covered by 4 n eps
+_F32_REL = 2.0 * 6.0e-8 * (1.0 + 1e-3)
+_EPS = 2.3e-16
 
 
 @njit(cache=True)
-def bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, est, gapc, refresh):
-    """X^T v where it can matter, a certified bound elsewhere; returns the number of exact products.
+def new_basis(p, n, k_max):
+    """Empty residual basis for ``span_xt_dot``: (Q (k_max, n) rows orthonormal, B (k_max, p) float32 with
+    B[k, j] = X_j.q_k up to the rounding margin, count (1,) of rows in use)."""
+    return np.zeros((k_max, n)), np.zeros((k_max, p), dtype=np.float32), np.zeros(1, dtype=np.int64)
 
-    c_ref = X^T R_ref exactly (from the last full pass). For feature j, |X_j.v| <= ub_j = |c_ref_j| +
-    ||X_j|| (||v - R_ref|| + rounding margin) (Cauchy-Schwarz). Kept features in the working set, or whose
-    bound exceeds l1, get the exact product: est_j = gapc_j = X_j.v; the others (never KKT violators, and w_j = 0
-    there) get est_j = c_ref_j (a guess for the next strong rule) and gapc_j = ub_j <= l1, which every gap and
-    screening test of this module uses only through an upper bound on |X_j.v|, so they stay certified.
-    With ``refresh``, when more than a quarter of the features would need the exact product anyway, the full
-    product is computed instead and becomes the new reference (c_ref, R_ref).
+
+@njit(cache=True)
+def add_basis_vector(Q, B, kq, u, cu):
+    """Append u / ||u|| (u already orthogonal to Q's rows, as far as rounding allows) with its known products
+    cu = X^T u (float64, exact up to 4 n eps ||X_j|| ||u||); a full basis or u = 0 adds nothing."""
+    k = kq[0]
+    if k >= Q.shape[0]:
+        return
+    un = np.sqrt(np.sum(u * u))
+    if un == 0.0:
+        return
+    for i in range(u.shape[0]):
+        Q[k, i] = u[i] / un
+    for j in range(B.shape[1]):
+        B[k, j] = cu[j] / un
+    kq[0] = k + 1
+
+
+@njit(cache=True)
+def _project(Q, k, v, a, r):
+    """a = Q[:k] v, r = v - Q[:k]^T a (twice, for orthogonality under rounding); returns (||r||, ||v||, sum |a|)."""
+    n = v.shape[0]
+    for i in range(n):
+        r[i] = v[i]
+    for t in range(k):
+        a[t] = 0.0
+    for _ in range(2):
+        for t in range(k):
+            d = 0.0
+            for i in range(n):
+                d += Q[t, i] * r[i]
+            a[t] += d
+            for i in range(n):
+                r[i] -= d * Q[t, i]
+    rn = 0.0
+    vn = 0.0
+    for i in range(n):
+        rn += r[i] * r[i]
+        vn += v[i] * v[i]
+    a1 = 0.0
+    for t in range(k):
+        a1 += abs(a[t])
+    return np.sqrt(rn), np.sqrt(vn), a1
+
+
+@njit(cache=True, fastmath=True)
+def _span_bounds(B, k, a, norms, slack, est, ub):
+    """est_j = sum_t a_t B[t, j] (the part of X_j.v in the basis span), ub_j = |est_j| + ||X_j|| slack; row by
+    row over B (k_max, p), so that the inner loop runs over contiguous features."""
+    p = B.shape[1]
+    for j in range(p):
+        est[j] = 0.0
+    for t in range(k):
+        at = a[t]
+        for j in range(p):
+            est[j] += B[t, j] * at
+    for j in range(p):
+        ub[j] = abs(est[j]) + norms[j] * slack
+
+
+@njit(cache=True)
+def span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh_above):
+    """X^T v where it can matter, a certified bound elsewhere; returns the exact products done, in units of p.
+
+    Q (k, n) holds orthonormal residual directions with B = Q X known (``add_basis_vector``). With a = Q v
+    and r = v - Q^T a, X_j.v = sum_t a_t X_j.q_t + X_j.r, so |X_j.v| <= ub_j = |B_j.a| + ||X_j|| (||r|| +
+    margin), the margin covering B's float32 rounding (_F32_REL sum |a_t|) and the projection's. Along a path
+    the residuals stay close to the span of earlier ones, so ||r|| is small and the bound is tight where the
+    plain Cauchy-Schwarz bound from the last residual fails. Kept features with w_j != 0 (the gap needs
+    |X_j.v - l2 w_j| there), or whose bound exceeds l1, get the exact float64 product: est_j = gapc_j = X_j.v;
+    the others (w_j = 0, and outside the working set never KKT violators) get est_j = B_j.a (a guess for the
+    next strong rule) and gapc_j = ub_j <= l1, which every gap and screening test of this module uses only
+    through an upper bound on |X_j.v| where w_j = 0, so they stay certified.
+    When more than ``refresh_above`` x p features would need the exact product (a float, not a flag: a literal
+    would compile a second signature), r's direction joins the basis (one pass over the float32 copy X32,
+    half the memory traffic of X) and the bounds are recomputed; a full basis starts again from v.
     """
     n, p = X.shape
-    dist, vnorm, rnorm = _dist_norms(v, R_ref)
-    # float64 dot products of length n err by at most ~n eps ||X_j|| ||r||; 4x that plus a relative cushion
-    slack = dist * (1.0 + 1e-9) + 4.0 * n * 2.3e-16 * (vnorm + rnorm)
-    need = 0
-    for j in range(p):
-        if keep[j] and (in_ws[j] or abs(c_ref[j]) + norms[j] * slack > l1):
-            need += 1
-    if refresh and 4 * need > p:
-        _xt_dot(X, v, est)
+    k_max = Q.shape[0]
+    a = np.empty(k_max)
+    r = np.empty(n)
+    done = 0.0
+    for attempt in range(2):
+        k = kq[0]
+        rn, vn, a1 = _project(Q, k, v, a, r)
+        slack = rn * (1.0 + 1e-9) + (4.0 * n + 4.0 * k) * _EPS * (vn + a1) + _F32_REL * a1
+        _span_bounds(B, k, a, norms, slack, est, gapc)
+        need = 0
         for j in range(p):
-            c_ref[j] = est[j]
-            gapc[j] = est[j]
-        for i in range(n):
-            R_ref[i] = v[i]
-        return p
+            if keep[j] and (w[j] != 0.0 or gapc[j] > l1):
+                need += 1
+        if attempt == 1 or not need > refresh_above * p or rn == 0.0:
+            break
+        if k >= k_max:  # full: start again from v alone
+            kq[0] = 0
+            for i in range(n):
+                r[i] = v[i]
+        cu = np.empty(p)
+        _xt_dot32(X32, r, cu)
+        add_basis_vector(Q, B, kq, r, cu)
+        done += 1.0
+    # second level: a float32 product (half the memory of a float64 column) settles most failing bounds
+    marg32 = (0.5 * _F32_REL + 4.0 * n * _EPS) * vn
+    n_exact = 0
     for j in range(p):
-        b = abs(c_ref[j]) + norms[j] * slack
-        if keep[j] and (in_ws[j] or b > l1):
+        if keep[j] and (w[j] != 0.0 or gapc[j] > l1):
+            if w[j] == 0.0:
+                e32 = _col_dot32(X32, j, v)
+                b = abs(e32) + norms[j] * marg32
+                if b <= l1:
+                    est[j] = e32
+                    gapc[j] = b
+                    continue
             est[j] = _col_dot(X, j, v)
             gapc[j] = est[j]
-        else:
-            est[j] = c_ref[j]
-            gapc[j] = b
-    return need
+            n_exact += 1
+    return done + n_exact / p
 
 
 @njit(cache=True)
-def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, c_ref, R_ref):
+def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, Q, B, kq):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
     c (p,) holds (an estimate of) X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at
-    the solution where it was computed, c_ref elsewhere (``bounded_xt_dot``); c_ref (p,) = X^T R_ref exactly,
-    R_ref (n,) the residual of the last full pass (both refreshed in place). tol_gap is the absolute gap
+    the solution where it was computed, its estimate from the residual basis elsewhere (``span_xt_dot``);
+    (Q, B, kq) is that basis (``new_basis``; it grows in place and can be shared by every problem on the same
+    X), X32 the float32 copy of X for its passes. tol_gap is the absolute gap
     tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
     products).
     """
@@ -477,13 +428,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
     ws = np.empty(p, dtype=np.int64)
     act = np.empty(p, dtype=np.int64)
     thr = 2.0 * l1 - l1_prev
-    nws = 0
-    for j in range(p):
-        keep[j] = norms2[j] > 0.0
-        if keep[j] and (w[j] != 0.0 or abs(c[j]) >= thr):
-            in_ws[j] = True
-            ws[nws] = j
-            nws += 1
+    nws = _strong_rule_set(norms2, w, c, thr, keep, in_ws, ws)
     hist = np.empty((_K_ANDERSON + 1, p))
     R_tmp = np.empty(R.shape[0])
     rbuf = np.empty((_K_ANDERSON + 1, R.shape[0]))
@@ -492,7 +437,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
     n_full = 0.0
     # a full check (two X^T v products and the gaps) costs several working-set sweeps, so sweep
     # well past the point where the gap might first pass before paying for one
-    inner_tol = tol_gap * 1e-3
+    inner_tol = tol_gap * 1e-5
     gap = np.inf
     while True:
         # solve on the working set: a full sweep, then cycle on the nonzeros, until a full sweep is quiet
@@ -503,11 +448,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             n_rec += 1
             if dmax <= inner_tol:
                 break
-            na = 0
-            for t in range(nws):
-                if w[ws[t]] != 0.0:
-                    act[na] = ws[t]
-                    na += 1
+            na = _nonzeros(w, ws, nws, act)
             n_hist = 0
             while n_sweeps < max_iter:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
@@ -524,7 +465,7 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
                         _anderson(X, w, R, act, na, hist[:, :na], l1, l2, R_tmp)
                         n_hist = 0
         # X^T R on every remaining feature: KKT check outside the working set, then the gap
-        n_full += bounded_xt_dot(X, R, norms, keep, in_ws, l1, c_ref, R_ref, c, gapc, True) / p
+        n_full += span_xt_dot(X, X32, R, norms, keep, w, l1, Q, B, kq, c, gapc, _REFRESH)
         n_viol = 0
         for j in range(p):
             if keep[j]:
@@ -541,20 +482,20 @@ def enet_cd(X, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening
             if ok:
                 cv = np.empty(p)
                 cvg = np.empty(p)
-                n_full += bounded_xt_dot(X, v, norms, keep, in_ws, l1, c_ref, R_ref, cv, cvg, False) / p
+                n_full += span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, cv, cvg, 1.0)
                 d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break
-        if screening and l1 > 0.0:
-            radius = np.sqrt(2.0 * gap_a) / l1
+        if screening and l1 > 0.0 and gap_a >= 0.0:  # a gap below 0 is rounding: no radius to trust
+            radius2 = 2.0 * gap_a / (l1 * l1)
             denom = max(l1, dual_norm)
             changed = False
             for j in range(p):
                 if not keep[j]:
                     continue
-                xt = abs(gapc[j] - l2 * w[j]) / denom
-                if (1.0 - xt) / np.sqrt(norms2[j] + l2) > radius:
+                room = 1.0 - abs(gapc[j] - l2 * w[j]) / denom
+                if room > 0.0 and room * room > radius2 * (norms2[j] + l2):  # room / sqrt(...) > radius
                     keep[j] = False
                     changed = True
                     if w[j] != 0.0:

@@ -18,7 +18,8 @@ import numpy as np
 from nnlite._checks import check_nonconstant, check_X_y
 from nnlite.base import BaseEstimator, RegressorMixin
 
-from ._cd_kernels import center_rows, enet_cd, path_mse, x_dot, xt_dot
+from ._cd_kernels import add_basis_vector, enet_cd, new_basis, x_dot, xt_dot
+from ._enet_data import center_rows, rows_fortran, sparse_mse
 
 
 class ConvergenceWarning(UserWarning):
@@ -36,23 +37,15 @@ def _check_penalty(alpha, l1_ratio, tol, max_iter):
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
 
 
-def _center(X, y, fit_intercept):
-    """(Xc Fortran-ordered, yc, x_mean (p,), y_mean) with the column and target means removed."""
-    if fit_intercept:
-        x_mean = X.mean(axis=0)
-        y_mean = float(y.mean())
-        Xc = np.asfortranarray(X - x_mean)
-        yc = y - y_mean
-    else:
-        x_mean = np.zeros(X.shape[1])
-        y_mean = 0.0
-        Xc = np.asfortranarray(X)
-        yc = y.copy()
-    return Xc, yc, x_mean, y_mean
-
-
-def _col_norms2(Xf):
-    return np.einsum("ij,ij->j", Xf, Xf)
+def _prepare(X, rows, fit_intercept, buffers=None):
+    """(Xc float64, Xc float32, x_mean (p,), squared column norms (p,)) of X[rows], both Fortran-ordered, the
+    column means removed when fit_intercept (``center_rows``: one blocked pass over C-ordered X), written into
+    ``buffers`` (flat float64 and float32 arrays of >= len(rows) p entries) when given."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if buffers is None:
+        size = len(rows) * X.shape[1]
+        buffers = (np.empty(size), np.empty(size, dtype=np.float32))
+    return center_rows(np.ascontiguousarray(X), rows, bool(fit_intercept), *buffers)
 
 
 def alpha_grid(Xty, n_samples, l1_ratio, eps=1e-3, n_alphas=100):
@@ -66,12 +59,26 @@ def alpha_grid(Xty, n_samples, l1_ratio, eps=1e-3, n_alphas=100):
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
-def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None):
+_BASIS_SIZE = 48  # residual directions kept for the KKT bounds (p x 48 float32: 10.6 MB at 55,000 genes)
+
+
+def _residual_basis(Xf, R, c):
+    """A basis for ``span_xt_dot`` holding R's direction, whose products c = X^T R are known exactly."""
+    n, p = Xf.shape
+    basis = new_basis(p, n, min(_BASIS_SIZE, n))
+    add_basis_vector(*basis, R, c)
+    return basis
+
+
+def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None, test=None, basis=None):
     """Warm-started path over decreasing alphas on prepared data; returns (coefs (p, k), gaps (k,) of
-    the n-scaled problem, sweeps (k,))."""
+    the n-scaled problem, sweeps (k,)). With test = (X_test Fortran-ordered, y_test, x_mean, y_mean), the held-out
+    MSE (k,) of each solution takes the place of coefs (no (p, k) array: the CV needs only the scores).
+    basis: the residual basis of earlier paths on the same Xf (the residuals of a fold's paths share it)."""
     n, p = Xf.shape
     k = len(alphas)
-    coefs_t = np.empty((k, p))  # row i = the solution at alphas[i] (contiguous writes)
+    coefs_t = np.empty((k, p)) if test is None else None  # row i = the solution at alphas[i] (contiguous writes)
+    mse = np.empty(k)
     gaps = np.empty(k)
     n_iters = np.empty(k, dtype=np.int64)
     w = np.zeros(p)
@@ -79,21 +86,27 @@ def _solve_path(Xf, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=No
     c = xt_dot(Xf, y) if c0 is None else c0.copy()
     tol_gap = tol * float(y @ y)
     l1_prev = float(np.max(np.abs(c))) if p else 0.0
-    c_ref, R_ref = c.copy(), R.copy()  # c = X^T R exactly here: the first reference of the bounded KKT passes
+    if basis is None:
+        basis = _residual_basis(Xf, R, c)  # c = X^T R exactly here
     not_converged = 0
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * n
         l2 = alpha * (1.0 - l1_ratio) * n
-        gap, sweeps, _ = enet_cd(Xf, y, norms2, w, R, c, l1, max(l1_prev, l1), l2, tol_gap,
-                                 int(max_iter), bool(screening), c_ref, R_ref)
+        gap, sweeps, _ = enet_cd(Xf, X32, y, norms2, w, R, c, l1, max(l1_prev, l1), l2, tol_gap,
+                                 int(max_iter), bool(screening), *basis)
         not_converged += gap > tol_gap
-        coefs_t[i] = w
+        if test is None:
+            coefs_t[i] = w
+        else:
+            mse[i] = sparse_mse(test[0], test[1], w, test[2], test[3])
         gaps[i] = gap
         n_iters[i] = sweeps
         l1_prev = l1
     if not_converged:
         warnings.warn(f"enet: {not_converged} of {k} alphas stopped at max_iter={max_iter} with a duality "
                       f"gap above tol * ||y||^2 = {tol_gap:.3e}", ConvergenceWarning, stacklevel=3)
+    if test is not None:
+        return mse, gaps, n_iters
     return np.ascontiguousarray(coefs_t.T), gaps, n_iters
 
 
@@ -109,7 +122,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
     X, y = check_X_y(X, y)
     _check_penalty(1.0, l1_ratio, tol, max_iter)
     n = X.shape[0]
-    Xf = np.asfortranarray(X)
+    Xf, X32, _, norms2 = _prepare(X, np.arange(n), False)
     c0 = xt_dot(Xf, y)
     if alphas is None:
         alphas = alpha_grid(c0, n, l1_ratio, eps, n_alphas)
@@ -117,8 +130,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
         alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
         if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
             raise ValueError("alphas must be a non-empty 1-D array of finite values >= 0")
-    coefs, gaps, n_iters = _solve_path(Xf, y, _col_norms2(Xf), alphas, l1_ratio, tol, max_iter,
-                                       screening, c0)
+    coefs, gaps, n_iters = _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0)
     if return_n_iter:
         return alphas, coefs, gaps / n, n_iters
     return alphas, coefs, gaps / n
@@ -145,8 +157,10 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         """Fit on X (n, p), y (n,); returns self."""
         X, y = self._check_fit_data(X, y)
         _check_penalty(self.alpha, self.l1_ratio, self.tol, self.max_iter)
-        Xf, yc, x_mean, y_mean = _center(X, y, self.fit_intercept)
-        n, p = Xf.shape
+        n, p = X.shape
+        Xf, X32, x_mean, norms2 = _prepare(X, np.arange(n), self.fit_intercept)
+        y_mean = float(y.mean()) if self.fit_intercept else 0.0
+        yc = y - y_mean
         w = np.zeros(p)
         if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (p,):
             w = self.coef_.astype(np.float64).copy()
@@ -157,8 +171,8 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         # strong rule as if coming from the top of the path (or from the warm start's penalty)
         l1_prev = max(l1, float(np.max(np.abs(c)))) if not w.any() else l1
         tol_gap = self.tol * float(yc @ yc)
-        gap, sweeps, _ = enet_cd(Xf, yc, _col_norms2(Xf), w, R, c, l1, l1_prev, l2, tol_gap,
-                                 int(self.max_iter), bool(self.screening), c.copy(), R.copy())
+        gap, sweeps, _ = enet_cd(Xf, X32, yc, norms2, w, R, c, l1, l1_prev, l2, tol_gap,
+                                 int(self.max_iter), bool(self.screening), *_residual_basis(Xf, R, c))
         if gap > tol_gap:
             warnings.warn(f"ElasticNet stopped at max_iter={self.max_iter} with duality gap {gap:.3e} > "
                           f"{tol_gap:.3e}", ConvergenceWarning, stacklevel=2)
@@ -254,19 +268,21 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         mse = np.empty((len(l1_ratios), grids.shape[1], len(folds)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            XF = np.asfortranarray(X)  # once: each fold's centred copy is then one pass over contiguous columns
+            X = np.ascontiguousarray(X)  # each fold's centred copies: one blocked pass over its rows
+            size = max(len(train) for train, _ in folds) * p
+            buffers = (np.empty(size), np.empty(size, dtype=np.float32))  # shared by the folds, one at a time
             for f, (train, test) in enumerate(folds):
-                Xf, x_mean, norms2 = center_rows(XF, train, bool(self.fit_intercept))
+                Xf, X32, x_mean, norms2 = _prepare(X, train, self.fit_intercept, buffers)
                 y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
                 yc = y[train] - y_mean
                 c0 = xt_dot(Xf, yc)
-                X_test, y_test = np.ascontiguousarray(X[test]), y[test]
+                basis = _residual_basis(Xf, yc, c0)
+                X_test, y_test = rows_fortran(X, test), y[test]
                 for r, l1_ratio in enumerate(l1_ratios):
-                    coefs, _, _ = _solve_path(Xf, yc, norms2, grids[r], l1_ratio, self.tol,
-                                              self.max_iter, self.screening, c0)
-                    # no BLAS here: its threads stall the Numba kernels when the machine is busy
-                    offsets = y_mean - (x_mean[:, None] * coefs).sum(axis=0)
-                    mse[r, :, f] = path_mse(X_test, y_test, coefs, offsets)
+                    # no BLAS in this loop: its threads stall the Numba kernels when the machine is busy
+                    mse[r, :, f], _, _ = _solve_path(Xf, X32, yc, norms2, grids[r], l1_ratio, self.tol,
+                                                     self.max_iter, self.screening, c0,
+                                                     (X_test, y_test, x_mean, y_mean), basis)
         mean_mse = mse.mean(axis=2)
         best = (np.inf, 0, 0)
         for r in range(len(l1_ratios)):
