@@ -410,6 +410,14 @@ def span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, est, gapc, refresh_abov
 
 
 @njit(cache=True)
+def _copy_row(v, M, i):
+    """M[i, :] = v by a loop: the array assignment's shape check brings in Numba's formatted-error machinery
+    (~2 s of the elastic net's cold compile)."""
+    for k in range(v.shape[0]):
+        M[i, k] = v[k]
+
+
+@njit(cache=True)
 def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, Q, B, kq):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
@@ -444,7 +452,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
         while n_sweeps < max_iter:
             dmax = _sweep(X, norms2, w, R, ws, nws, l1, l2)
             n_sweeps += 1
-            rbuf[n_rec % (_K_ANDERSON + 1)] = R
+            _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
             n_rec += 1
             if dmax <= inner_tol:
                 break
@@ -453,7 +461,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
             while n_sweeps < max_iter:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
                 n_sweeps += 1
-                rbuf[n_rec % (_K_ANDERSON + 1)] = R
+                _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
                 n_rec += 1
                 if dmax <= inner_tol:
                     break
