@@ -68,3 +68,25 @@ def test_write_report_files(tmp_path):
         assert (tmp_path / "fig3.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lines = (tmp_path / "table1.csv").read_text().splitlines()
     assert lines[0] == "drug,PM,EN,mean,best" and lines[-1].startswith("Mean,")
+
+
+@pytest.mark.parametrize("lo,hi", [(0.01, 40.0), (0.05, 0.4), (0.3, 9.0), (0.0007, 0.5)])
+def test_fig3_seconds_labels_do_not_overlap(lo, hi):
+    """The log seconds axis of Fig. 3 labels as many multiples per decade as fit: no two labels overlap."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    from ccle.report.figures import fig3
+    methods = ["PM", "EN", "RF", "mean"]
+    secs = np.geomspace(lo, hi, len(methods))
+    summary = {m: {"seconds": np.array([s, s * 1.1]), "acc": np.array([0.5, 0.55]), "mse": np.array([0.5, 0.6])}
+               for m, s in zip(methods, secs)}
+    fig = fig3(summary, methods)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes[:2]:
+        boxes = sorted((t.get_window_extent(renderer) for t in ax.get_xticklabels()
+                        if t.get_visible() and t.get_text()), key=lambda b: b.x0)
+        assert len(boxes) >= 2, [t.get_text() for t in ax.get_xticklabels()]
+        for a, b in zip(boxes, boxes[1:]):
+            assert a.x1 <= b.x0, (lo, hi, [t.get_text() for t in ax.get_xticklabels()])

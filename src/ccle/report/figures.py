@@ -130,6 +130,17 @@ def cd_diagram(cd_result):
     return fig
 
 
+def _label_subs(lo, hi):
+    """Labelled multiples per decade of a log axis from lo to hi: 1-2-5 up to 1.5 decades, 1-3 up to 2.5,
+    the decades alone beyond (about a dozen labels at most on a half-page panel)."""
+    decades = np.log10(max(hi, 1e-300) / max(lo, 1e-300))
+    if decades <= 1.5:
+        return (1.0, 2.0, 5.0)
+    if decades <= 2.5:
+        return (1.0, 3.0)
+    return (1.0,)
+
+
 def _seconds_formatter():
     from matplotlib.ticker import FuncFormatter
 
@@ -141,13 +152,13 @@ def _seconds_formatter():
 
 
 def fig3(summary, methods, trivial=None):
-    from matplotlib.ticker import LogLocator, NullFormatter  # matplotlib is optional: imported with the figure
-
     """Paper Fig. 3 done properly, two panels: sensitivity accuracy and test MSE against training seconds per
     drug (log axis in seconds). ``summary[method]`` holds per-drug arrays ``seconds``, ``acc``, ``mse``; one
     marker per method at the median seconds and mean metric over drugs, error bars = interquartile range of
     the seconds and sd of the metric over drugs. ``trivial`` = ``{"acc": .., "mse": ..}`` levels drawn dashed
     (the per-drug mean predictor), plus the 0.5 accuracy of always calling "moderate"."""
+    from matplotlib.ticker import LogLocator, NullFormatter  # matplotlib is optional: imported with the figure
+
     plt = _plt()
     colors = _colors(methods)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -170,9 +181,9 @@ def fig3(summary, methods, trivial=None):
         if key == "acc":
             ax.axhline(0.5, color="0.6", ls=":", lw=1, label='always "moderate" (0.5)')
         ax.set_xscale("log")
-        # a narrow range (less than a decade) gets labelled minor ticks from matplotlib that overlap: label the
-        # decades, plus 2x and 5x in seconds, and nothing else
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        # matplotlib's own labels overlap on a narrow range (its labelled minor ticks) and 1-2-5 labels overlap
+        # on a wide one (0.01 s to 40 s): as many labels per decade as the span leaves room for
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=_label_subs(*ax.get_xlim())))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(_seconds_formatter())
         ax.set_xlabel("training time per drug and split (log scale)")
