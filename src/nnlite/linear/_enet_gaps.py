@@ -51,20 +51,20 @@ def _best_scaled_dual_b(R2, Ry, c, keep, l1, l2):
 
 
 @njit(cache=True)
-def _gap(w, R, y, c, keep, l1, l2):
-    """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
+def _norm2_and_dot(v, y):
+    """(||v||^2, v.y) of two (n,) vectors."""
+    vv = 0.0
+    vy = 0.0
+    for i in range(v.shape[0]):
+        vv += v[i] * v[i]
+        vy += v[i] * y[i]
+    return vv, vy
 
-    Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
-    the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
-    D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
-    G_B = P(w) - max_s D_B(s R) is an equally valid bound on P(w) - P(w*); the smaller of the two
-    decides convergence (B is much tighter when the l2 part dominates).
-    """
-    R2 = 0.0
-    Ry = 0.0
-    for i in range(R.shape[0]):
-        R2 += R[i] * R[i]
-        Ry += R[i] * y[i]
+
+@njit(cache=True)
+def _kept_sums(w, c, keep, l1, l2):
+    """Over the kept features, with c = X^T v: (||w||^2, ||w||_1, ||c - l2 w||_inf, sum_j (|c_j| - l1)_+^2),
+    the pieces every dual and primal value below is built from."""
     w2 = 0.0
     w1 = 0.0
     dual_norm = 0.0
@@ -80,6 +80,21 @@ def _gap(w, R, y, c, keep, l1, l2):
         e = abs(c[j]) - l1
         if e > 0.0:
             smooth += e * e
+    return w2, w1, dual_norm, smooth
+
+
+@njit(cache=True)
+def _gap(w, R, y, c, keep, l1, l2):
+    """Duality gaps over the kept features; returns (gap used to stop, gap A, ||X^T R - l2 w||_inf).
+
+    Gap A is scikit-learn's (dual point R scaled into ||X^T v - l2 w||_inf <= l1); it also drives
+    the safe screening. With l2 > 0 the dual of Duenner et al. (2016, formulation B),
+    D_B(v) = -||v||^2 / 2 + y.v - sum_j (|X_j.v| - l1)_+^2 / (2 l2), is feasible for every v, so
+    G_B = P(w) - max_s D_B(s R) is an equally valid bound on P(w) - P(w*); the smaller of the two
+    decides convergence (B is much tighter when the l2 part dominates).
+    """
+    R2, Ry = _norm2_and_dot(R, y)
+    w2, w1, dual_norm, smooth = _kept_sums(w, c, keep, l1, l2)
     primal = 0.5 * (R2 + l2 * w2) + l1 * w1
     if l2 > 0.0 and l1 > 0.0 and smooth > 0.0 and R2 > 0.0 and Ry > 0.0:
         gap_b = primal - _best_scaled_dual_b(R2, Ry, c, keep, l1, l2)
@@ -113,24 +128,8 @@ def _primal(w, R, keep, l1, l2):
 def _dual_value(v, cv, w, y, keep, l1, l2):
     """Best dual objective from the candidate residual v (n,) with cv = X^T v (p,): the larger of
     formulation A at the feasible multiple of (v, -sqrt(l2) w) and max_s D_B(s v)."""
-    vv = 0.0
-    vy = 0.0
-    for i in range(v.shape[0]):
-        vv += v[i] * v[i]
-        vy += v[i] * y[i]
-    w2 = 0.0
-    dual_norm = 0.0
-    smooth = 0.0
-    for j in range(w.shape[0]):
-        if not keep[j]:
-            continue
-        w2 += w[j] * w[j]
-        a = abs(cv[j] - l2 * w[j])
-        if a > dual_norm:
-            dual_norm = a
-        e = abs(cv[j]) - l1
-        if e > 0.0:
-            smooth += e * e
+    vv, vy = _norm2_and_dot(v, y)
+    w2, _, dual_norm, smooth = _kept_sums(w, cv, keep, l1, l2)
     best = -np.inf
     if l1 > 0.0:
         scale = l1 / dual_norm if dual_norm > l1 else 1.0
