@@ -351,6 +351,19 @@ def _paper_rule(meta):
 
 
 # ------------------------------------------------------------------------------------------------ inspect
+def dense_layer_lines(net):
+    """One description line per dense layer of a loaded runtime network: shape, activation, nonzero weights,
+    weight clusters and index bits of its codec."""
+    dense_entries = [e for e in net.layers if e["type"] == "Dense"]
+    lines = []
+    for i, ((W, _, act), entry) in enumerate(zip(net.steps, dense_entries)):
+        c = entry["codec"]
+        lines.append(f"  dense {i}: {W.shape[0]} x {W.shape[1]} {act:<8} {c['n_nonzero']:>7} nonzero "
+                     f"({100.0 * c['n_nonzero'] / max(W.size, 1):.1f}%), {c['n_clusters']} clusters, "
+                     f"{c['index_bits']}-bit gaps")
+    return lines
+
+
 def inspect_model(path, all_genes=False):
     """A human-readable description of a model file: file size and checksums, drug, architecture of every
     committee network (layer shapes, activations, nonzeros, clusters, index bits), bytes per compression
@@ -372,13 +385,7 @@ def inspect_model(path, all_genes=False):
     for k, net in enumerate(nets):
         kinds = [e["type"] for e in net.layers]
         lines.append(f"network {k + 1}: " + " -> ".join(kinds))
-        dense_entries = [e for e in net.layers if e["type"] == "Dense"]
-        for i, (step, entry) in enumerate(zip(net.steps, dense_entries)):
-            W, _, act = step
-            c = entry["codec"]
-            lines.append(f"  dense {i}: {W.shape[0]} x {W.shape[1]} {act:<8} {c['n_nonzero']:>7} nonzero "
-                         f"({100.0 * c['n_nonzero'] / max(W.size, 1):.1f}%), {c['n_clusters']} clusters, "
-                         f"{c['index_bits']}-bit gaps")
+        lines.extend(dense_layer_lines(net))
         if sizes[k]:
             t = sizes[k]["totals"]
             lines.append("  bytes per stage: " + ", ".join(f"{s} {v}" for s, v in t.items())

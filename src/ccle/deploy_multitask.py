@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ccle.data.align import drug_dataset
-from ccle.deploy import _as_expression, _jsonable, _versions, model_inputs, short_list
+from ccle.deploy import _as_expression, _jsonable, _versions, dense_layer_lines, model_inputs, short_list
 from ccle.errors import CCLEError
 from ccle.multitask import FORMAT, MultiTaskModel, _metadata, load_multitask, response_matrix
 from ccle.preprocess import ExpressionTransform, decide_log2
@@ -156,13 +156,7 @@ def inspect_multitask(path, all_genes=False):
              f"committee of {tr.get('n_networks', '?')} inner-fold networks held as one network; "
              f"output j = network output j * y_scale_j + y_mean_j",
              "network: " + " -> ".join(e["type"] for e in net.layers)]
-    dense_entries = [e for e in net.layers if e["type"] == "Dense"]
-    for i, (step, entry) in enumerate(zip(net.steps, dense_entries)):
-        W, _, act = step
-        c = entry["codec"]
-        lines.append(f"  dense {i}: {W.shape[0]} x {W.shape[1]} {act:<8} {c['n_nonzero']:>7} nonzero "
-                     f"({100.0 * c['n_nonzero'] / max(W.size, 1):.1f}%), {c['n_clusters']} clusters, "
-                     f"{c['index_bits']}-bit gaps")
+    lines.extend(dense_layer_lines(net))
     comp = [c for c in (meta.get("compression") or []) if c]
     if comp:
         lines.append("bytes per inner network: dense " + ", ".join(str(c["dense_bytes"]) for c in comp)

@@ -86,14 +86,20 @@ def committee_importance(networks, Z, y, folds, n_repeats=3, seed=0):
     """Permutation importance (p,) of a committee: network f scored on its own held-out fold ``folds == f``
     of Z (n, p) / y (n,), weighted by the fold sizes. For PM: ``networks_``, ``selector_.transform(X_train)``,
     the standardized targets ``(y - y_mean_) / y_scale_`` and :func:`ccle.oof.fold_ids` (n, cv, seed)."""
+    return _fold_weighted(networks, Z, y, folds, lambda net, Zf, yf, s: permutation_importance(
+        lambda A: net.predict(A), Zf, yf, n_repeats, s), seed)
+
+
+def _fold_weighted(networks, Z, y, folds, importance_of, seed):
+    """sum_f |fold f| importance_of(network f, Z[fold f], y[fold f], seed + f) / n -> (p,): each committee
+    network scored on the fold it never fitted."""
     Z = np.asarray(Z)
     y = np.asarray(y, dtype=np.float64).ravel()
     folds = np.asarray(folds).ravel()
     total = np.zeros(Z.shape[1])
     for f, net in enumerate(networks):
         held = folds == f
-        total += held.sum() * permutation_importance(
-            lambda A, net=net: net.predict(A), Z[held], y[held], n_repeats, seed + f)
+        total += held.sum() * importance_of(net, Z[held], y[held], seed + f)
     return total / Z.shape[0]
 
 
@@ -136,14 +142,7 @@ def network_permutation_importance(net, Z, y, seed=0, chunk=32):
 def committee_permutation_importance(networks, Z, y, folds, seed=0):
     """:func:`committee_importance` with one repeat through :func:`network_permutation_importance` (network
     f on its held-out fold ``folds == f``, seed ``seed + f``, weighted by the fold sizes) -> (p,)."""
-    Z = np.asarray(Z)
-    y = np.asarray(y, dtype=np.float64).ravel()
-    folds = np.asarray(folds).ravel()
-    total = np.zeros(Z.shape[1])
-    for f, net in enumerate(networks):
-        held = folds == f
-        total += held.sum() * network_permutation_importance(net, Z[held], y[held], seed + f)
-    return total / Z.shape[0]
+    return _fold_weighted(networks, Z, y, folds, network_permutation_importance, seed)
 
 
 def importance_genes(gene_names, importance, top=100):
