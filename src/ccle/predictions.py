@@ -83,12 +83,18 @@ class PredictionsStore:
         member, atomically: one ``os.write`` with O_APPEND, then fsync. Returns the bytes written."""
         rows = pd.DataFrame(rows)[list(COLUMNS)]
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
-        # repr-precision floats, so that every metric recomputed from the file is bit-identical
-        text = rows.to_csv(index=False, header=fresh, lineterminator="\n")
-        payload = gzip.compress(text.encode(), mtime=0)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # the process that creates the file writes the header: two workers appending their first task at once
+        # would both have seen a missing file and both written one (exclusive creation decides)
         try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
+            fresh = True
+        except FileExistsError:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            fresh = False  # even if still empty: its creator is about to write the header
+        try:
+            # repr-precision floats, so that every metric recomputed from the file is bit-identical
+            text = rows.to_csv(index=False, header=fresh, lineterminator="\n")
+            payload = gzip.compress(text.encode(), mtime=0)
             written = os.write(fd, payload)
             if written != len(payload):  # pragma: no cover - only on a full disk
                 raise OSError(f"short write to {self.path}")
@@ -99,14 +105,16 @@ class PredictionsStore:
 
     def repair(self):
         """Truncate a torn last member (from a crash mid-write) so that the next append starts a clean member;
-        an empty result (the header member itself was torn) leaves an empty file, and the next append writes
-        the header again."""
+        when nothing readable is left (the header member itself was torn) the file is removed, and the next
+        append writes the header again."""
         if not self.path.exists():
             return
         data = self.path.read_bytes()
         members = _members(data)
         end = members[-1][1] if members else 0
-        if end < len(data):
+        if end == 0:
+            self.path.unlink()  # nothing readable: the next append creates the file and writes the header
+        elif end < len(data):
             with open(self.path, "r+b") as fh:
                 fh.truncate(end)
 
@@ -122,6 +130,8 @@ class PredictionsStore:
                 if first.decode().split(",") != list(COLUMNS):
                     continue  # only the first member carries the header; without it the rows cannot be read
                 header, text = first, rest
+            elif text.startswith(header + b"\n"):
+                text = text[len(header) + 1:]  # a second header (files written before exclusive creation)
             if text:
                 frames.append(pd.read_csv(io.BytesIO(header + b"\n" + text), dtype=_DTYPES,
                                           keep_default_na=False, na_values={"observed": [""],

@@ -133,3 +133,33 @@ def test_bad_set_value_is_refused():
     with pytest.raises(ValueError, match="set"):
         task_rows("A", 0, "PM", ["x"], ["validation"], [1.0], [1.0],
                   {"class_observed": [1], "class_paper": [1], "class_calibrated": [1]})
+
+
+def _append_many(args):
+    out_dir, worker = args
+    store = PredictionsStore(out_dir)
+    for k in range(3):
+        store.append(_task("drugA", worker * 10 + k, "EN", worker * 10 + k)[0])
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_processes_appending_to_a_new_file_write_one_header(tmp_path, attempt):
+    """Several processes start appending to a missing file at once: one header, every row read back as data."""
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_append_many, [(tmp_path, w) for w in range(4)])
+    with gzip.open(tmp_path / "predictions.csv.gz", "rt") as fh:
+        assert sum(line.startswith("drug,split") for line in fh) == 1
+    df = PredictionsStore(tmp_path).load()
+    assert len(df) == 4 * 3 * 57 and set(df.split) == {w * 10 + k for w in range(4) for k in range(3)}
+
+
+def test_repair_of_a_torn_header_member_removes_the_file(tmp_path):
+    store = PredictionsStore(tmp_path)
+    store.append(_task("drugA", 0, "EN", 0)[0])
+    data = store.path.read_bytes()
+    store.path.write_bytes(data[: len(data) // 2])
+    store.repair()
+    assert not store.path.exists()
+    store.append(_task("drugA", 1, "EN", 1)[0])
+    assert set(store.load().split) == {1}
