@@ -5,10 +5,10 @@ class_observed, class_paper, class_calibrated. For ``set == "test"`` ``predicted
 ``set == "train"`` it is the row's *out-of-fold* prediction (what the calibrated thresholds were fitted on), empty
 when the method has none for that row. Classes are codes 0 resistant, 1 moderate, 2 sensitive.
 
-File discipline (the same as results.jsonl): one task's rows are one gzip member (the first member also holds
-the CSV header), written with a single ``os.write`` on an O_APPEND descriptor and fsynced, so a multi-member gzip
-file is always valid up to its last complete member; ``zcat`` / ``pandas.read_csv`` read a clean file directly. A
-crash mid-write leaves a torn last member: :meth:`PredictionsStore.load` drops it (and any undecodable member,
+File discipline (the same as results.jsonl): the file appears already holding a first gzip member with the CSV
+header alone (hard-linked into place); then each task's rows are one gzip member, written with a single
+``os.write`` on an O_APPEND descriptor and fsynced, so a multi-member gzip file is always valid up to its last
+complete member; ``zcat`` / ``pandas.read_csv`` read a clean file directly. A crash mid-write leaves a torn last member: :meth:`PredictionsStore.load` drops it (and any undecodable member,
 resynchronising on the next gzip magic), and :meth:`PredictionsStore.repair` truncates it before appending again.
 When a task was written twice (a rerun after a crash) the last member of each (drug, split, method) wins.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -82,19 +83,12 @@ class PredictionsStore:
         """Append one task's rows (a DataFrame with :data:`COLUMNS`, e.g. from :func:`task_rows`) as one gzip
         member, atomically: one ``os.write`` with O_APPEND, then fsync. Returns the bytes written."""
         rows = pd.DataFrame(rows)[list(COLUMNS)]
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        # the process that creates the file writes the header: two workers appending their first task at once
-        # would both have seen a missing file and both written one (exclusive creation decides)
+        self._create_with_header()
+        # repr-precision floats, so that every metric recomputed from the file is bit-identical
+        text = rows.to_csv(index=False, header=False, lineterminator="\n")
+        payload = gzip.compress(text.encode(), mtime=0)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644)
-            fresh = True
-        except FileExistsError:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-            fresh = False  # even if still empty: its creator is about to write the header
-        try:
-            # repr-precision floats, so that every metric recomputed from the file is bit-identical
-            text = rows.to_csv(index=False, header=fresh, lineterminator="\n")
-            payload = gzip.compress(text.encode(), mtime=0)
             written = os.write(fd, payload)
             if written != len(payload):  # pragma: no cover - only on a full disk
                 raise OSError(f"short write to {self.path}")
@@ -102,6 +96,33 @@ class PredictionsStore:
         finally:
             os.close(fd)
         return written
+
+    def _create_with_header(self):
+        """Make the file exist with its header member first. The header is written to a private temporary file
+        and hard-linked into place, so the file appears already holding it: a worker that creates the file and
+        one that appends to it at the same moment cannot put rows before the header (with an exclusive create
+        followed by a header write they could, seen with 4 processes)."""
+        if self.path.exists():
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        header = gzip.compress((",".join(COLUMNS) + "\n").encode(), mtime=0)
+        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{PREDICTIONS_FILE}.", suffix=".tmp")
+        try:
+            os.write(fd, header)
+            os.fsync(fd)
+            os.close(fd)
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another worker created it first, with the same header
+            except OSError:  # a file system without hard links: exclusive create; load() still reads rows
+                try:  # that a racing worker put before the header
+                    with open(self.path, "xb") as fh:
+                        fh.write(header)
+                except FileExistsError:
+                    pass
+        finally:
+            os.unlink(tmp)
 
     def repair(self):
         """Truncate a torn last member (from a crash mid-write) so that the next append starts a clean member;
@@ -123,17 +144,14 @@ class PredictionsStore:
         method) only; empty (with the columns) when there is no file."""
         if not self.path.exists():
             return pd.DataFrame(columns=list(COLUMNS))
-        frames, header = [], None
+        header, frames = ",".join(COLUMNS).encode(), []
         for _, _, text in _members(self.path.read_bytes()):
-            if header is None:
-                first, _, rest = text.partition(b"\n")
-                if first.decode().split(",") != list(COLUMNS):
-                    continue  # only the first member carries the header; without it the rows cannot be read
-                header, text = first, rest
-            elif text.startswith(header + b"\n"):
-                text = text[len(header) + 1:]  # a second header (files written before exclusive creation)
+            if text.startswith(header + b"\n"):
+                text = text[len(header) + 1:]  # the header member (or a second header, from older files)
+            elif text.startswith(b"drug,split,"):
+                continue  # a header of other columns: rows this reader cannot place
             if text:
-                frames.append(pd.read_csv(io.BytesIO(header + b"\n" + text), dtype=_DTYPES,
+                frames.append(pd.read_csv(io.BytesIO(text), header=None, names=list(COLUMNS), dtype=_DTYPES,
                                           keep_default_na=False, na_values={"observed": [""],
                                                                             "predicted": [""]}))
         if not frames:
