@@ -38,7 +38,7 @@ from ccle.tissue import TissueMeanModel
 from nnlite.ann import SimpleANNRegressor
 from nnlite.compress.pipeline import compress_model
 from nnlite.forest import RandomForestRegressor
-from nnlite.linear.enet import ElasticNet, ElasticNetCV
+from nnlite.linear.enet import ElasticNetCV
 from nnlite.linear.svr import LinearSVR
 from nnlite.networks import paper_network
 from nnlite.optim import Adam
@@ -219,8 +219,8 @@ class PerDrugModel(_Estimator):
 
 class ElasticNetModel(_Estimator):
     """Elastic net on all scaled genes; ``alpha`` and ``l1_ratio`` chosen by ``cv``-fold CV on the training rows.
-    ``oof_predictions_``: single-alpha refits at the chosen (alpha, l1_ratio) on the same CV folds (``cv``
-    fits, each far cheaper than the CV path)."""
+    ``oof_predictions_``: each row's held-out prediction at the chosen (alpha, l1_ratio) from the CV paths
+    themselves (``ElasticNetCV.cv_predictions_``: the fold solutions the CV scored, no refit)."""
 
     def __init__(self, l1_ratio=(0.1, 0.5, 0.9, 1.0), n_alphas=50, cv=5, seed=0, selector=None):
         self.l1_ratio = l1_ratio
@@ -235,9 +235,7 @@ class ElasticNetModel(_Estimator):
         Zs = self.selector_.scale(X).astype(np.float64)
         m = self.model_ = ElasticNetCV(l1_ratio=list(self.l1_ratio), n_alphas=self.n_alphas, cv=self.cv,
                                        seed=self.seed).fit(Zs, y)
-        folds = fold_ids_from_splits(m._folds(X.shape[0]), X.shape[0])
-        self.oof_predictions_ = refit_oof_predictions(
-            lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_, tol=m.tol, max_iter=m.max_iter), Zs, y, folds)
+        self.oof_predictions_ = m.cv_predictions_
         self._fit_thresholds(y)
         return self
 

@@ -5,8 +5,10 @@ source per method (what each function here needs is given in its docstring):
 
 - PM: its committee -- fold network f was trained on the other folds and early-stopped on fold f, so it
   predicts fold f out-of-fold at the cost of one forward pass (:func:`committee_oof_predictions`).
-- EN / SVR: refit at the chosen hyper-parameters on each CV fold (:func:`refit_oof_predictions`; k single fits,
-  far cheaper than the CV path itself).
+- EN: the CV paths' own held-out predictions at the chosen (alpha, l1_ratio) (``ElasticNetCV.cv_predictions_``:
+  no extra fit).
+- SVR: refit at the chosen C on each CV fold when its CV kept no held-out predictions
+  (:func:`refit_oof_predictions`; k single fits, far cheaper than the CV itself).
 - RF, ANN or anything else: :func:`oof_predictions` (k extra fits of a fresh estimator; no hyper-parameter is
   chosen on the held-out fold).
 - mean: :func:`mean_oof_predictions`, the training mean itself, so the calibrated rule calls everything
@@ -69,10 +71,9 @@ def refit_oof_predictions(make_estimator, Z, y, folds):
     """OOF predictions (n,) from refits at already-chosen hyper-parameters on given folds (the CV folds of
     the method, so no new randomness): same loop as :func:`oof_predictions`.
 
-    EN: ``refit_oof_predictions(lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_), Zs, y, ids)`` with
-    ``m = en.model_``, ``Zs = en.selector_.scale(X_train)`` and ids from ``kfold_indices(n, m.cv, m.seed)``
-    (:func:`fold_ids_from_splits`). SVR: ``lambda: svr._svr(svr.C_)`` on ``svr.selector_.transform(X_train)``
-    with ``fold_ids(n, svr.cv, svr.seed)``.
+    SVR: ``lambda: svr._svr(svr.C_)`` on ``svr.selector_.transform(X_train)`` with ``fold_ids(n, svr.cv,
+    svr.seed)``. (The elastic net needs no refit: ``ElasticNetCV.cv_predictions_`` holds its CV paths'
+    held-out predictions.)
     """
     return oof_predictions(make_estimator, Z, y, folds=folds)
 

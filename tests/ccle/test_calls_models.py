@@ -50,16 +50,17 @@ def test_svr_refit_oof_reproduces_its_c_cv_mse():
     assert np.mean((oof - y) ** 2) == pytest.approx(svr.cv_mse_[svr.C_], rel=1e-9)
 
 
-def test_enet_refit_oof_matches_its_cv_path_at_the_chosen_alpha():
+def test_enet_oof_predictions_are_its_cv_path_at_the_chosen_alpha():
     X, y = _data(seed=2)
     en = ElasticNetModel(l1_ratio=(0.5,), n_alphas=20, cv=5, seed=3).fit(X, y)
     m = en.model_
     ids = fold_ids_from_splits(kfold_indices(len(y), 5, 3), len(y))
-    oof = refit_oof_predictions(lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_),
-                                en.selector_.scale(X).astype(np.float64), y, ids)
     i = int(np.argmin(np.abs(m.alphas_ - m.alpha_)))
-    per_fold = [np.mean((oof[ids == f] - y[ids == f]) ** 2) for f in range(5)]
-    assert np.allclose(per_fold, m.mse_path_[0, i], rtol=1e-3)
+    per_fold = [np.mean((en.oof_predictions_[ids == f] - y[ids == f]) ** 2) for f in range(5)]
+    assert np.allclose(per_fold, m.mse_path_[0, i], rtol=1e-12)  # the very solutions the CV scored
+    refit = refit_oof_predictions(lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_, tol=1e-10),
+                                  en.selector_.scale(X).astype(np.float64), y, ids)
+    assert np.allclose(en.oof_predictions_, refit, atol=1e-3 * np.std(y))  # and what a cold refit gives
 
 
 def test_calibrated_calls_use_all_three_classes_on_real_data(real_drug):
@@ -68,11 +69,7 @@ def test_calibrated_calls_use_all_three_classes_on_real_data(real_drug):
     test = rng.permutation(len(ds.y))[: len(ds.y) * 3 // 10]
     train = np.setdiff1d(np.arange(len(ds.y)), test)
     en = ElasticNetModel(l1_ratio=(0.5,), n_alphas=20, cv=5, seed=0).fit(ds.X[train], ds.y[train])
-    m = en.model_
-    ids = fold_ids_from_splits(kfold_indices(len(train), 5, 0), len(train))
-    oof = refit_oof_predictions(lambda: ElasticNet(alpha=m.alpha_, l1_ratio=m.l1_ratio_),
-                                en.selector_.scale(ds.X[train]).astype(np.float64), ds.y[train], ids)
-    rec = call_metrics(ds.y[test], en.predict(ds.X[test]), ds.y[train], oof, "ActArea")
+    rec = call_metrics(ds.y[test], en.predict(ds.X[test]), ds.y[train], en.oof_predictions_, "ActArea")
     calibrated = np.sum(rec["confusion_calibrated"], axis=0)
     paper = np.sum(rec["confusion_paper"], axis=0)
     assert (calibrated > 0).all()  # every class is called (here 7 / 66 / 21 of 94)

@@ -1,28 +1,25 @@
 """Numba kernels that prepare the elastic net's data and score its solutions (no BLAS call, as in the CV loop):
 each fold's centred float64 and float32 Fortran copies in one blocked pass over C-ordered X (``center_rows``), and
-the held-out MSE of one sparse solution (``sparse_mse``)."""
+the held-out predictions of one sparse solution (``sparse_predict``)."""
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True, fastmath=True)
-def sparse_mse(X_test, y_test, w, x_mean, y_mean):
-    """Held-out MSE of one solution: mean_i (X_test[i] . w + b - y_test[i])^2 with the intercept
+def sparse_predict(X_test, w, x_mean, y_mean, out):
+    """Held-out predictions of one solution into out (m,): X_test[i] . w + b with the intercept
     b = y_mean - x_mean . w; X_test (m, p) Fortran-ordered (a nonzero's column is contiguous), w (p,) mostly zero."""
     m = X_test.shape[0]
-    pred = np.zeros(m)
+    out[:] = 0.0
     b = y_mean
     for j in range(w.shape[0]):
         wj = w[j]
         if wj != 0.0:
             b -= x_mean[j] * wj
             for i in range(m):
-                pred[i] += X_test[i, j] * wj
-    acc = 0.0
+                out[i] += X_test[i, j] * wj
     for i in range(m):
-        r = pred[i] + b - y_test[i]
-        acc += r * r
-    return acc / m
+        out[i] += b
 
 
 _BLOCK = 64  # columns gathered per block: 64 x n float64 stays in cache while it is centred

@@ -19,7 +19,7 @@ from nnlite._checks import check_nonconstant, check_X_y
 from nnlite.base import BaseEstimator, RegressorMixin
 
 from ._cd_kernels import add_basis_vector, enet_cd, new_basis, x_dot, xt_dot
-from ._enet_data import center_rows, rows_fortran, sparse_mse
+from ._enet_data import center_rows, rows_fortran, sparse_predict
 
 
 class ConvergenceWarning(UserWarning):
@@ -70,15 +70,17 @@ def _residual_basis(Xf, R, c):
     return basis
 
 
-def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None, test=None, basis=None):
+def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, c0=None, test=None, basis=None,
+                warn=True):
     """Warm-started path over decreasing alphas on prepared data; returns (coefs (p, k), gaps (k,) of
-    the n-scaled problem, sweeps (k,)). With test = (X_test Fortran-ordered, y_test, x_mean, y_mean), the held-out
-    MSE (k,) of each solution takes the place of coefs (no (p, k) array: the CV needs only the scores).
-    basis: the residual basis of earlier paths on the same Xf (the residuals of a fold's paths share it)."""
+    the n-scaled problem, sweeps (k,)). With test = (X_test Fortran-ordered, x_mean, y_mean), the held-out
+    predictions (k, m) of each solution take the place of coefs (no (p, k) array: the CV needs only those).
+    basis: the residual basis of earlier paths on the same Xf (the residuals of a fold's paths share it).
+    warn=False: no ConvergenceWarning (the caller judges the gaps it uses)."""
     n, p = Xf.shape
     k = len(alphas)
     coefs_t = np.empty((k, p)) if test is None else None  # row i = the solution at alphas[i] (contiguous writes)
-    mse = np.empty(k)
+    preds = None if test is None else np.empty((k, test[0].shape[0]))
     gaps = np.empty(k)
     n_iters = np.empty(k, dtype=np.int64)
     w = np.zeros(p)
@@ -98,15 +100,15 @@ def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, 
         if test is None:
             coefs_t[i] = w
         else:
-            mse[i] = sparse_mse(test[0], test[1], w, test[2], test[3])
+            sparse_predict(test[0], w, test[1], test[2], preds[i])
         gaps[i] = gap
         n_iters[i] = sweeps
         l1_prev = l1
-    if not_converged:
+    if not_converged and warn:
         warnings.warn(f"enet: {not_converged} of {k} alphas stopped at max_iter={max_iter} with a duality "
                       f"gap above tol * ||y||^2 = {tol_gap:.3e}", ConvergenceWarning, stacklevel=3)
     if test is not None:
-        return mse, gaps, n_iters
+        return preds, gaps, n_iters
     return np.ascontiguousarray(coefs_t.T), gaps, n_iters
 
 
@@ -212,11 +214,13 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
     For each l1_ratio, the alpha grid comes from the full (centred) data, as in scikit-learn; each
     fold centres its training rows, solves the whole path (warm starts, strong rule, screening) and
     scores the held-out rows. The pair with the lowest fold-averaged MSE wins (ties: first l1_ratio,
-    largest alpha), and ElasticNet is refitted on all rows with it.
+    largest alpha), and the elastic net is refitted on all rows with it, warm-started down that l1_ratio's grid.
     cv: number of folds (shuffled with ``seed``), an iterable of (train, test) index arrays, or a
     splitter object with ``split(X)`` (e.g. from a test's oracle library).
     Attributes: alpha_, l1_ratio_, alphas_ (n_l1, n_alphas) or (n_alphas,) for one l1_ratio,
-    mse_path_ (n_l1, n_alphas, n_folds), coef_, intercept_, dual_gap_, n_iter_.
+    mse_path_ (n_l1, n_alphas, n_folds), coef_, intercept_, dual_gap_, n_iter_ (sweeps of the refit's last
+    step), cv_predictions_ (n,): each row's held-out prediction at (alpha_, l1_ratio_) from the CV paths' solutions
+    (out-of-fold predictions at no extra cost; NaN for a row in no test part of ``cv``).
     """
 
     def __init__(self, l1_ratio=0.5, n_alphas=100, eps=1e-3, cv=5, seed=0, alphas=None, tol=1e-4,
@@ -266,23 +270,23 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
             grids = np.tile(a, (len(l1_ratios), 1))
         folds = self._folds(n)
         mse = np.empty((len(l1_ratios), grids.shape[1], len(folds)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            X = np.ascontiguousarray(X)  # each fold's centred copies: one blocked pass over its rows
-            size = max(len(train) for train, _ in folds) * p
-            buffers = (np.empty(size), np.empty(size, dtype=np.float32))  # shared by the folds, one at a time
-            for f, (train, test) in enumerate(folds):
-                Xf, X32, x_mean, norms2 = _prepare(X, train, self.fit_intercept, buffers)
-                y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
-                yc = y[train] - y_mean
-                c0 = xt_dot(Xf, yc)
-                basis = _residual_basis(Xf, yc, c0)
-                X_test, y_test = rows_fortran(X, test), y[test]
-                for r, l1_ratio in enumerate(l1_ratios):
-                    # no BLAS in this loop: its threads stall the Numba kernels when the machine is busy
-                    mse[r, :, f], _, _ = _solve_path(Xf, X32, yc, norms2, grids[r], l1_ratio, self.tol,
-                                                     self.max_iter, self.screening, c0,
-                                                     (X_test, y_test, x_mean, y_mean), basis)
+        held_out = np.full((len(l1_ratios), grids.shape[1], n), np.nan)
+        X = np.ascontiguousarray(X)  # each fold's centred copies: one blocked pass over its rows
+        # one pair of buffers for the folds and the refit, one at a time (fresh pages cost more than the copy)
+        buffers = (np.empty(n * p), np.empty(n * p, dtype=np.float32))
+        for f, (train, test) in enumerate(folds):
+            Xf, X32, x_mean, norms2 = _prepare(X, train, self.fit_intercept, buffers)
+            y_mean = float(y[train].mean()) if self.fit_intercept else 0.0
+            yc = y[train] - y_mean
+            c0 = xt_dot(Xf, yc)
+            basis = _residual_basis(Xf, yc, c0)
+            X_test, y_test = rows_fortran(X, test), y[test]
+            for r, l1_ratio in enumerate(l1_ratios):
+                # no BLAS in this loop: its threads stall the Numba kernels when the machine is busy
+                preds, _, _ = _solve_path(Xf, X32, yc, norms2, grids[r], l1_ratio, self.tol, self.max_iter,
+                                          self.screening, c0, (X_test, x_mean, y_mean), basis, warn=False)
+                mse[r, :, f] = np.mean((preds - y_test) ** 2, axis=1)
+                held_out[r][:, test] = preds
         mean_mse = mse.mean(axis=2)
         best = (np.inf, 0, 0)
         for r in range(len(l1_ratios)):
@@ -294,14 +298,28 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         self.l1_ratio_ = float(l1_ratios[r])
         self.alphas_ = grids[0] if len(l1_ratios) == 1 else grids
         self.mse_path_ = mse
-        model = ElasticNet(alpha=self.alpha_, l1_ratio=self.l1_ratio_, tol=self.tol, max_iter=self.max_iter,
-                           fit_intercept=self.fit_intercept, screening=self.screening).fit(X, y)
-        self.coef_ = model.coef_
-        self.intercept_ = model.intercept_
-        self.dual_gap_ = model.dual_gap_
-        self.n_iter_ = model.n_iter_
+        self.cv_predictions_ = held_out[r, i]
+        self._refit(X, y, grids[r, : i + 1], buffers)
         self.n_features_in_ = p
         return self
+
+    def _refit(self, X, y, path, buffers):
+        """The solution at alpha_ = path[-1] on all rows, reached down the warm-started path (path[0] is the top
+        of the CV grid): a cold start at the small alphas CV often picks can need more than max_iter sweeps."""
+        n = X.shape[0]
+        Xf, X32, x_mean, norms2 = _prepare(X, np.arange(n), self.fit_intercept, buffers)
+        y_mean = float(y.mean()) if self.fit_intercept else 0.0
+        yc = y - y_mean
+        coefs, gaps, sweeps = _solve_path(Xf, X32, yc, norms2, path, self.l1_ratio_, self.tol, self.max_iter,
+                                          self.screening, warn=False)
+        tol_gap = self.tol * float(yc @ yc)
+        if gaps[-1] > tol_gap:
+            warnings.warn(f"ElasticNetCV refit stopped at max_iter={self.max_iter} with duality gap "
+                          f"{gaps[-1]:.3e} > {tol_gap:.3e}", ConvergenceWarning, stacklevel=3)
+        self.coef_ = np.ascontiguousarray(coefs[:, -1])
+        self.intercept_ = float(y_mean - x_mean @ self.coef_)
+        self.dual_gap_ = float(gaps[-1] / n)
+        self.n_iter_ = int(sweeps[-1])
 
     def predict(self, X):
         """X coef_ + intercept_ for X (n, p) -> (n,)."""
