@@ -26,7 +26,8 @@ from pathlib import Path
 from ccle.errors import CCLEError
 from ccle.shared_data import DrugDataHandle, handles, shared_folder
 from ccle.progress import summary_record
-from ccle.tasks import ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions, save_task
+from ccle.tasks import (ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task_with_predictions,
+                        run_task_with_predictions, save_task)
 
 
 def _dask():
@@ -46,7 +47,8 @@ def _loaded(item):
 
 def _task(handle, split, method, cfg, cache_dir):
     """Worker side: one task with BLAS/OpenMP limited to one thread (as in a ``--jobs`` process) ->
-    ``(record, predictions rows)``; the drug's data opened from its shared file
+    ``(record, predictions rows)`` (a cross-drug task: its records and every drug's rows); the drug's data
+    opened from its shared file
     (:class:`ccle.shared_data.DrugDataHandle`, once per worker process), a list of them for a cross-drug task."""
     ds = [_loaded(h) for h in handle] if isinstance(handle, (list, tuple)) else _loaded(handle)
     if cache_dir is not None:
@@ -57,7 +59,7 @@ def _task(handle, split, method, cfg, cache_dir):
     limiter = limit_threads()
     try:
         if isinstance(ds, (list, tuple)):   # a cross-drug task gets every drug's data: one record per drug
-            return run_multitask_task(list(ds), split, cfg, method), None
+            return run_multitask_task_with_predictions(list(ds), split, cfg, method)
         return run_task_with_predictions(ds, split, method, cfg, cache_dir)
     finally:
         if limiter is not None:
@@ -122,7 +124,7 @@ def run_dask(tasks, datasets, cfg, cache_dir, store, bar, scheduler="local", *, 
 
         def submit():
             drug, split, method = queue.pop(0)
-            arg = [data[d] for d in by_drug] if drug == ALL_DRUGS else data[drug]
+            arg = list(data.values()) if drug == ALL_DRUGS else data[drug]  # every drug, in the run's order
             fut = client.submit(_task, arg, split, method, cfg, cache_dir, retries=int(retries), pure=False,
                                 key=f"ccle-task-{drug}-{split}-{method}-{cfg.key()}-{os.urandom(4).hex()}")
             futures.append(fut)

@@ -29,7 +29,8 @@ from ccle.discretize import IQRThresholds
 from ccle.errors import CCLEError
 from ccle.evaluate import kfold_splits
 from ccle.gene_selection import GeneSelector, scaler_only
-from ccle.oof import committee_oof_predictions, fold_ids_from_splits, mean_oof_predictions, refit_oof_predictions
+from ccle.oof import (committee_oof_predictions, committee_spread_ratio, fold_ids_from_splits, mean_oof_predictions,
+                      refit_oof_predictions)
 from ccle.preprocess import check_xy, standardize
 from ccle.paper_model import PaperModel
 from ccle.multitask import MultiTaskModel
@@ -205,8 +206,7 @@ class PerDrugModel(_Estimator):
         # partly cancel): rescale the held-out predictions about their mean by the committee / single-network
         # spread ratio on the training rows, so that the calibrated thresholds sit on the committee's scale.
         each = np.array([np.asarray(net.predict(Z), dtype=np.float64).ravel() for net in self.networks_])
-        single = float(np.sqrt(np.mean(np.var(each, axis=1))))
-        self.committee_shrink_ = float(np.std(each.mean(axis=0)) / single) if single > 0 else 1.0
+        self.committee_shrink_ = committee_spread_ratio(each)
         oof = oof.mean() + self.committee_shrink_ * (oof - oof.mean())
         self.oof_predictions_ = oof * self.y_scale_ + self.y_mean_
         self._fit_thresholds(y)

@@ -16,7 +16,12 @@ line was not measured on a drug. Everything below is fitted on those rows only:
    validation line is seen through another drug), then optionally compressed like PM (pruning, weight
    sharing, Huffman; ``nnlite.compress.pipeline.compress_model`` on the same rows and the masked loss);
 6. the fold networks predict as a committee: their mean, held as one network
-   (``nnlite.networks.committee_network``), which is what ``predict`` runs and what ``save_multitask`` writes.
+   (``nnlite.networks.committee_network``), which is what ``predict`` runs and what ``save_multitask`` writes;
+7. out-of-fold predictions of the training pairs (``oof_predictions_``, what the calibrated sensitivity rule
+   is fitted on): fold network f never fitted the lines of fold f (it was early-stopped, and compressed, with
+   them as validation), so it predicts them, for every drug, at the cost of one forward pass
+   (``ccle.oof.committee_oof_predictions``); per drug they are rescaled about their mean by
+   ``ccle.oof.committee_spread_ratio`` (the committee spreads less than one network), as PM+ does.
 
 ``predict(X)`` -> (n, n_drugs) in response units: f(x) * sd + mu.
 Per-drug IQR thresholds of the observed training responses (``thresholds_``) give the paper's classes.
@@ -31,6 +36,7 @@ import numpy as np
 
 from ccle.data.align import normalize_cell_line
 from ccle.discretize import IQRThresholds
+from ccle.oof import committee_oof_predictions, committee_spread_ratio
 from ccle.preprocess import MinMaxScaler
 from ccle.splits import drug_rows
 from nnlite.activations import Identity, ReLU, Tanh
@@ -128,7 +134,11 @@ class MultiTaskModel:
     ``y_scale_`` (n_drugs,), ``thresholds_`` (list of IQRThresholds), ``networks_`` (the fold networks),
     ``network_`` (their committee, used by ``predict``), ``n_epochs_``, ``inner_mse_`` (out-of-fold masked MSE
     in standardized units, before compression), ``compression_`` (per fold: dense and Huffman bytes, ratio,
-    validation MSE per stage; None without compression).
+    validation MSE per stage; None without compression), ``folds_`` (n_cells,) the inner fold of each
+    training line (network f never fitted fold f), ``oof_predictions_`` (n_cells, n_drugs) in response units,
+    each line predicted by the network of its fold, rescaled per drug by ``committee_shrink_`` (n_drugs,),
+    NaN where the pair is not observed, ``cell_lines_`` (the training lines' names when given to fit, else
+    None).
     """
 
     def __init__(self, hidden=(128,), activation="relu", dropout=0.3, l1=3e-4, l2=1e-3, lr=3e-4,
@@ -178,9 +188,10 @@ class MultiTaskModel:
         return net
 
     # -- estimator API ---------------------------------------------------------------------------------------
-    def fit(self, X, Y, genes=None, drugs=None):
+    def fit(self, X, Y, genes=None, drugs=None, cell_lines=None):
         """Fit on the training cell lines: X (n_cells, p), Y (n_cells, n_drugs) with NaN for missing pairs.
-        ``genes`` (p names) and ``drugs`` (n_drugs names) are stored for saving. Returns self."""
+        ``genes`` (p names) and ``drugs`` (n_drugs names) are stored for saving, ``cell_lines`` (n_cells
+        names) to find a line's row of ``oof_predictions_``. Returns self."""
         X, Y = check_xy_multi(X, Y)
         k = int(self.cv)
         if k < 2 or X.shape[0] < 2 * k:
@@ -191,6 +202,9 @@ class MultiTaskModel:
         if len(genes) != X.shape[1] or len(drugs) != Y.shape[1]:
             raise ValueError(f"{len(genes)} gene names for {X.shape[1]} columns or {len(drugs)} drug names for "
                              f"{Y.shape[1]} columns")
+        if cell_lines is not None and len(cell_lines) != X.shape[0]:
+            raise ValueError(f"{len(cell_lines)} cell-line names for {X.shape[0]} rows")
+        self.cell_lines_ = None if cell_lines is None else [str(c) for c in cell_lines]
         full = MinMaxScaler().fit(X)
         Xs = full.transform(np.asarray(X, dtype=np.float64))
         if X.shape[1] > int(self.n_genes):
@@ -236,7 +250,22 @@ class MultiTaskModel:
         self.networks_ = nets
         self.n_epochs_ = epochs_run
         self.network_ = committee_network(nets)
+        self.folds_ = folds
+        self._fit_oof(Z, Y)
         return self
+
+    def _fit_oof(self, Z, Y):
+        oof = committee_oof_predictions(self.networks_, Z, self.folds_).reshape(Z.shape[0], -1)
+        each = np.stack([np.asarray(net.predict(Z), dtype=np.float64).reshape(Z.shape[0], -1)
+                         for net in self.networks_])
+        seen = np.isfinite(Y)
+        self.committee_shrink_ = np.ones(Y.shape[1])
+        for j in range(Y.shape[1]):
+            rows = seen[:, j]
+            self.committee_shrink_[j] = committee_spread_ratio(each[:, rows, j])
+            centre = oof[rows, j].mean()
+            oof[:, j] = centre + self.committee_shrink_[j] * (oof[:, j] - centre)
+        self.oof_predictions_ = np.where(seen, oof * self.y_scale_ + self.y_mean_, np.nan)
 
     def transform(self, X):
         """The network input: the kept genes of X (n, n_features_in_), min-max scaled -> (n, len(genes_))."""
@@ -270,7 +299,7 @@ def fit_predict_split(datasets, held_out, model=None):
     test = np.array([normalize_cell_line(c) in held_out for c in cells], dtype=bool)
     model = MultiTaskModel() if model is None else model
     t0 = time.perf_counter()
-    model.fit(X[~test], Y[~test], genes=genes, drugs=drugs)
+    model.fit(X[~test], Y[~test], genes=genes, drugs=drugs, cell_lines=[c for c, t in zip(cells, test) if not t])
     t1 = time.perf_counter()
     P = model.predict(X[test])
     model.train_seconds_, model.predict_seconds_ = t1 - t0, time.perf_counter() - t1
@@ -280,6 +309,22 @@ def fit_predict_split(datasets, held_out, model=None):
         _, te = drug_rows(ds.cell_lines, held_out, drug=ds.drug)
         out[ds.drug] = (te, P[[pos[normalize_cell_line(ds.cell_lines[i])] for i in te], j])
     return model, out
+
+
+def drug_oof_predictions(model, datasets, held_out):
+    """Per drug of ``datasets``, its training rows and MT's out-of-fold predictions of them:
+    ``{drug: (train_idx, oof)}``, ``train_idx`` as ``ccle.splits.drug_rows`` gives them (the drug's rows whose
+    line is not in ``held_out``), ``oof`` (n_train,) from ``model.oof_predictions_`` -- ``model`` fitted by
+    :func:`fit_predict_split` on the same data sets and ``held_out`` (it knows its training lines by name)."""
+    if getattr(model, "cell_lines_", None) is None:
+        raise ValueError("the multitask model was fitted without cell-line names (fit_predict_split sets them)")
+    row = {normalize_cell_line(c): i for i, c in enumerate(model.cell_lines_)}
+    out = {}
+    for ds in datasets:
+        j = model.drugs_.index(str(ds.drug))
+        tr, _ = drug_rows(ds.cell_lines, held_out, drug=ds.drug)
+        out[ds.drug] = (tr, model.oof_predictions_[[row[normalize_cell_line(ds.cell_lines[i])] for i in tr], j])
+    return out
 
 
 def _metadata(model):

@@ -3,8 +3,10 @@
 A prediction of a training row is out-of-fold when the model that made it never fitted that row. The cheapest
 source per method (what each function here needs is given in its docstring):
 
-- PM: its committee -- fold network f was trained on the other folds and early-stopped on fold f, so it
-  predicts fold f out-of-fold at the cost of one forward pass (:func:`committee_oof_predictions`).
+- PM+ and MT: their committee -- fold network f was trained on the other folds and early-stopped on fold f,
+  so it predicts fold f out-of-fold at the cost of one forward pass (:func:`committee_oof_predictions`; MT's
+  folds are of cell lines, so one network predicts a held-out line for every drug at once), rescaled by
+  :func:`committee_spread_ratio`.
 - EN: the CV paths' own held-out predictions at the chosen (alpha, l1_ratio) (``ElasticNetCV.cv_predictions_``:
   no extra fit).
 - SVR: refit at the chosen C on each CV fold when its CV kept no held-out predictions
@@ -49,22 +51,38 @@ def oof_predictions(make_estimator, X, y, n_folds=5, seed=0, folds=None):
 
 
 def committee_oof_predictions(networks, Z, folds, y_mean=0.0, y_scale=1.0):
-    """OOF predictions (n,) of a committee whose network f never fitted the rows of fold f: row i is predicted
-    by ``networks[folds[i]]`` alone, mapped back as ``pred * y_scale + y_mean``.
+    """OOF predictions of a committee whose network f never fitted the rows of fold f: row i is predicted
+    by ``networks[folds[i]]`` alone, mapped back as ``pred * y_scale + y_mean``. One output per network ->
+    (n,); k outputs (a multitask network) -> (n, k), with ``y_mean`` / ``y_scale`` scalars or (k,).
 
     PerDrugModel: ``committee_oof_predictions(pm.networks_, pm.selector_.transform(X_train),
     fold_ids(n_train, pm.cv, pm.seed), pm.y_mean_, pm.y_scale_)`` (the compressed networks are fine-tuned on
-    their training folds only, so this holds after compression too).
+    their training folds only, so this holds after compression too). MultiTaskModel: its fold networks on its
+    inner cell-line folds (``mt.folds_``), every drug's column at once.
     """
     Z = np.asarray(Z)
     folds = _check_folds(folds, Z.shape[0])
     if len(networks) != len(np.unique(folds)) or folds.max() >= len(networks):
         raise ValueError(f"{len(networks)} networks for fold ids {np.unique(folds).tolist()}")
-    out = np.empty(Z.shape[0], dtype=np.float64)
+    out = None
     for f, net in enumerate(networks):
         held = folds == f
-        out[held] = np.asarray(net.predict(Z[held]), dtype=np.float64).ravel()
-    return out * float(y_scale) + float(y_mean)
+        pred = np.asarray(net.predict(Z[held]), dtype=np.float64).reshape(int(held.sum()), -1)
+        if out is None:
+            out = np.empty((Z.shape[0], pred.shape[1]), dtype=np.float64)
+        out[held] = pred
+    out = out * np.asarray(y_scale, dtype=np.float64) + np.asarray(y_mean, dtype=np.float64)
+    return out[:, 0] if out.shape[1] == 1 else out
+
+
+def committee_spread_ratio(each):
+    """std of the committee's (mean) predictions / root-mean variance of its single networks' predictions,
+    ``each`` (k networks, n rows) of one output -> float (1.0 when the networks predict constants). Below 1
+    because the members' errors partly cancel in the mean: out-of-fold predictions, each made by one member,
+    are rescaled about their mean by it so that thresholds fitted on them sit on the committee's scale."""
+    each = np.asarray(each, dtype=np.float64)
+    single = float(np.sqrt(np.mean(np.var(each, axis=1))))
+    return float(np.std(each.mean(axis=0)) / single) if single > 0 else 1.0
 
 
 def refit_oof_predictions(make_estimator, Z, y, folds):

@@ -10,7 +10,8 @@ header alone (hard-linked into place); then each task's rows are one gzip member
 ``os.write`` on an O_APPEND descriptor and fsynced, so a multi-member gzip file is always valid up to its last
 complete member; ``zcat`` / ``pandas.read_csv`` read a clean file directly. A crash mid-write leaves a torn last member: :meth:`PredictionsStore.load` drops it (and any undecodable member,
 resynchronising on the next gzip magic), and :meth:`PredictionsStore.repair` truncates it before appending again.
-When a task was written twice (a rerun after a crash) the last member of each (drug, split, method) wins.
+When a task was written twice (a rerun after a crash) the last member of each (drug, split, method) wins. A
+cross-drug task (MT) writes every drug's rows as one member, so they are on disk all or none.
 """
 from __future__ import annotations
 

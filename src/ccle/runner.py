@@ -7,7 +7,9 @@ several; what a task computes is :func:`ccle.tasks.run_task`, where its records 
   per process (set in the environment before the children import numpy); ``scheduler``: Dask
   (:mod:`ccle.distributed`).
 - A cross-drug method (MT) is one task per split, ``(ALL_DRUGS, split, "MT")``, scheduled like any other; its
-  per-drug records are appended together, and it counts as done only when every drug of the run has its record.
+  per-drug predictions rows are appended as one member of ``predictions.csv.gz`` (each drug's rows under its
+  own (drug, split, "MT") key), then its per-drug records together, and it counts as done only when every drug
+  of the run has its record (so a rerun after a crash between the two writes the rows again: the last wins).
 """
 import multiprocessing
 import os
@@ -24,8 +26,8 @@ from ccle.processes import deferred_interrupts, die_with_parent
 from ccle.progress import Progress, summary_record
 from ccle.shared_data import handles, shared_folder
 from ccle.store import ResultStore, latest_records
-from ccle.tasks import (ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task, run_task_with_predictions,
-                        save_task, task_rows)
+from ccle.tasks import (ALL_DRUGS, THREAD_ENV, limit_threads, run_multitask_task_with_predictions,
+                        run_task_with_predictions, save_task, task_rows)
 
 
 def task_list(drugs, n_splits, methods):
@@ -47,11 +49,11 @@ def pending_tasks(tasks, done, drugs):
 
 def execute(task, by_drug, cfg, cache_dir):
     """Run one task -> ``(records, rows)``: its list of records (one for a per-drug task, one per drug for a
-    cross-drug task) and its ``predictions.csv.gz`` rows (None for a cross-drug task, which writes none yet).
-    ``by_drug``: {drug: DrugData} of the run, in the run's drug order."""
+    cross-drug task) and its ``predictions.csv.gz`` rows (one DataFrame; a cross-drug task's holds every
+    drug's rows). ``by_drug``: {drug: DrugData} of the run, in the run's drug order."""
     drug, split, method = task
     if drug == ALL_DRUGS:
-        return run_multitask_task(list(by_drug.values()), split, cfg, method), None
+        return run_multitask_task_with_predictions(list(by_drug.values()), split, cfg, method)
     rec, rows = run_task_with_predictions(by_drug[drug], split, method, cfg, cache_dir)
     return [rec], rows
 

@@ -21,7 +21,9 @@ so a reader follows one result from its inputs to its line in results.jsonl.
   from :func:`ccle.splits.held_out_sets`) under "cell-lines" / "tissues", so every method of a run uses the
   same rows.
 - :func:`run_multitask_task` is the task of a cross-drug method (MT): one fit per split on every drug's
-  training lines, one record per drug (the same fields as :func:`run_task`'s).
+  training lines, one record per drug (the same fields as :func:`run_task`'s, the calibrated calls included);
+  :func:`run_multitask_task_with_predictions` also returns every drug's ``predictions.csv.gz`` rows, built
+  by the same :func:`prediction_rows`.
 """
 import hashlib
 import json
@@ -30,6 +32,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ccle.audit import permuted_responses
 from ccle.calls import call_classes, call_metrics, fit_call_rules
@@ -39,7 +42,7 @@ from ccle.gene_selection import GeneSelector
 from ccle.genes import IMPORTANCE_METHOD, committee_permutation_importance, enet_genes, importance_genes, rfe_genes
 from ccle.model import (DEFAULT_WIDTHS, METHODS_USING_RFE, METHODS_WITH_WIDTHS, TISSUE_METHODS, make_method,
                         preprocessing_rows)
-from ccle.multitask import fit_predict_split
+from ccle.multitask import drug_oof_predictions, fit_predict_split
 from ccle.paper_model import PaperModel
 from ccle.predictions import PredictionsStore
 from ccle.predictions import task_rows as prediction_frame
@@ -377,23 +380,38 @@ def save_task(out_dir, record, rows):
 
 
 def run_multitask_task(datasets, split, cfg, method="MT"):
+    """The records of :func:`run_multitask_task_with_predictions` (one per drug, in ``datasets`` order)."""
+    return run_multitask_task_with_predictions(datasets, split, cfg, method)[0]
+
+
+def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
     """The task ``(ALL_DRUGS, split, "MT")``: fit :class:`ccle.multitask.MultiTaskModel` once on the training
     cell lines of split ``split`` (every line outside the run's held-out set, with all its responses) and score
     each drug on its test rows. Needs a shared split scheme (``cfg.split_scheme`` "cell-lines" / "tissues").
+    With ``cfg.null`` every drug's responses are permuted first (:func:`task_dataset`, as for a per-drug task).
 
-    Returns one record per drug, in ``datasets`` order, with :func:`run_task`'s fields. The fit is shared:
-    ``fit_seconds`` / ``train_seconds`` / ``predict_seconds`` are the drug's share (total / number of drugs, so
-    that summing over drugs gives the run's cost), ``multitask_train_seconds`` the whole fit; ``n_features``
-    the genes kept by MT's filter, ``n_epochs`` per committee network, the compression sizes as PM's (bytes of
-    the one network shared by all drugs) and ``multitask_inner_mse`` (out-of-fold, standardized units). MT
-    sees training lines only under either protocol (it has no all-rows preprocessing).
+    Returns ``(records, rows)``: one record per drug, in ``datasets`` order, with :func:`run_task`'s fields,
+    and one DataFrame of every drug's ``predictions.csv.gz`` rows (:func:`prediction_rows` per drug, in the
+    same order: one gzip member for the whole task, so a drug's rows are on disk exactly when all are). The
+    sensitivity calls are :func:`ccle.calls.call_metrics` on the drug's test rows, the calibrated rule fitted
+    on MT's out-of-fold predictions of the drug's training rows (:func:`ccle.multitask.drug_oof_predictions`:
+    each line predicted by the fold network that never fitted it), the paper rule on the observed training
+    responses (MT sees training lines only under either protocol: it has no all-rows preprocessing).
+
+    The fit is shared: ``fit_seconds`` / ``train_seconds`` / ``predict_seconds`` are the drug's share (total /
+    number of drugs, so that summing over drugs gives the run's cost), ``multitask_train_seconds`` the whole
+    fit; ``n_features`` the genes kept by MT's filter, ``n_epochs`` per committee network, the compression
+    sizes as PM's (bytes of the one network shared by all drugs) and ``multitask_inner_mse`` (out-of-fold,
+    standardized units).
     """
     if cfg.split_scheme == "pairs":
         raise ValueError("MT needs a split scheme that holds out cell lines for every drug (cell-lines, tissues)")
     held = datasets[0].held_out[split]
+    datasets = [task_dataset(ds, cfg) for ds in datasets]
     seed = split_seed(cfg.seed, ALL_DRUGS, split) % (2 ** 31)
     model = make_method(method, seed=seed, options=cfg.options)
     model, preds = fit_predict_split(datasets, held, model)
+    oofs = drug_oof_predictions(model, datasets, held)
     k = len(datasets)
     share = {"fit_seconds": model.train_seconds_ / k, "selector_seconds": 0.0, "search_seconds": 0.0,
              "train_seconds": model.train_seconds_ / k, "predict_seconds": model.predict_seconds_ / k}
@@ -406,17 +424,19 @@ def run_multitask_task(datasets, split, cfg, method="MT"):
         extra["dense_bytes"] = float(np.mean([r["dense_bytes"] for r in reps]))
         extra["compression_ratio"] = extra["dense_bytes"] / max(extra["compressed_bytes"], 1.0)
         extra["compression_val_mse"] = reps[0]["val_mse"]
-    records = []
-    for j, ds in enumerate(datasets):
+    records, rows = [], []
+    for ds in datasets:
         test_idx, pred = preds[ds.drug]
-        train_idx, _ = drug_rows(ds.cell_lines, held, drug=ds.drug)
-        y_test = ds.y[test_idx]
+        train_idx, oof = oofs[ds.drug]
+        pred = np.asarray(pred, dtype=np.float64)
+        y_test, y_train = ds.y[test_idx], ds.y[train_idx]
         rec = {"drug": ds.drug, "split": int(split), "method": method, "protocol": cfg.protocol,
                "seed": int(cfg.seed), "config_key": cfg.key(), "n_train": int(train_idx.size),
-               "n_test": int(test_idx.size), "split_scheme": cfg.split_scheme}
+               "n_test": int(test_idx.size), "null": bool(cfg.null), "split_scheme": cfg.split_scheme}
         rec.update(share)
-        rec.update(regression_metrics(y_test, np.asarray(pred, dtype=np.float64)))
-        rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, model.thresholds_[j]))
+        rec.update(regression_metrics(y_test, pred))
+        rec.update(call_metrics(y_test, pred, y_train, oof[np.isfinite(oof)], cfg.response))
         rec.update(extra)
         records.append(rec)
-    return records
+        rows.append(prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response))
+    return records, pd.concat(rows, ignore_index=True)

@@ -111,3 +111,33 @@ def test_cli_scheduler_local_gives_the_serial_tables(tmp_path, capsys):
     key = ["drug", "split", "method", "set", "cell_line"]
     a, b = (PredictionsStore(tmp_path / d).load().sort_values(key).reset_index(drop=True) for d in ("serial", "dask"))
     assert len(a) and a.equals(b)
+
+
+def test_dask_runs_the_mt_task_and_writes_the_serial_rows(cluster, tmp_path):
+    """A cross-drug task on Dask: every drug's data reaches the worker, the client appends MT's rows and
+    records, the same as a serial run's."""
+    from ccle.cli.benchmark import attach_splits
+    from ccle.predictions import PredictionsStore
+    from ccle.tasks import split_fingerprint
+    data = _datasets()
+    for i, ds in enumerate(data):   # shared cell lines with a tissue suffix, as --split cell-lines needs
+        ds.cell_lines = [f"C{j}_T{j % 3}" for j in range(len(ds.y))]
+    held = attach_splits(data, "cell-lines", 2, 0, 0.3, None)
+    cfg = RunConfig(split_scheme="cell-lines", split_fingerprint=split_fingerprint(held),
+                    options={"MT": {"hidden": (6,), "epochs": 10, "patience": 3, "cv": 2, "n_genes": 6,
+                                    "retrain_epochs": 1}})
+    methods = ["MT", "mean"]
+    serial = run_benchmark(data, cfg, tmp_path / "serial", n_splits=2, methods=methods, progress=False)
+    tasks = task_list([d.drug for d in data], 2, methods)
+    store = ResultStore(tmp_path / "dask")
+    with distributed.Client(cluster) as client:
+        run_dask(tasks, data, cfg, tmp_path / "dask" / "cache", store, _Bar(), client=client)
+
+    def comparable(records):
+        return {k: {f: ("nan" if isinstance(v, float) and v != v else v) for f, v in r.items()
+                    if f != "multitask_train_seconds"} for k, r in _comparable(records).items()}
+    assert comparable(store.load(cfg.key())) == comparable(serial)
+    key = ["drug", "split", "method", "set", "cell_line"]
+    a, b = (PredictionsStore(tmp_path / d).load().sort_values(key).reset_index(drop=True) for d in ("serial", "dask"))
+    assert (a["method"] == "MT").sum() == sum(r["n_train"] + r["n_test"] for r in serial if r["method"] == "MT")
+    assert a.equals(b)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ccle.oof import (committee_oof_predictions, fold_ids, fold_ids_from_splits, mean_oof_predictions,
-                      oof_predictions, refit_oof_predictions)
+from ccle.oof import (committee_oof_predictions, committee_spread_ratio, fold_ids, fold_ids_from_splits,
+                      mean_oof_predictions, oof_predictions, refit_oof_predictions)
 from nnlite.linear.enet import ElasticNet, kfold_indices
 
 
@@ -45,6 +45,30 @@ def test_committee_uses_the_network_of_each_rows_fold():
     out = committee_oof_predictions([Const(0.0), Const(1.0), Const(2.0)], np.zeros((6, 3)), folds,
                                     y_mean=10.0, y_scale=2.0)
     assert out.tolist() == [10.0, 12.0, 14.0, 10.0, 12.0, 14.0]
+
+
+def test_committee_of_multi_output_networks_maps_every_column_back():
+    class Rows:   # output (n, 2): the network's id and the row's first input
+        def __init__(self, v):
+            self.v = v
+
+        def predict(self, Z):
+            return np.stack([np.full(Z.shape[0], self.v), Z[:, 0]], axis=1)
+
+    folds = np.array([1, 0, 1, 0])
+    Z = np.arange(4.0)[:, None]
+    out = committee_oof_predictions([Rows(0.0), Rows(1.0)], Z, folds, y_mean=[10.0, 0.0], y_scale=[2.0, 3.0])
+    assert out.shape == (4, 2)
+    assert out[:, 0].tolist() == [12.0, 10.0, 12.0, 10.0] and out[:, 1].tolist() == [0.0, 3.0, 6.0, 9.0]
+
+
+def test_committee_spread_ratio_is_one_for_identical_members_and_below_for_independent_ones():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=200)
+    assert committee_spread_ratio(np.stack([base, base, base])) == pytest.approx(1.0)
+    noisy = rng.normal(size=(4, 20000))   # independent members: std of the mean = 1 / sqrt(4) of one's
+    assert committee_spread_ratio(noisy) == pytest.approx(0.5, abs=0.02)
+    assert committee_spread_ratio(np.ones((3, 5))) == 1.0
 
 
 def test_enet_refit_oof_on_its_cv_folds_equals_a_manual_loop():
