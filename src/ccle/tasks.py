@@ -398,15 +398,17 @@ def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
     each line predicted by the fold network that never fitted it), the paper rule on the observed training
     responses (MT sees training lines only under either protocol: it has no all-rows preprocessing).
 
-    The fit is shared: ``fit_seconds`` / ``train_seconds`` / ``predict_seconds`` are the drug's share (total /
-    number of drugs, so that summing over drugs gives the run's cost), ``multitask_train_seconds`` the whole
-    fit; ``n_features`` the genes kept by MT's filter, ``n_epochs`` per committee network, the compression
+    The fit is shared: ``fit_seconds`` / ``train_seconds`` / ``predict_seconds`` / ``warmup_seconds`` (the
+    kernels compiled or loaded before the clock starts, :func:`ccle.warmup.warm_up`, 0 after the process's
+    first MT task) are the drug's share (total / number of drugs, so that summing over drugs gives the run's
+    cost), ``multitask_train_seconds`` the whole fit; ``n_features`` the genes kept by MT's filter, ``n_epochs`` per committee network, the compression
     sizes as PM's (bytes of the one network shared by all drugs) and ``multitask_inner_mse`` (out-of-fold,
     standardized units).
     """
     if cfg.split_scheme == "pairs":
         raise ValueError("MT needs a split scheme that holds out cell lines for every drug (cell-lines, tissues)")
     held = datasets[0].held_out[split]
+    warmup_seconds = warm_up(method, datasets[0].X, cfg.options)
     datasets = [task_dataset(ds, cfg) for ds in datasets]
     seed = split_seed(cfg.seed, ALL_DRUGS, split) % (2 ** 31)
     model = make_method(method, seed=seed, options=cfg.options)
@@ -414,7 +416,8 @@ def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
     oofs = drug_oof_predictions(model, datasets, held)
     k = len(datasets)
     share = {"fit_seconds": model.train_seconds_ / k, "selector_seconds": 0.0, "search_seconds": 0.0,
-             "train_seconds": model.train_seconds_ / k, "predict_seconds": model.predict_seconds_ / k}
+             "train_seconds": model.train_seconds_ / k, "predict_seconds": model.predict_seconds_ / k,
+             "warmup_seconds": warmup_seconds / k}
     extra = {"n_features": len(model.genes_), "n_epochs": [int(e) for e in model.n_epochs_],
              "multitask_train_seconds": float(model.train_seconds_),
              "multitask_inner_mse": float(model.inner_mse_)}

@@ -76,3 +76,30 @@ def test_every_method_warms_up_for_real():
     X = np.random.default_rng(2).random((80, 60))
     for method in ("PM", "EN", "RF", "SVR", "ANN", "mean"):
         warmup._fit_tiny(method, X, {})
+
+
+def test_the_multitask_network_warms_up_for_real():
+    X = np.random.default_rng(3).random((60, 30)).astype(np.float32)
+    warmup._fit_tiny("MT", X, {"MT": {"hidden": (8,)}})
+
+
+def test_an_mt_task_compiles_before_its_clock(monkeypatch):
+    """The first MT task of a process reports its warm-up (split over the drugs' records), the second none."""
+    from ccle.cli.benchmark import attach_splits
+    from ccle.tasks import DrugData, RunConfig, run_multitask_task, split_fingerprint
+
+    rng = np.random.default_rng(1)
+    X_all = rng.normal(size=(60, 10)).astype(np.float32)
+    names = [f"C{i}_T{i % 3}" for i in range(60)]
+    data = [DrugData(d, X_all, X_all[:, 1] - X_all[:, 2] + k, names, [f"g{j}" for j in range(10)])
+            for k, d in enumerate(("drugA", "drugB"))]
+    held = attach_splits(data, "cell-lines", 2, 0, 0.3, None)
+    tiny = {"MT": {"hidden": (8,), "epochs": 5, "patience": 2, "cv": 2, "n_genes": 8, "retrain_epochs": 1}}
+    cfg = RunConfig(options=tiny, split_scheme="cell-lines", split_fingerprint=split_fingerprint(held))
+    fits = []
+    monkeypatch.setattr(warmup, "_WARMED", set())
+    monkeypatch.setattr(warmup, "_fit_tiny", lambda method, X, options: fits.append(method))
+    first = run_multitask_task(data, 0, cfg)
+    second = run_multitask_task(data, 1, cfg)
+    assert fits == ["MT"]
+    assert all(r["warmup_seconds"] > 0 for r in first) and all(r["warmup_seconds"] == 0.0 for r in second)
