@@ -28,14 +28,26 @@ Per-drug IQR thresholds of the observed training responses (``thresholds_``) giv
 
 ``save_multitask`` / ``load_multitask``: one ``.nnz`` for all drugs (``nnlite.compress.fileformat``), with the
 drugs, the selected genes, their scaler, the per-drug target scaling and IQR thresholds in its metadata; the
-loaded model takes X with exactly the stored genes, in the stored order (``genes_``).
+loaded model takes X with exactly the stored genes, in the stored order (``genes_``). Metadata
+(:func:`file_metadata`), format version 2::
+
+    {"format": "ccle.multitask", "version": 2, "drugs", "genes", "scaler", "y_mean", "y_scale", "params",
+     "response", "direction": +1 | -1,                 # ccle.discretize.sensitive_direction(response)
+     "thresholds": [per drug {"low", "high"[, "direction"]}],   # paper rule: IQR of the observed responses
+     "calibrated_thresholds": [per drug {"low", "high"[, "direction"]}],  # IQR of the OOF predictions
+     "oof_predictions": [per drug: sorted OOF predictions of its observed training pairs],
+     "training_cell_lines": [names of the training lines] (when fit was given them)}
+
+as the per-drug file (``ccle.deploy``, version 2) stores them, one entry per drug. Version 2 added the
+response, the direction, the calibrated rule, the OOF predictions and the training lines; version 1 files
+still load (no calibrated rule: ``calibrated_thresholds_`` is None).
 """
 import time
 
 import numpy as np
 
 from ccle.data.align import normalize_cell_line
-from ccle.discretize import IQRThresholds
+from ccle.discretize import CalibratedThresholds, IQRThresholds, sensitive_direction
 from ccle.oof import committee_oof_predictions, committee_spread_ratio
 from ccle.preprocess import MinMaxScaler
 from ccle.splits import drug_rows
@@ -49,7 +61,8 @@ from nnlite.networks import committee_network
 from nnlite.optim import Adam
 
 FORMAT = "ccle.multitask"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 MIN_ROWS_PER_DRUG = 4
 # "linear" (Identity): a reduced-rank linear model, x -> x W_1 W_2 (rank = the narrowest width), the linear
 # multitask anchor; "relu"; "alternate": ReLU, Tanh, ReLU, ... as the paper's per-drug network
@@ -327,30 +340,60 @@ def drug_oof_predictions(model, datasets, held_out):
     return out
 
 
-def _metadata(model):
-    return {"format": FORMAT, "version": FORMAT_VERSION, "drugs": list(model.drugs_), "genes": list(model.genes_),
+def call_rules(model, response="ActArea"):
+    """Per drug of a fitted MultiTaskModel its two sensitivity rules, as :func:`ccle.calls.fit_call_rules`
+    fits them for a per-drug model: ``[(paper, calibrated), ...]`` with ``paper`` the IQR of the drug's observed
+    training responses (``thresholds_``, fitted on exactly those values) and ``calibrated`` the
+    :class:`ccle.discretize.CalibratedThresholds` of the out-of-fold predictions of the same pairs
+    (``oof_predictions_``), both oriented by :func:`ccle.discretize.sensitive_direction` of ``response``."""
+    if getattr(model, "oof_predictions_", None) is None:
+        raise ValueError("the multitask model has no out-of-fold predictions (fit it; a loaded model has none)")
+    direction = sensitive_direction(response)
+    rules = []
+    for j, t in enumerate(model.thresholds_):
+        oof = model.oof_predictions_[:, j]
+        rules.append((IQRThresholds(t.low_, t.high_, direction),
+                      CalibratedThresholds(direction=direction).fit(oof[np.isfinite(oof)])))
+    return rules
+
+
+def file_metadata(model, response="ActArea"):
+    """The metadata :func:`save_multitask` writes (module docstring, version 2) for a fitted model whose
+    responses are ``response`` (e.g. "ActArea"; it gives the rules' direction)."""
+    rules = call_rules(model, response)
+    meta = {"format": FORMAT, "version": FORMAT_VERSION, "drugs": list(model.drugs_), "genes": list(model.genes_),
             "scaler": model.scaler_.to_dict(), "y_mean": [float(v) for v in model.y_mean_],
             "y_scale": [float(v) for v in model.y_scale_],
-            "thresholds": [t.to_dict() for t in model.thresholds_],
+            "response": str(response), "direction": sensitive_direction(response),
+            "thresholds": [paper.to_dict() for paper, _ in rules],
+            "calibrated_thresholds": [cal.to_dict() for _, cal in rules],
+            "oof_predictions": [[float(v) for v in np.sort(col[np.isfinite(col)])]
+                                for col in np.asarray(model.oof_predictions_).T],
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(model).items()
                        if not k.endswith("_")}}
+    if getattr(model, "cell_lines_", None) is not None:
+        meta["training_cell_lines"] = list(model.cell_lines_)
+    return meta
 
 
-def save_multitask(model, path):
-    """Write a fitted (compressed) MultiTaskModel to one ``.nnz`` file -> bytes written. An uncompressed model
-    has too many distinct weights for the format's codebook: fit it with ``compress=True``."""
+def save_multitask(model, path, response="ActArea"):
+    """Write a fitted (compressed) MultiTaskModel to one ``.nnz`` file -> bytes written; ``response`` names
+    what Y held (the direction of the sensitivity rules). An uncompressed model has too many distinct weights
+    for the format's codebook: fit it with ``compress=True``."""
     if not hasattr(model, "network_"):
         raise ValueError("the multitask model is not fitted")
-    return save_compressed(model.network_, path, metadata=_metadata(model))
+    return save_compressed(model.network_, path, metadata=file_metadata(model, response))
 
 
 def load_multitask(path):
     """Rebuild the model written by :func:`save_multitask`; it predicts bit for bit what the saved one did,
-    from X with exactly the columns ``genes_`` (in that order). A file of another kind -> ValueError."""
+    from X with exactly the columns ``genes_`` (in that order). Also ``calibrated_thresholds_`` (per drug, None
+    for a version 1 file), ``cell_lines_`` (the training lines, None when the file has none) and
+    ``file_version_``. A file of another kind -> ValueError."""
     meta = read_metadata(path)
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not a multitask model file (format {meta.get('format')!r})")
-    if meta.get("version") != FORMAT_VERSION:
+    if meta.get("version") not in SUPPORTED_VERSIONS:
         raise ValueError(f"{path}: multitask format version {meta.get('version')} is not supported")
     params = dict(meta["params"])
     params["hidden"] = tuple(params.get("hidden", ()))
@@ -363,4 +406,9 @@ def load_multitask(path):
     model.y_mean_ = np.asarray(meta["y_mean"], dtype=np.float64)
     model.y_scale_ = np.asarray(meta["y_scale"], dtype=np.float64)
     model.thresholds_ = [IQRThresholds.from_dict(t) for t in meta["thresholds"]]
+    model.file_version_ = int(meta["version"])
+    cal = meta.get("calibrated_thresholds")
+    model.calibrated_thresholds_ = None if cal is None else [CalibratedThresholds.from_dict(t) for t in cal]
+    lines = meta.get("training_cell_lines")
+    model.cell_lines_ = None if lines is None else [str(c) for c in lines]
     return model

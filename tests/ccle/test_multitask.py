@@ -87,7 +87,10 @@ def test_save_load_round_trip_predicts_bit_for_bit(fitted, tmp_path):
     meta = read_metadata(path)
     assert meta["format"] == "ccle.multitask" and meta["drugs"] == ["d0", "d1", "d2", "d3"]
     assert meta["genes"] == model.genes_ and len(meta["thresholds"]) == 4
+    assert meta["version"] == 2 and len(meta["calibrated_thresholds"]) == 4 and "training_cell_lines" not in meta
+    assert [len(o) for o in meta["oof_predictions"]] == np.isfinite(Y_obs[:120]).sum(axis=0).tolist()
     loaded = load_multitask(path)
+    assert [t.to_dict() for t in loaded.calibrated_thresholds_] == meta["calibrated_thresholds"]
     cols = [int(g[1:]) for g in loaded.genes_]
     np.testing.assert_array_equal(loaded.predict(X[120:, cols]), model.predict(X[120:]))
     np.testing.assert_array_equal(loaded.classify(X[120:, cols]), model.classify(X[120:]))

@@ -193,7 +193,8 @@ def test_train_multitask_predict_inspect_round_trip(tmp_path):
     proc = _cli("predict", str(model), "--expression", str(gct), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     df = pd.read_csv(out)
-    assert list(df.columns) == ["cell_line", "drug", "predicted_ActArea", "class"]
+    assert list(df.columns) == ["cell_line", "drug", "predicted_ActArea", "percentile_among_training_ActArea",
+                                "class_calibrated", "class_paper_rule", "in_training_set"]
     assert set(df["drug"]) == {"Nutlin-3", "AEW541", "PLX4720"}
     assert len(df) == 3 * len(expression.cell_lines)
     # the file predicts what the loaded model predicts on the training transform of the same data

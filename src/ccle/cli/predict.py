@@ -2,7 +2,8 @@
 
 Columns (:func:`ccle.deploy.predict_file`): cell_line, predicted_<response>, percentile_among_training_<response>,
 class_calibrated (thresholds on the predicted scale), class_paper_rule (the paper's observed IQR thresholds),
-in_training_set."""
+in_training_set. A multitask file (:func:`ccle.deploy_multitask.predict_multitask_file`): the same columns with
+``drug`` after ``cell_line``, one row per (cell line, drug)."""
 import sys
 from pathlib import Path
 
@@ -55,12 +56,10 @@ def run(args):
         what = (f"{df['cell_line'].nunique()} cell lines x {df['drug'].nunique()} drugs = {len(df)} rows"
                 if "drug" in df.columns else f"{len(df)} cell lines")
         summary = []
-        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule"), ("class", "")):
-            if col not in df.columns:
-                continue
+        for col, rule in (("class_calibrated", "calibrated"), ("class_paper_rule", "paper rule")):
             counts = df[col].value_counts()
             if counts.get("", 0) < len(df):
-                summary.append((f"{rule}: " if rule else "") + ", ".join(
+                summary.append(f"{rule}: " + ", ".join(
                     f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")))
         trained = df["in_training_set"] if "in_training_set" in df.columns else []
         trained_on = int((trained == True).sum()) if len(trained) else 0  # noqa: E712 (empty for v1 files)
