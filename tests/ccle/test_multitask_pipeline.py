@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = {"MT": {"hidden": (8,), "epochs": 20, "patience": 5, "cv": 2, "n_genes": 8, "retrain_epochs": 1},
         "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)}}
 TIMING = {"fit_seconds", "selector_seconds", "search_seconds", "train_seconds", "predict_seconds",
-          "multitask_train_seconds"}
+          "multitask_train_seconds", "warmup_seconds"}
 
 
 def _datasets(n=80, p=12, drugs=("drugA", "drugB", "drugC")):
