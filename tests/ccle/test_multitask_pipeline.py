@@ -17,9 +17,10 @@ from ccle.model import DEFAULT_METHODS, parse_methods
 from ccle.multitask import MultiTaskModel, fit_predict_split, load_multitask
 from ccle.runner import pending_tasks, run_benchmark, task_list
 from ccle.store import ResultStore
-from ccle.tasks import (ALL_DRUGS, DrugData, RunConfig, run_multitask_task, run_multitask_task_with_predictions,
+from ccle.tasks import (ALL_DRUGS, RunConfig, run_multitask_task, run_multitask_task_with_predictions,
                         task_rows)
 from ccle.tissue import TissueMeanModel
+from tests.multidrug import multidrug_datasets
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {"MT": {"hidden": (8,), "epochs": 20, "patience": 5, "cv": 2, "n_genes": 8, "retrain_epochs": 1},
@@ -30,16 +31,7 @@ TIMING = {"fit_seconds", "selector_seconds", "search_seconds", "train_seconds", 
 
 def _datasets(n=80, p=12, drugs=("drugA", "drugB", "drugC")):
     """Drugs measured on overlapping cell lines of 4 tissues; each drug sees a different subset of the lines."""
-    rng = np.random.default_rng(0)
-    X_all = rng.normal(size=(n, p)).astype(np.float32)
-    names = [f"C{i}_T{i % 4}" for i in range(n)]
-    out = []
-    for k, drug in enumerate(drugs):
-        rows = np.flatnonzero(rng.random(n) < 0.85)
-        X = X_all[rows]
-        y = X[:, 1] - X[:, 2] + 0.5 * (rows % 4) + 0.1 * rng.normal(size=rows.size) + k
-        out.append(DrugData(drug, X, y, [names[i] for i in rows], [f"g{j}" for j in range(p)]))
-    return out
+    return multidrug_datasets(n, p, drugs, seed=0, noise=0.1)
 
 
 def _run(scheme, n_splits=2, seed=0, lineages=None):

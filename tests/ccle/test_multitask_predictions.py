@@ -17,8 +17,9 @@ from ccle.multitask import MultiTaskModel, drug_oof_predictions, fit_predict_spl
 from ccle.predictions import COLUMNS, PredictionsStore, metrics_from_rows
 from ccle.runner import run_benchmark
 from ccle.store import ResultStore
-from ccle.tasks import (ALL_DRUGS, DrugData, RunConfig, run_multitask_task_with_predictions, split_fingerprint,
+from ccle.tasks import (ALL_DRUGS, RunConfig, run_multitask_task_with_predictions, split_fingerprint,
                         task_rows)
+from tests.multidrug import multidrug_datasets
 
 TINY = {"MT": {"hidden": (8,), "epochs": 20, "patience": 5, "cv": 3, "n_genes": 8, "retrain_epochs": 1}}
 SCALARS = ("mse", "rmse", "r2", "pearson", "spearman", "sens_acc", "paper_bal_acc", "paper_kappa", "cal_acc",
@@ -28,16 +29,7 @@ METHODS = ["MT", "mean"]
 
 def _datasets(n=70, p=12, drugs=("drugA", "drugB", "drugC")):
     """Drugs measured on overlapping cell lines of 4 tissues; each drug sees a different subset of them."""
-    rng = np.random.default_rng(1)
-    X_all = rng.normal(size=(n, p)).astype(np.float32)
-    names = [f"C{i}_T{i % 4}" for i in range(n)]
-    out = []
-    for k, drug in enumerate(drugs):
-        rows = np.flatnonzero(rng.random(n) < 0.85)
-        X = X_all[rows]
-        y = X[:, 1] - X[:, 2] + 0.5 * (rows % 4) + 0.3 * rng.normal(size=rows.size) + k
-        out.append(DrugData(drug, X, y, [names[i] for i in rows], [f"g{j}" for j in range(p)]))
-    return out
+    return multidrug_datasets(n, p, drugs, seed=1, noise=0.3)
 
 
 def _setup(null=False):
