@@ -2,6 +2,7 @@
 virtualenv and run from another folder, provides ``ccle`` and ``python -m ccle`` that run ``benchmark --quick``."""
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,12 +40,24 @@ def clean_env(tmp_path):
     return env
 
 
+# build artifacts, caches and local state: never part of what is built
+_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.py[cod]",
+                                     "*.nbi", "*.nbc", ".pytest_cache", ".benchmarks", ".hypothesis", "results",
+                                     ".ccle_cache")
+
+
+def source_copy(tmp_path):
+    """A copy of the checkout's source files to build from: setuptools writes ``build/`` and
+    ``src/*.egg-info`` beside the sources, and those must not land in the developer's tree."""
+    return Path(shutil.copytree(REPO, tmp_path / "source", ignore=_NOT_SOURCE))
+
+
 def build_and_install(tmp_path):
-    """Build the wheel (offline) and install it without dependencies into a new venv that sees this
-    interpreter's site-packages for numpy & co. Returns the venv's bin folder."""
+    """Build the wheel (offline, from :func:`source_copy`) and install it without dependencies into a new venv
+    that sees this interpreter's site-packages for numpy & co. Returns the venv's bin folder."""
     dist = tmp_path / "dist"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-         "-w", dist, REPO], cwd=tmp_path)
+         "-w", dist, source_copy(tmp_path)], cwd=tmp_path)
     wheel, = dist.glob("nnlite_ccle-*.whl")
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv])
@@ -61,7 +74,9 @@ def build_and_install(tmp_path):
 @pytest.mark.skipif(not _can_build_wheels(), reason="building a wheel offline needs the 'wheel' package "
                     "(pip install -e '.[test]') or setuptools >= 70.1")
 def test_wheel_installs_and_runs_the_quick_benchmark(tmp_path):
+    before = sorted(os.listdir(REPO / "src")), (REPO / "build").exists()
     bin_dir = build_and_install(tmp_path)
+    assert (sorted(os.listdir(REPO / "src")), (REPO / "build").exists()) == before  # the checkout is untouched
     env = clean_env(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -82,7 +97,7 @@ def test_wheel_installs_and_runs_the_quick_benchmark(tmp_path):
 
 def test_sdist_holds_cli_license_and_tests(tmp_path):
     code = ("import sys; from setuptools import build_meta as b; print(b.build_sdist(sys.argv[1]))")
-    name = run([sys.executable, "-c", code, tmp_path], cwd=REPO).stdout.split()[-1]
+    name = run([sys.executable, "-c", code, tmp_path], cwd=source_copy(tmp_path)).stdout.split()[-1]
     with tarfile.open(tmp_path / name) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     assert {"cli.py", "LICENSE", "README.md", "setup.cfg", "src/ccle/__main__.py", "src/ccle/cli/__init__.py",
