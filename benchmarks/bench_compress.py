@@ -29,7 +29,7 @@ RESULTS = {}
 def _default_data(cache_dir):
     from ccle.data.align import drug_dataset
     from ccle.data.loader import load_data
-    from ccle.preprocess import MinMaxScaler, log2p1
+    from ccle.methods.preprocess import MinMaxScaler, log2p1
 
     expr, drugs = load_data(cache_dir=str(cache_dir))
     ds = drug_dataset(expr, drugs, DRUG)

@@ -16,24 +16,23 @@ _TIMES = {}
 
 @pytest.fixture(scope="module")
 def drug_rows():
-    from ccle.cli import _expression_transform
-    from ccle.data.align import drug_dataset
+    from ccle.benchmark.datasets import drug_datasets
+    from ccle.benchmark.tasks import limit_threads
     from ccle.data.loader import load_data
-    from ccle.evaluate import split_indices
-    from ccle.tasks import limit_threads
+    from ccle.evaluation.splits import split_indices
+    from ccle.methods.preprocess import decide_log2
 
     limiter = limit_threads()
     expression, table = load_data()
-    ds = drug_dataset(expression, table, DRUG)
-    X, _, _ = _expression_transform(ds.X, ds.genes)
+    (ds,), _ = drug_datasets(expression, table, [DRUG], log2=decide_log2(expression.values, "auto"))
     train, _ = split_indices(len(ds.y), DRUG, 0)
-    yield X[train], ds.y[train]
+    yield ds.X[train], ds.y[train]
     if limiter is not None:
         limiter.restore_original_limits()
 
 
 def _fit(name, X, y):
-    from ccle.model import make_method
+    from ccle.methods import make_method
 
     t0 = time.perf_counter()
     make_method(name, seed=0).fit(X, y)

@@ -6,7 +6,7 @@ Not collected by pytest (no ``bench_`` prefix). Run from the repository root:
     PYTHONPATH=src python benchmarks/multitask_experiment.py --default             # the generated data
     PYTHONPATH=src python benchmarks/multitask_experiment.py --scheme tissues
 
-Strict protocol: per split, the held-out cell lines (``ccle.splits``) are the same for every drug; MT's scaling,
+Strict protocol: per split, the held-out cell lines (``ccle.evaluation.splits``) are the same for every drug; MT's scaling,
 gene filter, target scaling, early stopping and compression, and each elastic net's scaling and CV, see the
 training cell lines only. Prints per-drug mean test MSE over the splits, how many drugs MT beats EN on, and the
 corrected resampled t-test (Nadeau & Bengio) per drug and on the per-split mean over drugs. Per-split results
@@ -29,11 +29,11 @@ import numpy as np  # noqa: E402
 from ccle.data.align import drug_dataset  # noqa: E402
 from ccle.data.align import normalize_cell_line as _key  # noqa: E402
 from ccle.data.loader import load_data  # noqa: E402
-from ccle.evaluate import corrected_resampled_ttest  # noqa: E402
-from ccle.model import ElasticNetModel  # noqa: E402
-from ccle.multitask import MultiTaskModel, response_matrix  # noqa: E402
-from ccle.splits import drug_rows, held_out_sets, tissues_of  # noqa: E402
-from ccle.tissue import TissueMeanModel  # noqa: E402
+from ccle.evaluation.metrics import corrected_resampled_ttest  # noqa: E402
+from ccle.methods.estimators import ElasticNetModel  # noqa: E402
+from ccle.methods.multitask import MultiTaskModel, response_matrix  # noqa: E402
+from ccle.evaluation.splits import drug_rows, held_out_sets, tissues_of  # noqa: E402
+from ccle.methods.tissue import TissueMeanModel  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ccle"
 

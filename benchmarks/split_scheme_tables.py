@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ccle.evaluate import corrected_resampled_ttest
-from ccle.store import ResultStore, latest_records
+from ccle.evaluation.metrics import corrected_resampled_ttest
+from ccle.benchmark.store import ResultStore, latest_records
 
 ORDER = ("PM+", "PM", "MT", "EN", "RF", "SVR", "ANN", "tissue", "mean")
 

@@ -1,7 +1,7 @@
 """Small cross-drug data for the MT tests: drugs measured on overlapping cell lines of 4 tissues."""
 import numpy as np
 
-from ccle.tasks import DrugData
+from ccle.benchmark.datasets import DrugData
 
 
 def multidrug_datasets(n=80, p=12, drugs=("drugA", "drugB", "drugC"), seed=0, noise=0.1):

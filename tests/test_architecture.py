@@ -1,6 +1,7 @@
-"""The directions that keep the house easy to live in (DESIGN.md), checked on the source text with ``ast``
-(nothing is imported): no import cycle, the engine never imports the application, the numpy-only runtime stays
-numpy-only, no scikit-learn / torch in ``src/``, and files are opened only where files belong.
+"""The directions that keep the house easy to live in (``docs/architecture``), checked on the source text with
+``ast`` (nothing is imported): no import cycle, the engine never imports the application, each wing of ``ccle``
+imports only the wings below it, the numpy-only runtime stays numpy-only, no scikit-learn / torch in ``src/``,
+matplotlib only in the report, and files are opened only where files belong.
 
 Every import statement counts, at the top of a module or inside a function: a function-level import is still
 a dependency, and hiding a cycle inside a function is what this test is meant to stop.
@@ -19,13 +20,34 @@ STDLIB = set(sys.stdlib_module_names)
 SKLEARN_COMPAT = "nnlite._sklearn_compat"
 FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 
-# where files may be opened: the input readers, the report, the runner's result store / cache, the .nnz format
-# ccle.store holds results.jsonl and the caches, ccle.predictions the predictions.csv.gz beside it: the result store.
-FILE_MODULES = ("ccle.data", "ccle.report", "ccle.store", "ccle.predictions", "nnlite.compress.fileformat",
-                "nnlite.runtime")
-FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text")
+# Where files may be opened: the input readers, the report, the file discipline (atomic writes, locks, caches,
+# memory-mapped arrays), the benchmark's two result stores (results.jsonl, predictions.csv.gz), the .nnz
+# container and the numpy-only runtime that reads it.
+FILE_MODULES = ("ccle.data", "ccle.report", "ccle.files", "ccle.benchmark.store", "ccle.benchmark.predictions",
+                "nnlite.compress.fileformat", "nnlite.runtime")
+FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text", "to_csv", "to_parquet", "to_excel",
+                "to_pickle", "to_json")
 OPENERS = {("os", "open"), ("gzip", "open"), ("bz2", "open"), ("lzma", "open"), ("io", "open"),
-           ("codecs", "open"), ("tarfile", "open"), ("zipfile", "ZipFile")}
+           ("codecs", "open"), ("tarfile", "open"), ("zipfile", "ZipFile"), ("os", "replace"), ("os", "rename"),
+           ("shutil", "copy"), ("shutil", "copyfile"), ("shutil", "move"), ("np", "save"), ("np", "savez"),
+           ("np", "load"), ("numpy", "save"), ("numpy", "load")}
+
+# The wings of ccle and the wings each may import (besides itself and the base: ccle.errors, ccle.files).
+# Read bottom-up: data knows nothing of models; methods knows no run, file format, report or command line;
+# deploy and benchmark are two independent users of the methods; the report reads what a benchmark stored;
+# cli parses arguments and calls everything.
+BASE = ("ccle", "ccle.errors", "ccle.files")
+WINGS = ("data", "evaluation", "methods", "benchmark", "deploy", "report", "cli")
+ALLOWED = {
+    "data": set(),
+    "evaluation": {"data"},
+    "methods": {"evaluation", "data"},
+    "benchmark": {"methods", "evaluation", "data"},
+    "deploy": {"methods", "evaluation", "data"},
+    "report": {"methods", "evaluation", "data", "benchmark.store"},
+    "cli": {"data", "evaluation", "methods", "benchmark", "deploy", "report"},
+}
+MAX_TOP_MODULES = 6   # __init__, __main__, errors, files and at most two more: everything else lives in a wing
 
 
 def _module_name(path):
@@ -134,8 +156,9 @@ def _find_cycle(graph):
 
 
 def test_the_import_graph_sees_every_module():
-    assert "ccle.cli" in MODULES and "nnlite.runtime" in MODULES and "ccle.model" in MODULES
-    assert "ccle.evaluate" in GRAPH["ccle.search"], "the parser misses a plain `from ccle.evaluate import`"
+    assert "ccle.cli" in MODULES and "nnlite.runtime" in MODULES and "ccle.methods.estimators" in MODULES
+    assert "ccle.evaluation.splits" in GRAPH["ccle.methods.estimators"], \
+        "the parser misses a plain `from ccle.evaluation.splits import`"
 
 
 def test_no_import_cycle():
@@ -193,6 +216,12 @@ def _file_calls(module):
                 if owner == "os" and node.args and ast.unparse(node.args[0]) == "os.devnull":
                     continue  # re-pointing a closed standard output at /dev/null is not file I/O
                 out.append((f"{owner}.{f.attr}(...)", node.lineno))
+            elif f.attr.startswith("to_") and f.attr in FILE_METHODS:
+                # DataFrame.to_csv() without a path returns text, and standard output is not a file
+                target = node.args[0] if node.args else next((k.value for k in node.keywords
+                                                              if k.arg == "path_or_buf"), None)
+                if target is not None and ast.unparse(target) not in ("sys.stdout", "None"):
+                    out.append((f".{f.attr}(...)", node.lineno))
             elif f.attr in FILE_METHODS or (f.attr == "open" and owner not in {o for o, _ in OPENERS}):
                 out.append((f".{f.attr}(...)", node.lineno))
     return out
@@ -209,9 +238,68 @@ def test_the_checks_can_fail():
     """The cycle finder and the file-call finder do find what they look for."""
     assert _find_cycle({"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}}) == ["a", "b", "c", "a"]
     assert _find_cycle({"a": {"b": 1}, "b": {}}) is None
-    tree = ast.parse("import gzip\nfrom pathlib import Path\nopen('x')\ngzip.open('y')\nPath('z').read_text()\n")
+    tree = ast.parse("import gzip\nfrom pathlib import Path\nopen('x')\ngzip.open('y')\nPath('z').read_text()\n"
+                     "df.to_csv('a.csv')\ndf.to_csv(sys.stdout)\ntext = df.to_csv(index=False)\nos.replace(a, b)\n")
     MODULES["_probe"] = (SRC / "_probe.py", tree)
     try:
-        assert [w for w, _ in _file_calls("_probe")] == ["open(...)", "gzip.open(...)", ".read_text(...)"]
+        assert [w for w, _ in _file_calls("_probe")] == ["open(...)", "gzip.open(...)", ".read_text(...)",
+                                                         ".to_csv(...)", "os.replace(...)"]
     finally:
         del MODULES["_probe"]
+
+
+def _wing(module):
+    """The wing of a ccle module ("data", "methods", ...), "base" for ccle's top modules, None outside ccle."""
+    parts = module.split(".")
+    if parts[0] != "ccle":
+        return None
+    if len(parts) >= 2 and parts[1] in WINGS:
+        return parts[1]
+    return "base"
+
+
+def _may_import(module, target):
+    src, dst = _wing(module), _wing(target)
+    if dst is None or dst == src or target in BASE:
+        return True
+    if src == "base":
+        return module == "ccle.__main__" and dst == "cli"
+    allowed = ALLOWED[src]
+    sub = ".".join(target.split(".")[1:3])   # e.g. "benchmark.store"
+    return dst in allowed or sub in allowed
+
+
+def test_ccle_has_few_modules_at_its_top():
+    top = sorted(m for m in MODULES if m.startswith("ccle.") and m.count(".") == 1 and not _is_package(m))
+    assert len(top) <= MAX_TOP_MODULES, f"src/ccle has {len(top)} modules at its top: {top}; put them in a wing"
+    wings = sorted(m.split(".")[1] for m in MODULES if m.count(".") == 1 and m.startswith("ccle.") and _is_package(m))
+    assert set(wings) == set(WINGS), f"the wings are {wings}; docs/architecture lists {sorted(WINGS)}"
+
+
+def test_each_wing_imports_only_the_wings_below_it():
+    bad = [f"{m} -> {t} ({_where(m, line)})" for m, edges in GRAPH.items() if m.startswith("ccle")
+           for t, line in edges.items() if not _may_import(m, t)]
+    assert not bad, "imports against the directions of docs/architecture:\n  " + "\n  ".join(bad)
+
+
+def test_the_direction_check_can_fail():
+    assert not _may_import("ccle.methods.estimators", "ccle.benchmark.tasks")
+    assert not _may_import("ccle.deploy.per_drug", "ccle.benchmark.runner")
+    assert not _may_import("ccle.report.tables", "ccle.benchmark.runner")
+    assert _may_import("ccle.report", "ccle.benchmark.store")
+    assert not _may_import("ccle.data.loader", "ccle.methods.registry")
+    assert _may_import("ccle.cli.train", "ccle.deploy.per_drug")
+
+
+def test_matplotlib_only_in_the_report():
+    bad = [f"{m} -> {name} ({_where(m, line)})" for m in MODULES if not m.startswith("ccle.report")
+           for name, line in _imports(m) if name.split(".")[0] == "matplotlib"]
+    assert not bad, "matplotlib outside ccle.report:\n  " + "\n  ".join(bad)
+
+
+def test_the_architecture_page_names_every_wing():
+    page = next((SRC.parent / "docs").glob("architecture.*"), None)
+    assert page is not None, "docs/architecture is missing"
+    text = page.read_text()
+    missing = [w for w in WINGS if f"{w}/" not in text and f"ccle.{w}" not in text]
+    assert not missing, f"docs/architecture does not describe the wings {missing}"

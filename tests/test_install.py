@@ -95,6 +95,7 @@ def test_wheel_installs_and_runs_the_quick_benchmark(tmp_path):
     assert list((tmp_path / "home" / ".cache").rglob("*.nbi"))
 
 
+@pytest.mark.slow
 def test_sdist_holds_cli_license_and_tests(tmp_path):
     code = ("import sys; from setuptools import build_meta as b; print(b.build_sdist(sys.argv[1]))")
     name = run([sys.executable, "-c", code, tmp_path], cwd=source_copy(tmp_path)).stdout.split()[-1]

@@ -20,6 +20,7 @@ def test_every_export_names_a_module_inside_nnlite():
         assert module.startswith("nnlite."), name
 
 
+@pytest.mark.slow
 def test_cli_unknown_command_exits_nonzero():
     proc = subprocess.run([sys.executable, str(REPO / "cli.py"), "no-such-command"],
                           capture_output=True, text=True)

@@ -35,7 +35,7 @@ file's own network is member 0, and ``metadata["ensemble"] = {"combine": "mean",
 .nnz bytes of members 1..k-1]}`` (written by :func:`nnlite.compress.fileformat.dumps_committee`, the one
 writer; read by :func:`nnlite.compress._layout.committee_members`). :meth:`RuntimeModel.predict` then returns
 the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
-``ccle.model.PerDrugModel`` combines its committee).
+``ccle.methods.estimators.PerDrugModel`` combines its committee).
 """
 import threading
 from pathlib import Path

@@ -1,4 +1,5 @@
 """``import nnlite`` and fitting its estimators never import scikit-learn (a test-only oracle)."""
+import pytest
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
+@pytest.mark.slow
 def test_fitting_every_estimator_imports_no_sklearn():
     code = (
         "import sys, numpy as np, nnlite\n"

@@ -260,6 +260,7 @@ _BLOCKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_runtime_runs_with_numba_scipy_pandas_blocked(tmp_path, X):
     from nnlite.activations import ReLU
     from nnlite.layers import Dense

@@ -17,7 +17,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import ccle  # noqa: E402
 from ccle.cli import benchmark, data, inspect, predict, report, train  # noqa: E402
 from ccle.errors import CCLEError  # noqa: E402
-from ccle.processes import Terminated, restore_sigterm, terminate_as_interrupt  # noqa: E402
+from ccle.benchmark.processes import Terminated, restore_sigterm, terminate_as_interrupt  # noqa: E402
 
 # The command table: each module has NAME, add_parser(subparsers) and run(args) -> exit code.
 COMMANDS = (benchmark, train, predict, inspect, report, data)

@@ -3,39 +3,28 @@ import shutil
 import sys
 import time
 
-from ccle.audit import LEAKING_STEPS
+from ccle.evaluation.audit import LEAKING_STEPS
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
                              layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
 from ccle.data.drugs import check_drug_responses
-from ccle.data.align import drug_dataset
-from ccle.data.depmap import read_lineages
-from ccle.discretize import sensitive_direction
+from ccle.evaluation.thresholds import sensitive_direction
 from ccle.errors import CCLEError
-from ccle.genes import GENES_FILE, genes_table, write_genes_csv
-from ccle.model import DEFAULT_METHODS, DEFAULT_WIDTHS, METHODS, parse_methods
-from ccle.multitask import response_matrix
-from ccle.predictions import PREDICTIONS_FILE
-from ccle.preprocess import ExpressionTransform
-from ccle.report import write_report
-from ccle.runner import run_benchmark
-from ccle.shared_data import share_datasets, shared_folder
-from ccle.splits import SCHEMES, held_out_sets, tissues_of
-from ccle.store import RESULTS_FILE, OutputLock, make_output_folder
-from ccle.tasks import DrugData, RunConfig, data_fingerprint, split_fingerprint
+from ccle.evaluation.genes import GENES_FILE, genes_table
+from ccle.methods import default_methods, load_plugins, names, parse_methods, specs
+from ccle.methods.estimators import DEFAULT_WIDTHS
+from ccle.benchmark.predictions import PREDICTIONS_FILE
+from ccle.report import write_genes_csv, write_report
+from ccle.benchmark.runner import run_benchmark
+from ccle.benchmark.shared_data import share_datasets, shared_folder
+from ccle.evaluation.splits import SCHEMES
+from ccle.benchmark.store import RESULTS_FILE
+from ccle.files import OutputLock, make_output_folder
+from ccle.benchmark.config import RunConfig
+from ccle.benchmark.datasets import data_fingerprint, drug_datasets, lineages_of, split_fingerprint, with_splits
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
 
-# Shorter training for --quick (the method constructors' keyword arguments).
-QUICK_OPTIONS = {
-    "PM": {"epochs": 60, "patience": 8, "max_layers": 3, "retrain_epochs": 3, "finetune_epochs": 3},
-    "PM+": {"lr": 1e-3, "batch_size": 32, "epochs": 150, "patience": 20, "retrain_epochs": 3, "cv": 3,
-           "l2": (1e-2,)},
-    "ANN": {"lr": 1e-3, "batch_size": 32, "epochs": 120, "patience": 15},
-    "EN": {"n_alphas": 20, "l1_ratio": (0.5, 1.0), "cv": 3},
-    "RF": {"n_estimators": 30},
-    "MT": {"hidden": (32,), "epochs": 60, "patience": 10, "cv": 2, "n_genes": 200, "retrain_epochs": 2},
-}
 # what a report and the banner call each split scheme
 SCHEME_TEXT = {"pairs": "per-drug Monte Carlo 70/30 (pairs)",
                "cell-lines": "leave-cell-line-out: the same 30% of the cell lines held out for every drug",
@@ -61,9 +50,12 @@ def add_parser(subparsers):
     bench.add_argument("--splits", type=positive_int, default=None, help="Monte Carlo 70/30 splits per drug "
                                                                           "(default 5; 2 with --quick)")
     bench.add_argument("--seed", type=int, default=0, help="run seed: splits, initializations (default 0)")
-    bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(METHODS)} "
+    bench.add_argument("--methods", default=None, help=f"comma-separated subset of {','.join(names())} "
                                                        "(default all; MT only with --split cell-lines or tissues; PM = the paper's "
                                                        "model as described, PM+ = the regularized committee)")
+    bench.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                       help="import FILE.py, which registers methods of its own (ccle.methods.register); "
+                            "repeatable; name them in --methods")
     bench.add_argument("--split", choices=SCHEMES, default="pairs", dest="split_scheme",
                        help="pairs (default): per-drug Monte Carlo 70/30 as the paper; cell-lines: each split holds "
                             "out one random 30%% of the cell lines for every drug at once; tissues: whole tissues "
@@ -100,53 +92,18 @@ def add_parser(subparsers):
     return bench
 
 
-def drug_datasets(expression, table, drugs, log2, share_folder=None):
-    """One :class:`ccle.runner.DrugData` per drug, after the label-free :class:`ExpressionTransform` of the
-    drug's rows -> ``(datasets, description of the transforms)``. ``share_folder``: each drug's matrix is
-    written there as soon as it is built and kept memory-mapped (:mod:`ccle.shared_data`), so the 24 matrices
-    are never all in this process's memory and the workers open the same files."""
-    datasets, transforms = [], set()
-    for drug in drugs:
-        ds = drug_dataset(expression, table, drug)
-        transform = ExpressionTransform.fit(ds.X, ds.genes, log2)
-        transforms.add(transform.describe())
-        data = DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
-                        cell_lines=list(ds.cell_lines), genes=list(transform.genes))
-        datasets.extend(share_datasets([data], share_folder) if share_folder is not None else [data])
-    return datasets, ", ".join(sorted(transforms))
-
-
-def lineages_of(sample_info):
-    """``{CCLE name: lineage}`` from ``--sample-info`` when it has a lineage column, else None (tissues are
-    then the CCLE names' suffixes) -> ``(lineages, description)``."""
-    if sample_info is None:
-        return None, "tissue = CCLE name suffix"
-    try:
-        return read_lineages(sample_info), "tissue = sample-info lineage"
-    except CCLEError:   # a sample info without a lineage column still maps ids to names
-        return None, "tissue = CCLE name suffix (no lineage column in --sample-info)"
-
-
-def attach_splits(datasets, scheme, n_splits, seed, test_fraction, lineages):
-    """Give every :class:`DrugData` its rows' tissues and, unless ``scheme`` is "pairs", the run's held-out
-    cell-line sets (one per split, shared by all drugs: ``ccle.splits.held_out_sets`` over every cell line of
-    the run) -> the held-out sets (None under "pairs")."""
-    held = None
-    if scheme != "pairs":
-        _, _, cells, _, _ = response_matrix(datasets)
-        held = held_out_sets(scheme, cells, n_splits, seed, test_fraction, lineages=lineages)
-    for ds in datasets:
-        ds.tissues = tissues_of(ds.cell_lines, lineages)
-        ds.held_out = list(held) if held else []
-    return held
+def quick_options():
+    """``--quick``'s shorter training: each registered method's ``quick_options`` (constructor arguments)."""
+    return {s.name: dict(s.quick_options) for s in specs() if s.quick_options}
 
 
 def run(args):
     """Run the benchmark of ``args`` (parsed by :func:`add_parser`'s parser); returns the exit code."""
     n_splits = args.splits or (QUICK_SPLITS if args.quick else 5)
     scheme = args.split_scheme
+    load_plugins(args.plugin)   # before --methods is read: a plugin's method is named there like a built-in one
     methods = (parse_methods(args.methods, scheme) if args.methods is not None
-               else list(DEFAULT_METHODS[scheme]))
+               else list(default_methods(scheme)))
     null = bool(getattr(args, "null", False))
     protocols = ("strict", "paper") if args.protocol == "both" else (args.protocol,)
     if args.out is not None and not args.out.strip():
@@ -178,18 +135,20 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
         drugs = drugs[:QUICK_DRUGS]
     if not args.drug:
         drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
-    datasets, transforms = drug_datasets(expression, table, drugs, log2, shared_folder(out / "cache"))
+    folder = shared_folder(out / "cache")
+    datasets, transforms = drug_datasets(expression, table, drugs, log2,
+                                         share=lambda ds: share_datasets([ds], folder)[0])
     quality = data_quality(expression)
     del expression  # the drugs' matrices are memory-mapped now
     description += "; expression: " + transforms
     lineages, tissue_text = lineages_of(args.sample_info)
-    held = attach_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
+    datasets, held = with_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
     load_seconds = time.perf_counter() - t_load
     fingerprint = data_fingerprint(datasets)
     widths = getattr(args, "widths", None)
     configs = [RunConfig(protocol=protocol, seed=args.seed, search=bool(args.search),
                          n_features=args.genes or 1000, widths=tuple(widths or DEFAULT_WIDTHS),
-                         options=QUICK_OPTIONS if args.quick else {},
+                         options=quick_options() if args.quick else {},
                          search_options=QUICK_SEARCH if args.quick else {},
                          data_fingerprint=fingerprint, response=table.response, null=null,
                          fixed_widths=widths is not None, split_scheme=scheme,
@@ -205,7 +164,7 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
     records = []
     for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
         records += run_benchmark(datasets, c, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
-                                 progress=not args.quiet, scheduler=args.scheduler)
+                                 progress=not args.quiet, scheduler=args.scheduler, plugins=args.plugin)
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": cfg.protocol, "protocols": list(protocols), "null": null,

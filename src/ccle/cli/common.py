@@ -1,7 +1,7 @@
 """What the commands share: argument types, the data arguments, the data loading and the --quick sizes.
 
 One copy of each, so that ``benchmark`` and ``train`` read the same files the same way and apply the same
-label-free expression transform (:mod:`ccle.preprocess`).
+label-free expression transform (:mod:`ccle.methods.preprocess`).
 """
 import argparse
 import dataclasses
@@ -19,7 +19,7 @@ from ccle.data.drugs import check_drug_responses
 from ccle.data.expression import DUPLICATE_GENE_CHOICES
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
-from ccle.preprocess import LOG2_CHOICES, decide_log2
+from ccle.methods.preprocess import LOG2_CHOICES, decide_log2
 
 QUICK_DRUGS = 3
 QUICK_SPLITS = 2

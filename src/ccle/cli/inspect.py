@@ -1,6 +1,6 @@
 """``cli.py inspect``: describe a model file (architecture, genes, sizes per compression stage, checksums)."""
-from ccle.deploy import inspect_model
-from ccle.deploy_multitask import inspect_multitask, is_multitask_file
+from ccle.deploy.per_drug import inspect_model
+from ccle.deploy.multitask import inspect_multitask, is_multitask_file
 
 NAME = "inspect"
 

@@ -1,15 +1,16 @@
 """``cli.py predict``: responses and classes of the samples of an expression file, as CSV.
 
-Columns (:func:`ccle.deploy.predict_file`): cell_line, predicted_<response>, percentile_among_training_<response>,
+Columns (:func:`ccle.deploy.per_drug.predict_file`): cell_line, predicted_<response>, percentile_among_training_<response>,
 class_calibrated (thresholds on the predicted scale), class_paper_rule (the paper's observed IQR thresholds),
-in_training_set. A multitask file (:func:`ccle.deploy_multitask.predict_multitask_file`): the same columns with
+in_training_set. A multitask file (:func:`ccle.deploy.multitask.predict_multitask_file`): the same columns with
 ``drug`` after ``cell_line``, one row per (cell line, drug)."""
 import sys
 from pathlib import Path
 
-from ccle.deploy import predict_file, short_list
-from ccle.deploy_multitask import is_multitask_file, predict_multitask_file
+from ccle.deploy.per_drug import predict_file, short_list
+from ccle.deploy.multitask import is_multitask_file, predict_multitask_file
 from ccle.errors import CCLEError
+from ccle.files import atomic_write
 
 NAME = "predict"
 
@@ -50,7 +51,7 @@ def run(args):
     if args.out:
         out = Path(args.out)
         try:
-            df.to_csv(out, index=False)
+            atomic_write(out, df.to_csv(index=False))
         except OSError as exc:
             raise CCLEError(f"{out}: cannot write the predictions ({exc.strerror or exc})") from None
         what = (f"{df['cell_line'].nunique()} cell lines x {df['drug'].nunique()} drugs = {len(df)} rows"

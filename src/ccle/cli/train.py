@@ -4,10 +4,10 @@ from pathlib import Path
 
 from ccle.cli.common import (QUICK_GENES, add_data_arguments, layer_widths, load_inputs, log2_banner, positive_int,
                              resolve_drugs)
-from ccle.deploy import train_drug_model
-from ccle.deploy_multitask import train_multitask_model
+from ccle.deploy.per_drug import train_drug_model
+from ccle.deploy.multitask import train_multitask_model
 from ccle.errors import CCLEError
-from ccle.store import check_writable_file
+from ccle.files import check_writable_file
 
 NAME = "train"
 

@@ -65,7 +65,7 @@ def read_sample_info(path):
 
 def read_lineages(path):
     """Map CCLE names to their lineage from a DepMap ``sample_info.csv`` -> ``dict[CCLE_Name, lineage]``
-    (rows without a lineage are left out; ``ccle.splits.tissue_of`` then falls back to the name's suffix).
+    (rows without a lineage are left out; ``ccle.evaluation.splits.tissue_of`` then falls back to the name's suffix).
     A file without the columns, or a row too short for them, is a CCLEError naming the file (and line)."""
     path = os.fspath(path)
     with reading(path), open_text(path) as fh:

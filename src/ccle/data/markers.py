@@ -40,7 +40,7 @@ def load_markers(path=MARKERS_FILE):
 def marker_ranks(genes, genes_in_data, markers=None):
     """Each marker's place in its drug's gene ranking -> DataFrame, one row per (marker, source of ranking).
 
-    genes: the stability table of :func:`ccle.genes.gene_stability` (drug, source, gene, selection_frequency,
+    genes: the stability table of :func:`ccle.evaluation.genes.gene_stability` (drug, source, gene, selection_frequency,
     mean_rank, ...; rows in rank order within each (drug, source)); genes_in_data: the gene names of the
     expression matrix; markers: :func:`load_markers` by default. Columns: drug, gene, direction, marker_source,
     source (RFE / EN / PM ranking), in_data, rank (1-based position among the drug's ranked genes, NaN when the

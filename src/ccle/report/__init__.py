@@ -11,9 +11,13 @@ as CSV + Markdown, every figure as PNG + SVG, and run.json.
 import json
 from pathlib import Path
 
-from ccle.audit import LEAKING_STEPS, leaking_steps_text
+import pandas as pd
+
+from ccle.evaluation.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.errors import CCLEError
-from ccle.store import ResultStore
+from ccle.evaluation.genes import GENES_COLUMNS, GENES_FILE
+from ccle.files import atomic_write
+from ccle.benchmark.store import ResultStore
 from ccle.report.tables import (SUMMARY_ROW_LABEL, compression_summary, condition, main_records, method_label,
                                 metrics_table, paired_table, per_drug, table1, table1_spread, table2,
                                 timing_table)
@@ -24,14 +28,14 @@ __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", 
            "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
            "method_label", "main_records"]
 
-RESULTS_FILE = "results.jsonl"   # the runner's file name (ccle.runner.RESULTS_FILE; not imported: no model code)
+RESULTS_FILE = "results.jsonl"   # the runner's file name (ccle.benchmark.runner.RESULTS_FILE; not imported: no model code)
 NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[plot]')."
 
 
 def load_results(out_dir, config_key=None):
     """The latest record of each (drug, split, method, condition) in ``out_dir/results.jsonl`` (whole lines only;
     a torn last line is skipped, a line that is not a result is skipped with a warning: the store's reader,
-    :meth:`ccle.store.ResultStore.load`), restricted to ``config_key`` (one key or a list of keys) when given."""
+    :meth:`ccle.benchmark.store.ResultStore.load`), restricted to ``config_key`` (one key or a list of keys) when given."""
     out = {}
     for r in ResultStore(out_dir).load(config_key):
         out[(r["drug"], int(r["split"]), r["method"], condition(r))] = r
@@ -95,6 +99,15 @@ def fig3(records, path, drugs=None, methods=None):
     sec = core.timing_section(records, drugs or _order([r["drug"] for r in records], None),
                               methods or _order([r["method"] for r in records], None))
     figures.save(sec["figures"][0]["make"](), path.parent, path.stem)
+    return path
+
+
+def write_genes_csv(out_dir, frames):
+    """Write the concatenation of the gene-stability DataFrames (:func:`ccle.evaluation.genes.genes_table`) to
+    ``out_dir/genes.csv`` atomically and return its path."""
+    path = Path(out_dir) / GENES_FILE
+    df = pd.concat(list(frames), ignore_index=True) if frames else pd.DataFrame(columns=list(GENES_COLUMNS))
+    atomic_write(path, df.to_csv(index=False, lineterminator="\n"))
     return path
 
 

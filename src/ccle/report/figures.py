@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ccle.methods import colors
 from ccle.report.tables import method_label
 
 CLASS_NAMES = ("resistant", "moderate", "sensitive")
@@ -31,13 +32,9 @@ def available():
     return _plt() is not None
 
 
-# one colour per method in every figure (the per-drug mean is grey: it is the reference, not a contender)
-METHOD_COLORS = {"PM": "C0", "EN": "C1", "RF": "C2", "ANN": "C3", "SVR": "C4", "MT": "C5", "PM+": "C6",
-                 "mean": "C7", "tissue": "C8"}
-
-
 def _colors(methods):
-    return {m: METHOD_COLORS.get(m, f"C{9 - i % 3}") for i, m in enumerate(methods)}
+    # one colour per method in every figure, the registered one (the per-drug mean is grey: the reference)
+    return colors(methods)
 
 
 def save(fig, out_dir, name):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 import ccle.report.stats as stats
-from ccle.audit import LEAKING_STEPS, leaking_steps_text
+from ccle.evaluation.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.report.tables import (METRIC_LABELS, SUMMARY_ROW_LABEL, TABLE2_ROWS, mean_over_drugs, method_label,
                                 per_drug, table1_spread, timing_table)
 

@@ -1,4 +1,4 @@
-"""Report sections of issue 12: the inflation table of the leakage audit (:func:`ccle.audit.inflation_table`),
+"""Report sections of the leakage audit: the inflation table (:func:`ccle.evaluation.audit.inflation_table`),
 the distribution of PM's searched widths, and PM's per-drug test MSE before and after Deep Compression.
 
 Each section needs its record fields (``protocol`` under both protocols / ``null``; ``widths`` of PM;
@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from ccle.audit import LEAKING_STEPS, format_inflation, inflation_table
+from ccle.evaluation.audit import LEAKING_STEPS, format_inflation, inflation_table
 from ccle.report.markdown import to_csv
 from ccle.report.sections import _absent, f3
 from ccle.report.tables import SUMMARY_ROW_LABEL, method_label

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ccle.discretize import IQRThresholds
+from ccle.evaluation.thresholds import IQRThresholds
 from ccle.report.sections import _absent, f3
 from ccle.report.tables import (METRIC_LABELS, SENSITIVITY_METRICS, compression_table, confusion_totals,
                                 leakage_table, mean_over_drugs, method_label, per_drug)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ccle.evaluate import corrected_resampled_ttest
+from ccle.evaluation.metrics import corrected_resampled_ttest
 from ccle.report.tables import _order, per_drug
 
 

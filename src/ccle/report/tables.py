@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from ccle.evaluate import corrected_resampled_ttest
+from ccle.evaluation.metrics import corrected_resampled_ttest
+from ccle.methods import label
 
 TABLE2_ROWS = (("Minimum", lambda v: np.min(v)), ("25 perc.", lambda v: np.percentile(v, 25)),
                ("Mean", lambda v: np.mean(v)), ("50 perc. (Median)", lambda v: np.median(v)),
@@ -19,10 +20,6 @@ TABLE2_ROWS = (("Minimum", lambda v: np.min(v)), ("25 perc.", lambda v: np.perce
 SUMMARY_METRICS = ("mse", "rmse", "r2", "pearson", "spearman", "sens_acc")
 
 
-# Display labels: the per-drug mean baseline must not read like the "mean" of a summary row.
-# "PM" and "PM+" must not be mistaken for one another: the paper's model as described vs this project's committee.
-METHOD_LABELS = {"mean": "per-drug mean", "tissue": "per-drug tissue mean", "MT": "multitask network",
-                 "PM": "PM (paper, as described)", "PM+": "PM+ (regularized committee)"}
 SUMMARY_ROW_LABEL = "Average over drugs"
 METRIC_LABELS = {"mse": "MSE", "rmse": "RMSE", "r2": "R²", "pearson": "Pearson r", "spearman": "Spearman r",
                  "sens_acc": "Sensitivity acc. (paper rule)", "paper_bal_acc": "Balanced acc. (paper rule)",
@@ -38,8 +35,10 @@ COMPRESSION_STAGES = ("dense", "pruned", "quantized", "huffman")
 
 
 def method_label(method):
-    """The name a reader sees for a method code (``"mean"`` -> ``"per-drug mean"``)."""
-    return METHOD_LABELS.get(method, method)
+    """The name a reader sees for a method code (``"mean"`` -> ``"per-drug mean"``): its registered label
+    (:func:`ccle.methods.label`); the per-drug mean baseline must not read like the "mean" of a summary row, and
+    PM (the paper's model as described) must not be mistaken for PM+ (the regularized committee)."""
+    return label(method)
 
 
 def condition(rec):

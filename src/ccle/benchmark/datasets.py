@@ -1,0 +1,100 @@
+"""The data of a benchmark run: one :class:`DrugData` per drug, built from the inputs by the label-free
+transform, with its tissues and the run's held-out cell-line sets, and the fingerprints that key a run's results.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ccle.data.align import drug_dataset, normalize_cell_line
+from ccle.data.depmap import read_lineages
+from ccle.errors import CCLEError
+from ccle.evaluation.splits import held_out_sets, tissues_of
+from ccle.methods.preprocess import ExpressionTransform
+
+
+@dataclass
+class DrugData:
+    """One drug's rows: ``X`` (n, genes) expression after the label-free transform, ``y`` (n,) responses,
+    names of rows and genes."""
+    drug: str
+    X: np.ndarray
+    y: np.ndarray
+    cell_lines: list = field(default_factory=list)
+    genes: list = field(default_factory=list)
+    # one tissue per row (ccle.evaluation.splits.tissues_of), for the "tissue" method
+    tissues: list = field(default_factory=list)
+    # per split, the run's held-out cell-line keys (ccle.evaluation.splits.held_out_sets); empty under "pairs"
+    held_out: list = field(default_factory=list)
+
+
+def data_fingerprint(datasets):
+    """SHA-256 (first 16 hex digits) over every drug's name, X, y, cell lines and genes, in drug order."""
+    h = hashlib.sha256()
+    for ds in datasets:
+        h.update(ds.drug.encode())
+        h.update(np.ascontiguousarray(ds.X, dtype=np.float32).tobytes())
+        h.update(np.ascontiguousarray(ds.y, dtype=np.float64).tobytes())
+        h.update("\x00".join(map(str, ds.cell_lines)).encode())
+        h.update("\x00".join(map(str, ds.genes)).encode())
+    return h.hexdigest()[:16]
+
+
+def split_fingerprint(held_out):
+    """SHA-256 (first 16 hex digits) of a run's held-out sets (list of sets of cell-line keys); "" for None."""
+    if not held_out:
+        return ""
+    blob = json.dumps([sorted(h) for h in held_out]).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def drug_datasets(expression, table, drugs, log2, share=None):
+    """One :class:`DrugData` per drug, after the label-free :class:`ExpressionTransform` of the drug's rows ->
+    ``(datasets, description of the transforms)``. ``share``: a function applied to each drug's data as soon as
+    it is built (the benchmark memory-maps each matrix, :func:`ccle.benchmark.shared_data.share_datasets`, so
+    the drugs' matrices are never all in this process's memory and the workers open the same files)."""
+    datasets, transforms = [], set()
+    for drug in drugs:
+        ds = drug_dataset(expression, table, drug)
+        transform = ExpressionTransform.fit(ds.X, ds.genes, log2)
+        transforms.add(transform.describe())
+        data = DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
+                        cell_lines=list(ds.cell_lines), genes=list(transform.genes))
+        datasets.append(share(data) if share is not None else data)
+    return datasets, ", ".join(sorted(transforms))
+
+
+def lineages_of(sample_info):
+    """``{CCLE name: lineage}`` from a sample-info file with a lineage column, else None (tissues are then the
+    CCLE names' suffixes) -> ``(lineages, description)``."""
+    if sample_info is None:
+        return None, "tissue = CCLE name suffix"
+    try:
+        return read_lineages(sample_info), "tissue = sample-info lineage"
+    except CCLEError:   # a sample info without a lineage column still maps ids to names
+        return None, "tissue = CCLE name suffix (no lineage column in --sample-info)"
+
+
+def run_cell_lines(datasets):
+    """Every cell line of the run, once (by normalized name), in first-seen order."""
+    seen, cells = set(), []
+    for ds in datasets:
+        for c in ds.cell_lines:
+            key = normalize_cell_line(c)
+            if key not in seen:
+                seen.add(key)
+                cells.append(c)
+    return cells
+
+
+def with_splits(datasets, scheme, n_splits, seed, test_fraction, lineages):
+    """The datasets with their rows' tissues and, unless ``scheme`` is "pairs", the run's held-out cell-line
+    sets (one per split, shared by all drugs: :func:`ccle.evaluation.splits.held_out_sets` over every cell line
+    of the run) -> ``(datasets, held-out sets or None)``; the given datasets are not changed."""
+    held = None
+    if scheme != "pairs":
+        held = held_out_sets(scheme, run_cell_lines(datasets), n_splits, seed, test_fraction, lineages=lineages)
+    out = [replace(ds, tissues=tissues_of(ds.cell_lines, lineages), held_out=list(held) if held else [])
+           for ds in datasets]
+    return out, held
