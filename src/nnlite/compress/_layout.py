@@ -58,15 +58,15 @@ def committee_members(header, source="<bytes>"):
 def committee_parts(header, body, source="<bytes>"):
     """``[(network header, body, where), ...]`` of every network of a parsed ``.nnz`` file, member 0 (the
     file's own ``layers``) first: version 2 lists members 1..k-1 in ``header["members"]`` (their blobs in the
-    same body); version 1 packs them as whole ``.nnz`` files in ``metadata["ensemble"]`` (each parsed and
-    CRC-checked here). ValueError naming ``source`` when the committee entries are malformed."""
+    same body; ``metadata["ensemble"]`` is then the caller's data); version 1 packs them as whole ``.nnz``
+    files in ``metadata["ensemble"]`` (each parsed and CRC-checked here). ValueError naming ``source`` when the committee entries are malformed."""
     parts = [(header, body, source)]
     members = header.get("members")
     if members is not None:
         if header.get("combine") not in ENSEMBLE_COMBINE or not isinstance(members, list) or not all(
                 isinstance(m, dict) and isinstance(m.get("layers"), list) for m in members):
             raise ValueError(f"{source}: corrupt compressed model (bad committee members)")
-        parts += [(m, body, f"{source} (ensemble member {i})") for i, m in enumerate(members, start=1)]
+        return parts + [(m, body, f"{source} (ensemble member {i})") for i, m in enumerate(members, start=1)]
     for i, packed in enumerate(committee_members(header, source), start=1):
         where = f"{source} (ensemble member {i})"
         parts.append((*parse_container(packed, where), where))

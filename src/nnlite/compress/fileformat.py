@@ -15,7 +15,7 @@ Header JSON::
     {"format": "nnlite.nnz", "dtype": "float32" | "float64", "seed": int, "body_bytes": B,
      "layers": [{"type": "Dense", "n_in", "n_out", "l1", "l2", "init", "dtype", "codec": {...}},
                 {"type": "ReLU"} | {"type": "Tanh"} | {"type": "Identity"} | {"type": "Dropout", "p": 0.4}, ...],
-     "combine": "mean", "members": [{"dtype", "seed", "layers": [...]}, ...],   # committees only
+     "combine": "mean", "members": [{"dtype", "seed", "layers": [...]}, ...],   # [] for one network
      "metadata": {...},                                 # the caller's dict, bulky values replaced by references
      "arrays": [{"path", "ref": [o, len], "codec", "dtype", "stored", "shape", "as"}, ...],
      "strings": {"ref": [o, len], "codec": "zlib", "count": n}}          # when the metadata holds strings
@@ -247,11 +247,9 @@ def dumps_committee(networks, metadata=None, encoded=None):
     first = networks[0]
     header = {"format": FORMAT_NAME, "dtype": np.dtype(first.dtype).name, "seed": int(getattr(first, "seed", 0)),
               "layers": _network_entries(first, encoded[0], body)}
-    if len(networks) > 1:
-        header["combine"] = "mean"
-        header["members"] = [{"dtype": np.dtype(net.dtype).name, "seed": int(getattr(net, "seed", 0)),
-                              "layers": _network_entries(net, enc, body)}
-                             for net, enc in zip(networks[1:], encoded[1:])]
+    header["combine"] = "mean"
+    header["members"] = [{"dtype": np.dtype(net.dtype).name, "seed": int(getattr(net, "seed", 0)),
+                          "layers": _network_entries(net, enc, body)} for net, enc in zip(networks[1:], encoded[1:])]
     header["metadata"], tables = pack_metadata({} if metadata is None else metadata, body)
     header.update(tables)
     body = body.buf.getvalue()
