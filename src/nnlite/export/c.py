@@ -118,7 +118,7 @@ def pack_bits(values, width):
     4-byte loads."""
     values = np.asarray(values, dtype=np.uint64)
     if values.size == 0:
-        return b"\0\0\0\0"
+        return b"\0\0\0"
     bits = ((values[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8).ravel()
     return np.packbits(bits, bitorder="little").tobytes() + b"\0\0\0"
 
