@@ -22,7 +22,7 @@ FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 # where files may be opened: the input readers, the report, the runner's result store / cache, the .nnz format
 # ccle.store holds results.jsonl and the caches, ccle.predictions the predictions.csv.gz beside it: the result store.
 FILE_MODULES = ("ccle.data", "ccle.report", "ccle.store", "ccle.predictions", "nnlite.compress.fileformat",
-                "nnlite.runtime")
+                "nnlite.runtime", "nnlite.export.c")
 FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text")
 OPENERS = {("os", "open"), ("gzip", "open"), ("bz2", "open"), ("lzma", "open"), ("io", "open"),
            ("codecs", "open"), ("tarfile", "open"), ("zipfile", "ZipFile")}

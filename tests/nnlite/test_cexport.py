@@ -278,7 +278,11 @@ def test_cross_compiles_for_cortex_m4(tmp_path, data, committee):
     for name, desc in models.items():
         paths = export_c(desc, tmp_path / name, name)
         obj = tmp_path / f"{name}.o"
-        subprocess.run([ARM, "-std=c99", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
-                        "-Os", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c", str(paths["source"]),
-                        "-o", str(obj)], check=True, capture_output=True, text=True)
-        assert obj.stat().st_size > 0
+        for fpu in ([], ["-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]):
+            subprocess.run([ARM, "-std=c99", "-mcpu=cortex-m4", "-mthumb", *fpu, "-Os", "-Wall", "-Wextra",
+                            "-Werror", "-pedantic", "-c", str(paths["source"]), "-o", str(obj)],
+                           check=True, capture_output=True, text=True)
+            symbols = subprocess.run(["arm-none-eabi-nm", "-g", str(obj)], capture_output=True, text=True).stdout
+            defined = {line.split()[-1] for line in symbols.splitlines() if line.split()[-2:-1] == ["T"]}
+            assert defined and all(sym.startswith(f"{name}_predict") for sym in defined), defined
+            assert "malloc" not in symbols

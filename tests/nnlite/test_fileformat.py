@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nnlite import runtime as rt
-from nnlite.compress.fileformat import (ENSEMBLE_KEY, MAGIC, VERSION, dumps_committee, dumps_compressed,
+from nnlite.compress.fileformat import (ENSEMBLE_KEY, MAGIC, VERSION, breakdown_lines, dumps_committee,
+                                        dumps_compressed,
                                         encode_weights, load_compressed, loads_committee, loads_compressed,
                                         parse_container, read_header, read_metadata, save_compressed,
                                         size_breakdown)
@@ -293,6 +294,9 @@ def test_size_breakdown_accounts_for_every_byte(quantized):
         == body
     assert len(b["networks"]) == 3 and b["networks"][0] == b["networks"][2]
     assert [a["path"] for a in b["arrays"]] == ["w"] and b["strings"]["count"] == 30
+    lines = breakdown_lines(b)
+    assert lines[0].startswith(f"{len(data):,} bytes: header") and "network 3" in lines[3]
+    assert "string table" in lines[4] and lines[5].startswith("  w: ") and "float64" in lines[5]
     old = size_breakdown((DATA / "committee_v1.nnz").read_bytes())
     assert len(old["networks"]) == 3 and old["arrays"] == [] and old["strings"] is None
 

@@ -471,6 +471,22 @@ def read_header(path):
     return header
 
 
+def breakdown_lines(breakdown):
+    """Human-readable lines of a :func:`size_breakdown` dict (for ``inspect``): total, header, each network,
+    the string table and each metadata array, largest arrays first."""
+    b = breakdown
+    lines = [f"{b['total']:,} bytes: header {b['header']:,} (JSON {b['header_json']:,} before zlib), "
+             f"prefix {b['prefix']} and checksum {b['checksum']}"]
+    for k, net in enumerate(b["networks"]):
+        lines.append(f"  network {k + 1}: {net['bytes']:,} bytes in {len(net['layers'])} dense layers")
+    if b["strings"]:
+        lines.append(f"  string table: {b['strings']['bytes']:,} bytes ({b['strings']['count']:,} strings, zlib)")
+    for a in sorted(b["arrays"], key=lambda a: -a["bytes"]):
+        lines.append(f"  {a['path']}: {a['bytes']:,} bytes ({a['n']:,} values as {np.dtype(a['stored']).name}, "
+                     f"{a['codec']})")
+    return lines
+
+
 def file_breakdown(path):
     """:func:`nnlite.compress._layout.size_breakdown` of the file at ``path``: bytes of its header, each
     network and each metadata blob."""
