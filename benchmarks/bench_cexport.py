@@ -12,6 +12,23 @@ each model's object file, x86-64 ``cc -O2`` and Cortex-M4 ``arm-none-eabi-gcc -m
 (CPU time, one prediction at a time, preprocessing included); pytest-benchmark times one-row predictions
 of the Python side (the numpy runtime for the committee, the Numba ``RandomForestRegressor.predict`` for the
 forest, the description's numpy reference for the others; preprocessing included). The last test prints the table and the C / numpy ratios.
+
+Measured on the 2-core shared development machine (load average ~8; C times are CPU time and vary by +-20 %):
+
+| model | x86-64 -O2 bytes | M4 -Os bytes | C per prediction | Python per prediction | C / Python |
+|---|---|---|---|---|---|
+| committee (4 x 1000-64-32-16-8-1) | 156,729 | 155,136 | 608 us | 127 us | 4.8 |
+| linear, dense | 20,753 | 20,480 | 6.0 us | 44 us | 0.14 |
+| linear, 60 nonzero | 17,137 | 16,852 | 5.7 us | 44 us | 0.13 |
+| forest (100 trees) | 129,425 | 128,996 | 11.5 us | 30 us | 0.38 |
+| constant | 8,553 | 8,236 | 4.2 us | 44 us | 0.10 |
+
+Every model carries 8 KB of preprocessing (scale, offset and training range per gene) and ~4 us of it per
+prediction (1000 ``log2f``). The committee's C walks ~146,000 packed weights per prediction (~4 ns each,
+scalar, straight from flash), while the numpy runtime holds the decoded dense matrices in RAM (1 MB here) and
+runs them through BLAS: the C code trades speed on a desktop for 155 KB instead of 1 MB, which is what a
+microcontroller needs. A real 706-gene committee file (4 networks 706-64-32-16-8-1) exports to 113 KB of
+Cortex-M4 code and data and 3.3 KB of stack.
 """
 import shutil
 import subprocess
