@@ -22,9 +22,9 @@ FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 
 # Where files may be opened: the input readers, the report, the file discipline (atomic writes, locks, caches,
 # memory-mapped arrays), the benchmark's two result stores (results.jsonl, predictions.csv.gz), the .nnz
-# container and the numpy-only runtime that reads it.
+# container, the numpy-only runtime that reads it, and the C export that writes a model's .h / .c / genes.txt.
 FILE_MODULES = ("ccle.data", "ccle.report", "ccle.files", "ccle.benchmark.store", "ccle.benchmark.predictions",
-                "nnlite.compress.fileformat", "nnlite.runtime")
+                "nnlite.compress.fileformat", "nnlite.runtime", "nnlite.export.c")
 FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text", "to_csv", "to_parquet", "to_excel",
                 "to_pickle", "to_json")
 OPENERS = {("os", "open"), ("gzip", "open"), ("bz2", "open"), ("lzma", "open"), ("io", "open"),

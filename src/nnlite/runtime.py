@@ -31,9 +31,9 @@ per tanh (3e-7 absolute measured) and ~1e-6 relative on the output; float64 netw
 engine's rational function with numpy ufuncs, and no less close to the engine.
 
 Ensembles (a committee whose prediction is the mean of its members' outputs) are stored as one ``.nnz``: the
-file's own network is member 0, and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the
-.nnz bytes of members 1..k-1]}`` (written by :func:`nnlite.compress.fileformat.dumps_committee`, the one
-writer; read by :func:`nnlite.compress._layout.committee_members`). :meth:`RuntimeModel.predict` then returns
+file's own network is member 0, then the header's ``members`` (version 1: whole ``.nnz`` files packed in
+``metadata["ensemble"]``), written by :func:`nnlite.compress.fileformat.dumps_committee`, the one writer, and
+listed by :func:`nnlite.compress._layout.committee_parts`. :meth:`RuntimeModel.predict` then returns
 the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
 ``ccle.methods.estimators.PerDrugModel`` combines its committee).
 """
@@ -46,7 +46,7 @@ import numpy as np
 from nnlite._checks import check_network_X
 # the byte layout has one reader, shared with nnlite.compress.fileformat (numpy + stdlib only, like this module)
 from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, canonical_tables,  # noqa: F401
-                                     committee_members, file_crc32, parse_container, read_code_table,
+                                     committee_parts, file_crc32, parse_container, read_code_table,
                                      read_dense_codec, window_table)
 
 _BLOCK_ROWS = 4096
@@ -261,10 +261,7 @@ class RuntimeModel:
 def loads(data, source="<bytes>"):
     """Decode ``.nnz`` bytes -> :class:`RuntimeModel` (ValueError naming ``source`` when they are corrupt)."""
     header, body = parse_container(data, source)
-    networks = [_network(header, body, source)]
-    for i, blob in enumerate(committee_members(header, source), start=1):
-        h, b = parse_container(blob, f"{source} (ensemble member {i})")
-        networks.append(_network(h, b, f"{source} (ensemble member {i})"))
+    networks = [_network(h, b, where) for h, b, where in committee_parts(header, body, source)]
     if any(net.n_in != networks[0].n_in for net in networks):
         raise ValueError(f"{source}: ensemble members take different numbers of inputs")
     return RuntimeModel(networks, header, file_crc32(data), len(data))

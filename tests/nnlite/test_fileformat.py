@@ -1,13 +1,19 @@
-"""The .nnz compressed model file: exact round trip, metadata, and rejection of damaged files."""
+"""The .nnz compressed model file: exact round trip, metadata blobs, version 1 files, byte accounting, and
+rejection of damaged files."""
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nnlite.compress.fileformat import (MAGIC, VERSION, dumps_compressed, encode_weights, load_compressed,
-                                        loads_compressed, read_header, read_metadata, save_compressed)
+from nnlite import runtime as rt
+from nnlite.compress.fileformat import (ENSEMBLE_KEY, MAGIC, VERSION, breakdown_lines, dumps_committee,
+                                        dumps_compressed,
+                                        encode_weights, load_compressed, loads_committee, loads_compressed,
+                                        parse_container, read_header, read_metadata, save_compressed,
+                                        size_breakdown)
 from nnlite.compress.prune import prune_model
 from nnlite.compress.quantize import quantize_model
 from nnlite.networks import paper_network, simple_ann_network
@@ -103,7 +109,7 @@ def test_damaged_files_are_rejected(quantized, tmp_path):
     with pytest.raises(ValueError, match="magic"):
         loads_compressed(b"")
     future = data[:8] + struct.pack("<H", VERSION + 1) + data[10:]
-    with pytest.raises(ValueError, match="version 2 is not supported"):
+    with pytest.raises(ValueError, match="version 3 is not supported"):
         loads_compressed(future)
     path = tmp_path / "bad.nnz"
     path.write_bytes(data[:-7])
@@ -199,3 +205,115 @@ def test_file_is_decodable_from_its_documentation_alone(quantized):
     model, X = quantized
     data = dumps_compressed(model, metadata={"k": 1})
     np.testing.assert_allclose(_numpy_only_predict(data, X), model.predict(X), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- container version 2
+DATA = Path(__file__).parent / "data"
+
+
+def test_version_1_files_still_load_bit_for_bit():
+    """Fixtures written by the version 1 writer (commit 8ccc1ec): a committee of three pruned, weight-shared
+    paper networks with metadata, and a single network. Weights decode exactly; written again (version 2), the
+    committee predicts exactly what the old file does, with the engine and with the numpy-only runtime."""
+    expected = np.load(DATA / "committee_v1_expected.npz")
+    data = (DATA / "committee_v1.nnz").read_bytes()
+    assert struct.unpack_from("<H", data, 8)[0] == 1
+    header, nets = loads_committee(data)
+    assert len(nets) == 3 and header["metadata"]["genes"][0] == "G000"
+    for k, net in enumerate(nets):
+        for i, layer in enumerate(net.dense_layers()):
+            np.testing.assert_array_equal(layer.W, expected[f"W{k}_{i}"])
+            np.testing.assert_array_equal(layer.b, expected[f"b{k}_{i}"])
+        np.testing.assert_allclose(net.predict(expected["X"]), expected[f"pred{k}"], rtol=1e-6, atol=1e-7)
+    meta = {k: v for k, v in header["metadata"].items() if k != ENSEMBLE_KEY}
+    again = dumps_committee(nets, meta)
+    assert struct.unpack_from("<H", again, 8)[0] == VERSION == 2
+    header2, nets2 = loads_committee(again)
+    assert header2["metadata"] == meta
+    X = expected["X"]
+    for a, b in zip(nets, nets2):
+        np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_array_equal(rt.loads(data).predict(X), rt.loads(again).predict(X))
+    single = (DATA / "single_v1.nnz").read_bytes()
+    np.testing.assert_array_equal(loads_compressed(single).predict(X), nets[0].predict(X))
+    np.testing.assert_array_equal(rt.loads(single).predict(X), rt.loads(again).networks[0].predict(X))
+
+
+def test_metadata_round_trip_through_binary_blobs(quantized):
+    model, _ = quantized
+    rng = np.random.default_rng(5)
+    genes = [f"GENE{i}" for i in range(40)] + ["Ähnlich-1", "β"]
+    meta = {
+        "genes": genes,
+        "scaler": {"data_min": rng.normal(size=42).astype(np.float32).astype(float).tolist(),  # exact float32
+                   "scale": rng.normal(size=42).tolist(), "clip": True},                       # needs float64
+        "ranked": [[g, float(v)] for g, v in zip(genes, rng.random(42))],
+        "counts": list(range(-5, 30)), "big": [2 ** 62, -3] * 5, "short": [0.5, 1.5],
+        "mixed": [1, 2.5, "x", None, True, 3, 4, 5], "bools": [True, False] * 5, "nul": ["a\0b"] * 9,
+        "empty": [], "nested": {"deeper": [[1.0, 2.0]] * 9}, "tiny_floats": [5e-324, -0.0, 1e308] * 3,
+        "arr": rng.normal(size=(3, 4)).astype(np.float32), "mask": np.array([True, False, True]),
+        "holes": np.array([np.nan, 1.0, np.inf]), "i16": np.arange(-4, 4, dtype=np.int16),
+    }
+    data = dumps_committee([model, model], meta)
+    header, _ = parse_container(data)
+    got = header["metadata"]
+    for key in ("arr", "mask", "holes", "i16"):
+        arr = got.pop(key)
+        assert isinstance(arr, np.ndarray) and arr.dtype == meta[key].dtype and arr.shape == meta[key].shape
+        np.testing.assert_array_equal(arr, meta[key])
+    assert got == {k: v for k, v in meta.items() if k not in ("arr", "mask", "holes", "i16")}
+    assert [type(v) for v in got["counts"]] == [int] * 35 and np.signbit(got["tiny_floats"][1])
+    # where the values went: exact float32 stored as float32, small ints as int8, names in the string table
+    raw = json.loads(zlib.decompress(data[14:14 + struct.unpack_from("<I", data, 10)[0]]))
+    stored = {a["path"]: a["stored"] for a in raw["arrays"]}
+    assert stored["scaler.data_min"] == "<f4" and stored["scaler.scale"] == "<f8" and stored["counts"] == "|i1"
+    assert stored["big"] == "<i8" and stored["ranked[:,1]"] == "<f8" and stored["arr"] == "<f4"
+    assert raw["metadata"]["genes"] == {"$strings": [0, 42]} and raw["metadata"]["short"] == [0.5, 1.5]
+    assert raw["metadata"]["mixed"] == meta["mixed"] and raw["metadata"]["bools"] == meta["bools"]
+    assert raw["metadata"]["nul"] == meta["nul"] and raw["strings"]["count"] == 84
+
+
+def test_bad_metadata_values_are_refused(quantized):
+    model, _ = quantized
+    with pytest.raises(ValueError, match="JSON"):
+        dumps_compressed(model, metadata={"x": [float("nan")] * 10})
+    with pytest.raises(ValueError, match="reserved"):
+        dumps_compressed(model, metadata={"x": {"$array": 0}})
+    with pytest.raises(ValueError, match="JSON"):
+        dumps_compressed(model, metadata={"x": np.array(["a", "b"])})
+
+
+def test_size_breakdown_accounts_for_every_byte(quantized):
+    model, _ = quantized
+    meta = {"genes": [f"G{i}" for i in range(30)], "w": np.linspace(0, 1, 30)}
+    data = dumps_committee([model, model, model], meta)
+    b = size_breakdown(data)
+    body = parse_container(data)[0]["body_bytes"]
+    assert b["total"] == len(data) == b["prefix"] + b["header"] + body + b["checksum"]
+    assert sum(n["bytes"] for n in b["networks"]) + sum(a["bytes"] for a in b["arrays"]) + b["strings"]["bytes"] \
+        == body
+    assert len(b["networks"]) == 3 and b["networks"][0] == b["networks"][2]
+    assert [a["path"] for a in b["arrays"]] == ["w"] and b["strings"]["count"] == 30
+    lines = breakdown_lines(b)
+    assert lines[0].startswith(f"{len(data):,} bytes: header") and "network 3" in lines[3]
+    assert "string table" in lines[4] and lines[5].startswith("  w: ") and "float64" in lines[5]
+    old = size_breakdown((DATA / "committee_v1.nnz").read_bytes())
+    assert len(old["networks"]) == 3 and old["arrays"] == [] and old["strings"] is None
+
+
+def test_damaged_blob_references_are_refused(quantized):
+    model, _ = quantized
+    data = dumps_compressed(model, metadata={"w": list(np.linspace(0, 1, 20))})
+    hlen = struct.unpack_from("<I", data, 10)[0]
+    header = json.loads(zlib.decompress(data[14:14 + hlen]))
+    for edit, message in ((lambda h: h["arrays"][0]["ref"].__setitem__(0, 10 ** 7), "outside the body"),
+                          (lambda h: h["arrays"][0].__setitem__("shape", [21]), "wrong size"),
+                          (lambda h: h["arrays"][0].__setitem__("codec", "lz4"), "unknown blob codec")):
+        h = json.loads(json.dumps(header))
+        edit(h)
+        hb = zlib.compress(json.dumps(h).encode())
+        bad = data[:10] + struct.pack("<I", len(hb)) + hb + data[14 + hlen:-4]
+        bad += struct.pack("<I", zlib.crc32(bad))
+        for reader in (loads_compressed, rt.loads):
+            with pytest.raises(ValueError, match=message):
+                reader(bad)

@@ -232,10 +232,10 @@ def test_runtime_and_engine_reject_damaged_files_with_the_same_message():
     moved += struct.pack("<I", zlib.crc32(moved))
     damaged = {"cut end": data[:-1], "cut body": data[:14 + hlen + 5], "cut header": data[:20],
                "cut prefix": data[:11], "flip": data[:40] + bytes([data[40] ^ 0x10]) + data[41:],
-               "extra": data + b"\0", "future": data[:8] + b"\x02\x00" + data[10:], "empty": b"",
+               "extra": data + b"\0", "future": data[:8] + b"\x03\x00" + data[10:], "empty": b"",
                "text": b"not a model", "blob outside": moved}
     expect = {"cut end": "truncated", "cut body": "truncated", "cut header": "truncated", "cut prefix": "truncated",
-              "flip": "checksum", "extra": "corrupt", "future": "version 2 is not supported", "empty": "magic",
+              "flip": "checksum", "extra": "corrupt", "future": "version 3 is not supported", "empty": "magic",
               "text": "magic", "blob outside": "gap stream lies outside the body"}
     for name, bad in damaged.items():
         with pytest.raises(ValueError, match=expect[name]) as engine:

@@ -4,8 +4,12 @@ Shared by the engine (:mod:`nnlite.compress.fileformat`, :mod:`nnlite.compress.h
 streams with Numba) and the numpy-only runtime (:mod:`nnlite.runtime`), so both accept and reject exactly the
 same bytes with the same messages. It must import nothing but numpy and the standard library.
 
-* :func:`committee_members`: the packed members of a committee file (``metadata["ensemble"]``).
-* :func:`parse_container`: magic, version, header length, zlib/JSON header, body size, CRC-32 -> (header, body).
+* :func:`committee_parts`: the (header, body, where) of every network of a committee file, member 0 first.
+* :func:`committee_members`: the packed members of a version 1 committee file (``metadata["ensemble"]``).
+* :func:`parse_container`: magic, version, header length, zlib/JSON header, body size, CRC-32 -> (header, body),
+  the metadata's binary arrays and strings (version 2) restored in the header.
+* :func:`unpack_metadata`: the metadata of a version 2 header with its array and string references resolved.
+* :func:`size_breakdown`: bytes of the prefix, header, checksum, each network and each metadata blob.
 * :func:`blob`: one ``[offset, length]`` slice of the body.
 * :func:`read_code_table`: a serialized Huffman table (LEB128 varint n_symbols, uint8 w, n_symbols code
   lengths of w bits MSB first) -> code lengths.
@@ -20,12 +24,17 @@ import zlib
 import numpy as np
 
 MAGIC = b"\x89NNZ\r\n\x1a\n"
-VERSION = 1
+VERSION = 2                  # written; version 1 files (committee members packed in the metadata) still read
+READ_VERSIONS = (1, 2)
 FORMAT_NAME = "nnlite.nnz"
 PREFIX = struct.Struct("<8sHI")        # magic, uint16 version, uint32 header length
 MAX_CODE_LENGTH = 32
-# metadata key of a committee file: {"combine": "mean", "members": [base64 .nnz bytes of members 1..k-1]}
+# metadata key of a version 1 committee file: {"combine": "mean", "members": [base64 .nnz bytes of members 1..k-1]}
 ENSEMBLE_KEY = "ensemble"
+# version 2 metadata references: {"$array": i} -> header["arrays"][i]; {"$strings": [start, count]} -> that run
+# of the header["strings"] table; {"$records": [column references]} -> rows zipped from the columns
+ARRAY_REF, STRINGS_REF, RECORDS_REF = "$array", "$strings", "$records"
+BLOB_CODECS = ("raw", "zlib", "shuffle+zlib")
 # the allowed "combine" values: the one definition that the engine, nnlite.runtime and ccle's model schema read
 ENSEMBLE_COMBINE = ("mean",)
 
@@ -46,13 +55,33 @@ def committee_members(header, source="<bytes>"):
         raise ValueError(f"{source}: corrupt ensemble metadata ({exc})") from None
 
 
+def committee_parts(header, body, source="<bytes>"):
+    """``[(network header, body, where), ...]`` of every network of a parsed ``.nnz`` file, member 0 (the
+    file's own ``layers``) first: version 2 lists members 1..k-1 in ``header["members"]`` (their blobs in the
+    same body; ``metadata["ensemble"]`` is then the caller's data); version 1 packs them as whole ``.nnz``
+    files in ``metadata["ensemble"]`` (each parsed and CRC-checked here). ValueError naming ``source`` when the committee entries are malformed."""
+    parts = [(header, body, source)]
+    members = header.get("members")
+    if members is not None:
+        if header.get("combine") not in ENSEMBLE_COMBINE or not isinstance(members, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("layers"), list) for m in members):
+            raise ValueError(f"{source}: corrupt compressed model (bad committee members)")
+        return parts + [(m, body, f"{source} (ensemble member {i})") for i, m in enumerate(members, start=1)]
+    for i, packed in enumerate(committee_members(header, source), start=1):
+        where = f"{source} (ensemble member {i})"
+        parts.append((*parse_container(packed, where), where))
+    return parts
+
+
 def parse_container(data, source="<bytes>"):
     """Check magic, version, sizes and CRC-32 of ``.nnz`` bytes -> (header dict, body bytes).
 
     Checks, in order (ValueError naming ``source``): the magic number; the 14-byte prefix is present; the
-    version is ``VERSION``; the prefix, header and CRC fit; when the header reads, the file holds the
-    ``14 + H + body_bytes + 4`` bytes it announces ("truncated" when shorter); the CRC-32 matches ("corrupt");
-    the header is a ``nnlite.nnz`` JSON object ("bad header"); no bytes follow the announced end ("corrupt").
+    version is one of ``READ_VERSIONS``; the prefix, header and CRC fit; when the header reads, the file holds
+    the ``14 + H + body_bytes + 4`` bytes it announces ("truncated" when shorter); the CRC-32 matches
+    ("corrupt"); the header is a ``nnlite.nnz`` JSON object ("bad header"); no bytes follow the announced end
+    ("corrupt"). A header with blob tables (version 2) gets its metadata back as written
+    (:func:`unpack_metadata`); the tables stay in the header for :func:`size_breakdown`.
     """
     data = bytes(data)
     if not data or data[:8] != MAGIC[:len(data)]:
@@ -60,9 +89,9 @@ def parse_container(data, source="<bytes>"):
     if len(data) < PREFIX.size:
         raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes)")
     _, version, hlen = PREFIX.unpack_from(data)
-    if version != VERSION:
+    if version not in READ_VERSIONS:
         raise ValueError(f"{source}: compressed model format version {version} is not supported "
-                         f"(this nnlite reads version {VERSION})")
+                         f"(this nnlite reads versions {', '.join(map(str, READ_VERSIONS))})")
     if len(data) < PREFIX.size + hlen + 4:
         raise ValueError(f"{source}: truncated compressed model ({len(data)} bytes, header alone needs "
                          f"{PREFIX.size + hlen + 4})")
@@ -79,7 +108,120 @@ def parse_container(data, source="<bytes>"):
         raise ValueError(f"{source}: corrupt compressed model (bad header)")
     if len(data) != expected:
         raise ValueError(f"{source}: corrupt compressed model ({len(data)} bytes, the header announces {expected})")
-    return header, data[PREFIX.size + hlen:-4]
+    body = data[PREFIX.size + hlen:-4]
+    if "arrays" in header or "strings" in header:
+        try:
+            header["metadata"] = unpack_metadata(header, body)
+        except (KeyError, TypeError, IndexError, AttributeError, zlib.error, UnicodeDecodeError) as exc:
+            raise ValueError(f"{source}: corrupt compressed model (metadata blobs: {exc!r})") from None
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+    return header, body
+
+
+# ---------------------------------------------------------------------------------------------- metadata blobs
+def unshuffle(raw, itemsize):
+    """Undo the byte shuffle of an array of ``itemsize``-byte items: the shuffled bytes hold byte 0 of every
+    item, then byte 1 of every item, ... (runs of alike bytes that zlib compresses better)."""
+    if itemsize == 1:
+        return raw
+    return np.frombuffer(raw, dtype=np.uint8).reshape(itemsize, -1).T.tobytes()
+
+
+def read_array(entry, body):
+    """The numpy array of one ``header["arrays"]`` entry: ``ref`` [offset, length] of its bytes in the body,
+    ``codec`` (one of ``BLOB_CODECS``), ``stored`` (little-endian numpy dtype of the bytes), ``dtype`` (the
+    dtype restored, e.g. float64 stored exactly as float32), ``shape``. ValueError when the sizes disagree."""
+    raw = blob(body, entry["ref"], f"array {entry.get('path', '')}")
+    codec = entry.get("codec", "raw")
+    if codec not in BLOB_CODECS:
+        raise ValueError(f"corrupt compressed model: unknown blob codec {codec!r}")
+    stored = np.dtype(entry["stored"])
+    if codec != "raw":
+        raw = zlib.decompress(raw)
+    if codec == "shuffle+zlib":
+        if len(raw) % stored.itemsize:
+            raise ValueError("corrupt compressed model: shuffled array of the wrong size")
+        raw = unshuffle(raw, stored.itemsize)
+    shape = tuple(int(d) for d in entry["shape"])
+    if len(raw) != stored.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise ValueError(f"corrupt compressed model: array {entry.get('path', '')} has the wrong size")
+    return np.frombuffer(raw, dtype=stored).astype(np.dtype(entry["dtype"])).reshape(shape)
+
+
+def read_strings(entry, body):
+    """The string table of ``header["strings"]``: ``count`` UTF-8 strings joined by NUL bytes, ``codec``."""
+    raw = blob(body, entry["ref"], "string table")
+    if entry.get("codec", "raw") == "zlib":
+        raw = zlib.decompress(raw)
+    count = int(entry["count"])
+    names = raw.decode("utf-8").split("\x00") if count else []
+    if len(names) != count:
+        raise ValueError("corrupt compressed model: the string table holds the wrong number of strings")
+    return names
+
+
+def unpack_metadata(header, body):
+    """``header["metadata"]`` with every reference replaced by what the writer was given: ``{"$array": i}`` ->
+    the array ``header["arrays"][i]`` (a list of Python numbers when it was written from a list, else a numpy
+    array), ``{"$strings": [start, count]}`` -> that run of the string table, ``{"$records": [...]}`` -> the
+    list of rows whose columns those references hold."""
+    arrays = header.get("arrays", [])
+    table = read_strings(header["strings"], body) if header.get("strings") else []
+
+    def resolve(value):
+        if isinstance(value, dict):
+            if len(value) == 1:
+                key, ref = next(iter(value.items()))
+                if key == ARRAY_REF:
+                    entry = arrays[ref]
+                    arr = read_array(entry, body)
+                    return arr.tolist() if entry.get("as", "list") == "list" else arr.copy()
+                if key == STRINGS_REF:
+                    start, count = int(ref[0]), int(ref[1])
+                    if start < 0 or start + count > len(table):
+                        raise ValueError("corrupt compressed model: string run outside the string table")
+                    return table[start:start + count]
+                if key == RECORDS_REF:
+                    columns = [resolve(c) for c in ref]
+                    if len({len(c) for c in columns}) > 1:
+                        raise ValueError("corrupt compressed model: record columns of different lengths")
+                    return [list(row) for row in zip(*columns)]
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+
+    return resolve(header.get("metadata", {}))
+
+
+def size_breakdown(data, source="<bytes>"):
+    """Where the bytes of a ``.nnz`` file go -> dict: ``total``, ``prefix`` (14), ``header`` (the compressed
+    JSON header; in version 1 it also holds the packed committee members), ``header_json`` (its uncompressed
+    size), ``checksum`` (4), ``networks`` (per network: ``bytes`` of its blobs and per Dense layer the bytes
+    of each codec blob; the rest of a version 1 member's packed file is part of ``header``), ``arrays`` (per metadata array: ``path``,
+    ``bytes`` stored, ``n`` values, ``stored`` dtype, ``codec``), ``strings`` (``bytes``, ``count``)."""
+    data = bytes(data)
+    header, body = parse_container(data, source)
+    hlen = PREFIX.unpack_from(data)[2]
+    out = {"total": len(data), "prefix": PREFIX.size, "header": hlen,
+           "header_json": len(zlib.decompress(data[PREFIX.size:PREFIX.size + hlen])), "checksum": 4,
+           "networks": [], "arrays": [], "strings": None}
+    for h, b, _ in committee_parts(header, body, source):
+        layers = []
+        for entry in h["layers"]:
+            if entry.get("type") == "Dense":
+                c = entry["codec"]
+                layers.append({k: int(c[k][1]) for k in ("codebook", "bias", "cluster_table", "cluster_stream",
+                                                         "gap_table", "gap_stream")})
+        out["networks"].append({"bytes": sum(sum(layer.values()) for layer in layers), "layers": layers})
+    for entry in header.get("arrays", []):
+        out["arrays"].append({"path": entry.get("path", ""), "bytes": int(entry["ref"][1]),
+                              "n": int(np.prod(entry["shape"], dtype=np.int64)), "stored": entry["stored"],
+                              "codec": entry["codec"]})
+    if header.get("strings"):
+        out["strings"] = {"bytes": int(header["strings"]["ref"][1]), "count": int(header["strings"]["count"])}
+    return out
 
 
 def file_crc32(data):

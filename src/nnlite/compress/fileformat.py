@@ -1,21 +1,24 @@
-"""The compressed model file (``.nnz``): pruned, weight-shared, Huffman-coded Dense layers.
+"""The compressed model file (``.nnz``): pruned, weight-shared, Huffman-coded Dense layers plus metadata.
 
 Byte layout (all integers little-endian)::
 
     offset    size  field
     0         8     magic  b"\\x89NNZ\\r\\n\\x1a\\n"  (PNG-style: catches text-mode and 7-bit transfers)
-    8         2     uint16 format version (currently 1)
+    8         2     uint16 format version (2 written; 1 and 2 read)
     10        4     uint32 H = header length in bytes
     14        H     header: UTF-8 JSON object (below), zlib-compressed (``json.loads(zlib.decompress(...))``)
-    14 + H    B     body: the binary blobs of all layers, B = header["body_bytes"]
+    14 + H    B     body: the binary blobs of all layers and metadata arrays, B = header["body_bytes"]
     14 + H + B 4    uint32 CRC-32 (zlib.crc32, ISO-HDLC polynomial) of every preceding byte
 
 Header JSON::
 
     {"format": "nnlite.nnz", "dtype": "float32" | "float64", "seed": int, "body_bytes": B,
-     "metadata": {...},                                 # the caller's JSON-serializable dict
      "layers": [{"type": "Dense", "n_in", "n_out", "l1", "l2", "init", "dtype", "codec": {...}},
-                {"type": "ReLU"} | {"type": "Tanh"} | {"type": "Identity"} | {"type": "Dropout", "p": 0.4}, ...]}
+                {"type": "ReLU"} | {"type": "Tanh"} | {"type": "Identity"} | {"type": "Dropout", "p": 0.4}, ...],
+     "combine": "mean", "members": [{"dtype", "seed", "layers": [...]}, ...],   # [] for one network
+     "metadata": {...},                                 # the caller's dict, bulky values replaced by references
+     "arrays": [{"path", "ref": [o, len], "codec", "dtype", "stored", "shape", "as"}, ...],
+     "strings": {"ref": [o, len], "codec": "zlib", "count": n}}          # when the metadata holds strings
 
 A Dense layer's ``codec`` gives its counts and the place of each blob as [offset, length] in bytes, relative
 to the body start::
@@ -41,12 +44,22 @@ Every value stored is an exact copy of the model's weights, so a loaded model pr
 saved one did. A wrong magic, an unknown version, a truncated file or a checksum mismatch raise ValueError.
 
 Committees (k networks whose prediction is the mean of their outputs) are one ``.nnz`` file: member 0 is the
-file's own network and ``metadata["ensemble"] = {"combine": "mean", "members": [base64 of the .nnz bytes of
-members 1..k-1]}``. :func:`dumps_committee` is the one writer and :func:`loads_committee` the one reader
-(:mod:`nnlite.runtime` has a numpy-only copy); :func:`load_compressed` refuses a committee file rather than
-return member 0 alone.
+header's own ``layers``, members 1..k-1 are listed in ``members`` with their blobs in the same body.
+:func:`dumps_committee` is the one writer and :func:`loads_committee` the one reader (:mod:`nnlite.runtime`
+reads them through the same :func:`nnlite.compress._layout.committee_parts`); :func:`load_compressed` refuses a
+committee file rather than return member 0 alone. Version 1 files packed members 1..k-1 as whole ``.nnz``
+files, base64 in ``metadata["ensemble"] = {"combine": "mean", "members": [...]}``; they still read.
+
+Metadata (version 2, :func:`pack_metadata`): lists of >= 8 numbers become ``{"$array": i}`` -- entry i of
+``arrays``: the values as little-endian ``stored`` dtype (float64 that are exact float32 values stored as
+float32, ints in the narrowest integer type), ``codec`` "raw", "zlib" or "shuffle+zlib" (bytes grouped by
+their position within the item, then zlib), read back as ``dtype`` with ``shape``, as a list (``"as":
+"list"``) or a numpy array (``"array"``, for numpy arrays given); lists of >= 8 strings become
+``{"$strings": [start, count]}``, a run of the one string table (all strings UTF-8, NUL-separated, zlib);
+lists of rows whose columns qualify become ``{"$records": [column references]}``. The reader
+(:func:`nnlite.compress._layout.unpack_metadata`, run by ``parse_container``) gives back equal values:
+floats bit for bit. :func:`file_breakdown` reports the bytes of each part.
 """
-import base64
 import io
 import json
 import struct
@@ -58,8 +71,9 @@ import numpy as np
 
 from nnlite.activations import Identity, ReLU, Tanh
 from nnlite.compress._layout import PREFIX as _PREFIX
-from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, committee_members, parse_container,
-                                     read_dense_codec)
+from nnlite.compress._layout import (ARRAY_REF, ENSEMBLE_KEY, FORMAT_NAME, MAGIC, READ_VERSIONS,  # noqa: F401
+                                     RECORDS_REF, STRINGS_REF, VERSION, committee_parts, parse_container,
+                                     read_dense_codec, size_breakdown)
 from nnlite.compress.huffman import HuffmanCode, huffman_lengths
 from nnlite.compress.quantize import per_layer
 from nnlite.compress.sparse import GapCSR, encode_gaps
@@ -67,6 +81,7 @@ from nnlite.layers import Dense, Dropout
 from nnlite.model import Sequential
 
 MAX_CLUSTERS = 1 << 16
+MIN_BLOB_ITEMS = 8            # shorter metadata lists stay readable JSON
 _SIMPLE_LAYERS = ("ReLU", "Tanh", "Identity")
 
 
@@ -159,20 +174,31 @@ def dumps_compressed(model, metadata=None, index_bits=None, encoded=None):
     layer, or None (per layer, the width that gives the smallest file). ``encoded``: the output of
     :func:`encode_network` for ``model``, when the caller already has it (checked against the weights: a
     ValueError when they changed since)."""
-    dtype = np.dtype(model.dtype)
-    le = dtype.newbyteorder("<")
     if encoded is None:
         encoded = encode_network(model, index_bits)
+    return dumps_committee([model], metadata, encoded=[encoded])
+
+
+class _Body:
+    """The body being written: ``put(bytes)`` appends and returns the blob's [offset, length]."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+
+    def put(self, data):
+        start = self.buf.tell()
+        self.buf.write(data)
+        return [start, len(data)]
+
+
+def _network_entries(model, encoded, body):
+    """The header's layer list of ``model``, its Dense blobs appended to ``body``."""
+    le = np.dtype(model.dtype).newbyteorder("<")
+    if encoded is None:
+        encoded = encode_network(model)
     else:
         encoded = list(encoded)
         _check_encoded(model.dense_layers(), encoded)
-    body = io.BytesIO()
-
-    def put(data):
-        start = body.tell()
-        body.write(data)
-        return [start, len(data)]
-
     entries = []
     dense_i = 0
     for layer in model.layers:
@@ -185,23 +211,15 @@ def dumps_compressed(model, metadata=None, index_bits=None, encoded=None):
             entry["codec"] = {
                 "n_nonzero": int(enc.clusters.size), "n_entries": int(enc.csr.gaps.size),
                 "index_bits": enc.index_bits, "n_clusters": int(enc.codebook.size),
-                "codebook": put(enc.codebook.astype(le).tobytes()),
-                "bias": put(np.asarray(layer.b).astype(le).tobytes()),
-                "cluster_table": put(enc.cluster_code.to_bytes()),
-                "cluster_stream": put(cl_data) + [cl_bits],
-                "gap_table": put(enc.gap_code.to_bytes()),
-                "gap_stream": put(gp_data) + [gp_bits],
+                "codebook": body.put(enc.codebook.astype(le).tobytes()),
+                "bias": body.put(np.asarray(layer.b).astype(le).tobytes()),
+                "cluster_table": body.put(enc.cluster_code.to_bytes()),
+                "cluster_stream": body.put(cl_data) + [cl_bits],
+                "gap_table": body.put(enc.gap_code.to_bytes()),
+                "gap_stream": body.put(gp_data) + [gp_bits],
             }
         entries.append(entry)
-    body = body.getvalue()
-    header = {"format": FORMAT_NAME, "dtype": dtype.name, "seed": int(getattr(model, "seed", 0)),
-              "body_bytes": len(body), "metadata": {} if metadata is None else metadata, "layers": entries}
-    try:
-        header_bytes = zlib.compress(json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8"), 9)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
-    out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
-    return out + struct.pack("<I", zlib.crc32(out))
+    return entries
 
 
 def _check_encoded(dense, encoded):
@@ -219,17 +237,139 @@ def _check_encoded(dense, encoded):
 
 def dumps_committee(networks, metadata=None, encoded=None):
     """The ``.nnz`` bytes of the committee ``networks`` (k >= 1 Sequentials; see the module docstring), with
-    ``metadata`` (JSON dict) in member 0's header. ``encoded``: per network, its :func:`encode_network`."""
+    ``metadata`` (a dict of JSON values and numpy arrays). ``encoded``: per network, its
+    :func:`encode_network`."""
     networks = list(networks)
     if not networks:
         raise ValueError("a committee needs at least one network")
     encoded = [None] * len(networks) if encoded is None else list(encoded)
-    meta = dict(metadata or {})
-    if len(networks) > 1:
-        members = [dumps_compressed(net, encoded=enc) for net, enc in zip(networks[1:], encoded[1:])]
-        meta[ENSEMBLE_KEY] = {"combine": "mean",
-                              "members": [base64.b64encode(m).decode("ascii") for m in members]}
-    return dumps_compressed(networks[0], metadata=meta, encoded=encoded[0])
+    body = _Body()
+    first = networks[0]
+    header = {"format": FORMAT_NAME, "dtype": np.dtype(first.dtype).name, "seed": int(getattr(first, "seed", 0)),
+              "layers": _network_entries(first, encoded[0], body)}
+    header["combine"] = "mean"
+    header["members"] = [{"dtype": np.dtype(net.dtype).name, "seed": int(getattr(net, "seed", 0)),
+                          "layers": _network_entries(net, enc, body)} for net, enc in zip(networks[1:], encoded[1:])]
+    header["metadata"], tables = pack_metadata({} if metadata is None else metadata, body)
+    header.update(tables)
+    body = body.buf.getvalue()
+    header["body_bytes"] = len(body)
+    try:
+        header_bytes = zlib.compress(json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8"), 9)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata is not JSON-serializable: {exc}") from None
+    out = _PREFIX.pack(MAGIC, VERSION, len(header_bytes)) + header_bytes + body
+    return out + struct.pack("<I", zlib.crc32(out))
+
+
+# -- metadata blobs --------------------------------------------------------------------------------------------
+def _shuffle(raw, itemsize):
+    """Byte shuffle (inverse of :func:`nnlite.compress._layout.unshuffle`)."""
+    if itemsize == 1:
+        return raw
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, itemsize).T.tobytes()
+
+
+def _smallest_int(values):
+    for dt in ("<i1", "<i2", "<i4", "<i8"):
+        info = np.iinfo(dt)
+        if values.min() >= info.min and values.max() <= info.max:
+            return np.dtype(dt)
+    return None
+
+
+def _numeric_list(items):
+    """``items`` as a numpy array when they are all floats (finite) or all ints (within int64), else None."""
+    if all(isinstance(v, float) for v in items):
+        arr = np.array(items, dtype=np.float64)
+        return arr if np.all(np.isfinite(arr)) else None
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        if all(-2 ** 63 <= v < 2 ** 63 for v in items):
+            return np.array(items, dtype=np.int64)
+    return None
+
+
+def _string_list(items):
+    return all(isinstance(v, str) and "\x00" not in v for v in items)
+
+
+def pack_metadata(metadata, body, min_items=MIN_BLOB_ITEMS):
+    """Move the bulky values of ``metadata`` into ``body`` -> (JSON metadata with references, header tables).
+
+    Lists of at least ``min_items`` floats or ints become arrays (float64 stored as float32 when every value
+    is exactly a float32, ints in the narrowest of int8..int64), lists of strings runs of one zlib-compressed
+    NUL-separated string table (names shared across lists compress together), lists of equal-length rows
+    whose columns are such lists (e.g. ``[[gene, weight], ...]``) one reference per column; numpy arrays
+    (bool, int, float; any size) are stored with their dtype and shape and read back as arrays. Each array is
+    kept raw, zlib-compressed or byte-shuffled then compressed, whichever is smallest. Returns the metadata
+    holding ``{"$array": i}``, ``{"$strings": [start, count]}`` and ``{"$records": [...]}`` in their place and
+    the tables ``{"arrays": [...], "strings": {...}}`` for the header; the reader
+    (:func:`nnlite.compress._layout.unpack_metadata`) gives back equal values.
+    """
+    arrays, strings = [], []
+
+    def add_array(arr, path, as_list):
+        arr = np.asarray(arr)
+        logical = arr.dtype.newbyteorder("<")
+        stored = logical
+        if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+            with np.errstate(over="ignore"):      # a value beyond float32 range: it stays float64
+                as32 = arr.astype(np.float32)
+            if np.array_equal(as32.astype(arr.dtype), arr, equal_nan=True):
+                stored = np.dtype("<f4")
+        elif arr.dtype.kind in "iu" and arr.size:
+            stored = _smallest_int(arr.astype(np.int64)) if arr.dtype.kind == "i" or arr.max() < 2 ** 63 \
+                else logical
+        raw = np.ascontiguousarray(arr).astype(stored).tobytes()
+        options = [("raw", raw), ("zlib", zlib.compress(raw, 9))]
+        if stored.itemsize > 1:
+            options.append(("shuffle+zlib", zlib.compress(_shuffle(raw, stored.itemsize), 9)))
+        codec, data = min(options, key=lambda o: len(o[1]))
+        arrays.append({"path": path, "ref": body.put(data), "codec": codec, "dtype": logical.str,
+                       "stored": stored.str, "shape": list(arr.shape), "as": "list" if as_list else "array"})
+        return {ARRAY_REF: len(arrays) - 1}
+
+    def add_strings(items):
+        start = len(strings)
+        strings.extend(items)
+        return {STRINGS_REF: [start, len(items)]}
+
+    def column(items, path):
+        if _string_list(items):
+            return add_strings(items)
+        arr = _numeric_list(items)
+        return None if arr is None else add_array(arr, path, True)
+
+    def pack(value, path):
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in "biuf":
+                raise ValueError(f"metadata is not JSON-serializable: {path} is a numpy array of {value.dtype}")
+            return add_array(value, path, False)
+        if isinstance(value, dict):
+            if len(value) == 1 and next(iter(value)) in (ARRAY_REF, STRINGS_REF, RECORDS_REF):
+                raise ValueError(f"metadata {path or 'root'}: the key {next(iter(value))!r} is reserved")
+            return {k: pack(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            items = list(value)
+            if len(items) >= min_items:
+                ref = column(items, path)
+                if ref is not None:
+                    return ref
+                widths = {len(v) if isinstance(v, (list, tuple)) else -1 for v in items}
+                if len(widths) == 1 and widths.pop() > 0:
+                    cols = [column([row[c] for row in items], f"{path}[:,{c}]") for c in range(len(items[0]))]
+                    if all(c is not None for c in cols):
+                        return {RECORDS_REF: cols}
+                    # a column that stays JSON: undo nothing (the blobs written are small), keep the rows as JSON
+            return [pack(v, f"{path}[{i}]") for i, v in enumerate(items)]
+        return value
+
+    packed = pack(metadata, "")
+    tables = {"arrays": arrays}
+    if strings:
+        tables["strings"] = {"ref": body.put(zlib.compress("\x00".join(strings).encode("utf-8"), 9)),
+                             "codec": "zlib", "count": len(strings)}
+    return packed, tables
 
 
 def save_compressed(model, path, metadata=None, index_bits=None):
@@ -262,9 +402,9 @@ def loads_compressed(data, source="<bytes>"):
     """Rebuild the Sequential stored in ``.nnz`` bytes (see ``load_compressed``); a committee file is refused
     (ValueError: read it with :func:`loads_committee`)."""
     header, body = parse_container(data, source)
-    members = committee_members(header, source)
-    if members:
-        n = len(members) + 1
+    parts = committee_parts(header, body, source)
+    if len(parts) > 1:
+        n = len(parts)
         raise ValueError(f"{source}: a committee of {n} networks, not one network: read it with "
                          f"nnlite.compress.fileformat.load_committee (or nnlite.runtime.load)")
     return _sequential(header, body, source)
@@ -274,11 +414,7 @@ def loads_committee(data, source="<bytes>"):
     """The committee stored in ``.nnz`` bytes -> ``(header of member 0, [Sequential, ...])``; a file of one
     network gives a committee of one. Each container is parsed and CRC-checked once."""
     header, body = parse_container(data, source)
-    networks = [_sequential(header, body, source)]
-    for i, blob in enumerate(committee_members(header, source), start=1):
-        where = f"{source} (ensemble member {i})"
-        networks.append(_sequential(*parse_container(blob, where), where))
-    return header, networks
+    return header, [_sequential(h, b, where) for h, b, where in committee_parts(header, body, source)]
 
 
 def load_committee(path):
@@ -333,3 +469,25 @@ def read_header(path):
     """The whole JSON header (architecture, codecs, metadata) of a checked ``.nnz`` file."""
     header, _ = parse_container(Path(path).read_bytes(), source=str(path))
     return header
+
+
+def breakdown_lines(breakdown):
+    """Human-readable lines of a :func:`size_breakdown` dict (for ``inspect``): total, header, each network,
+    the string table and each metadata array, largest arrays first."""
+    b = breakdown
+    lines = [f"{b['total']:,} bytes: header {b['header']:,} (JSON {b['header_json']:,} before zlib), "
+             f"prefix {b['prefix']} and checksum {b['checksum']}"]
+    for k, net in enumerate(b["networks"]):
+        lines.append(f"  network {k + 1}: {net['bytes']:,} bytes in {len(net['layers'])} dense layers")
+    if b["strings"]:
+        lines.append(f"  string table: {b['strings']['bytes']:,} bytes ({b['strings']['count']:,} strings, zlib)")
+    for a in sorted(b["arrays"], key=lambda a: -a["bytes"]):
+        lines.append(f"  {a['path']}: {a['bytes']:,} bytes ({a['n']:,} values as {np.dtype(a['stored']).name}, "
+                     f"{a['codec']})")
+    return lines
+
+
+def file_breakdown(path):
+    """:func:`nnlite.compress._layout.size_breakdown` of the file at ``path``: bytes of its header, each
+    network and each metadata blob."""
+    return size_breakdown(Path(path).read_bytes(), source=str(path))

@@ -70,7 +70,7 @@ CASES = {
     "scaler of the wrong length": (lambda m: m["scaler"]["data_min"].pop(), "scaler.data_min has 5 values"),
     "target scale a string": (lambda m: m["target"].__setitem__("scale", "2"), "target.scale must be a number"),
     "training not a dict": (_set("training", 3), "training must be an object"),
-    "unknown ensemble combine": (lambda m: m["ensemble"].__setitem__("combine", "median"), "'median'"),
+    "unknown ensemble combine": (_set("ensemble", {"combine": "median", "members": []}), "'median'"),
 }
 
 
