@@ -9,7 +9,8 @@ describes the tab-separated files read here -- four of its ten:
   may have several rows, one per screening run);
 * ``v20.meta.per_cell_line.txt``: ``master_ccl_id`` -> ``ccl_name`` (CCLE-style stripped name, ``A549``) and
   ``ccle_primary_site`` (``lung``: the CCLE tissue, used as the line's tissue and, upper-cased, as its CCLE
-  suffix when joining to expression data);
+  suffix when joining to expression data); two lines sharing a ``ccl_name`` are named CCLE-style,
+  ``ccl_name_PRIMARY_SITE``;
 * ``v20.meta.per_compound.txt``: ``master_cpd_id`` -> ``cpd_name``.
 
 Example of ``v20.data.curves_post_qc.txt`` (tab-separated; the layout exact, the values illustrative)::
@@ -27,6 +28,7 @@ several curves per compound: their responses are averaged (the count goes to ``n
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from ccle.data.drugs import response_label
 from ccle.data.response_table import Rows, build_table, normalize_id, parse_value
@@ -99,6 +101,22 @@ def _mapping(path, key, value, extra=(), what="a CTRPv2 file"):
     return out
 
 
+def _line_names(path, lines):
+    """``{master_ccl_id: name}``: the ``ccl_name``, or -- when two lines share it -- the CCLE-style
+    ``ccl_name_PRIMARY_SITE`` (``TT_THYROID`` / ``TT_OESOPHAGUS``); still shared is a CCLEError."""
+    count = Counter(name for name, _, _ in lines.values())
+    out, owner = {}, {}
+    for ccl, (name, lineno, extra) in lines.items():
+        site = extra.get("ccle_primary_site", "").strip()
+        full = f"{name}_{site.upper()}" if count[name] > 1 and site else name
+        other = owner.setdefault(full, (ccl, lineno))
+        if other[0] != ccl:
+            raise CCLEError(f"{path}:{lineno}: cell lines {other[0]} (line {other[1]}) and {ccl} are both "
+                            f"{full!r}: ambiguous")
+        out[ccl] = full
+    return out
+
+
 def read_ctrp(source, response=None):
     """Read CTRPv2 (a folder, the curves file, or the four files) -> ``DrugTable``.
 
@@ -116,6 +134,7 @@ def read_ctrp(source, response=None):
     experiments = _mapping(files[EXPERIMENTS], "experiment_id", "master_ccl_id")
     lines = _mapping(files[CELL_LINES], "master_ccl_id", "ccl_name", ("ccle_primary_site",))
     compounds = _mapping(files[COMPOUNDS], "master_cpd_id", "cpd_name")
+    names = _line_names(files[CELL_LINES], lines)
     rows = Rows()
     with open_table(curves, "the CTRPv2 curves") as table:
         pos = column_positions(table.header, curves, ("experiment_id", "master_cpd_id", column))
@@ -130,8 +149,7 @@ def read_ctrp(source, response=None):
                                 f"{files[CELL_LINES]}")
             if compound not in compounds:
                 raise CCLEError(f"{curves}:{lineno}: master_cpd_id {compound!r} is not in {files[COMPOUNDS]}")
-            name, _, extra = lines[ccl]
-            site = extra.get("ccle_primary_site", "")
+            name, site = names[ccl], lines[ccl][2].get("ccle_primary_site", "")
             if not name or not compounds[compound][0]:
                 raise CCLEError(f"{curves}:{lineno}: empty ccl_name or cpd_name for this curve")
             rows.add(lineno, name, compounds[compound][0], compound,

@@ -62,7 +62,7 @@ def read_gdsc(path, response=None):
                                ("COSMIC_ID", "SANGER_MODEL_ID", "TCGA_DESC"))
         for lineno, row in table.rows:
             check_width(path, lineno, row, table.header)
-            cell, name, drug_id = (row[pos[c]].strip() for c in SIGNATURE)
+            cell, drug_id, name = (row[pos[c]].strip() for c in SIGNATURE)
             if not cell or not name or not drug_id:
                 raise CCLEError(f"{path}:{lineno}: empty CELL_LINE_NAME, DRUG_ID or DRUG_NAME")
             ids = {kind: normalize_id(row[pos[c]]) for kind, c in (("cosmic", "COSMIC_ID"),
