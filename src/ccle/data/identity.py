@@ -171,6 +171,8 @@ class JoinReport:
     matches : dict left name -> right name; keys : dict left name -> the key that matched (:data:`KINDS`);
     unmatched : list of left names with no candidate; ambiguous : dict left name -> list of the candidates
     (or the reason) that made it ambiguous -- these lines are left out, never guessed;
+    contradicted : dict left name -> the right names that share a key with it but contradict it (another
+    identifier or CCLE tissue: ``HS895T_SKIN`` against DepMap's ``HS895T_FIBROBLAST``), for unmatched lines;
     unmatched_right : list of right names no left line matched.
     """
 
@@ -180,6 +182,7 @@ class JoinReport:
     keys: dict = field(default_factory=dict)
     unmatched: list = field(default_factory=list)
     ambiguous: dict = field(default_factory=dict)
+    contradicted: dict = field(default_factory=dict)
     unmatched_right: list = field(default_factory=list)
 
     def counts(self):
@@ -197,6 +200,8 @@ class JoinReport:
         n = len(self.matches) + len(self.unmatched) + len(self.ambiguous)
         by = ", ".join(f"{k} {v}" for k, v in self.counts().items())
         text = f"cell lines: {len(self.matches)} of {n} matched ({by or 'none'}), {len(self.unmatched)} without a match"
+        if self.contradicted:
+            text += f" ({len(self.contradicted)} of them share a name with a line of another tissue or id)"
         if self.ambiguous:
             shown = "; ".join(f"{k} ({', '.join(v)})" for k, v in list(self.ambiguous.items())[:5])
             more = ", ..." if len(self.ambiguous) > 5 else ""
@@ -211,7 +216,7 @@ def join_lines(left, right, left_source="<left>", right_source="<right>"):
         for kind in KINDS:
             for key in line.keys(kind):
                 index[kind].setdefault(key, set()).add(r)
-    matched, taken, ambiguous = {}, {}, {}
+    matched, taken, ambiguous, contradicted = {}, {}, {}, {}
     for kind in KINDS:
         claims = {}
         for i, line in enumerate(left):
@@ -220,6 +225,9 @@ def join_lines(left, right, left_source="<left>", right_source="<right>"):
             found = set()
             for key in line.keys(kind):
                 found |= index[kind].get(key, set())
+            clash = sorted(r for r in found if not line.compatible(right[r]))
+            if clash:
+                contradicted.setdefault(i, []).extend(right[r].name for r in clash)
             found = sorted(r for r in found if line.compatible(right[r]))
             if len(found) > 1:
                 ambiguous[i] = [right[r].name for r in found]
@@ -245,6 +253,8 @@ def join_lines(left, right, left_source="<left>", right_source="<right>"):
             report.ambiguous[line.name] = ambiguous[i]
         else:
             report.unmatched.append(line.name)
+            if i in contradicted:
+                report.contradicted[line.name] = list(dict.fromkeys(contradicted[i]))
     report.unmatched_right = [line.name for r, line in enumerate(right) if r not in taken]
     return report
 
