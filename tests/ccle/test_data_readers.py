@@ -184,10 +184,10 @@ def test_prism_auc_keeps_the_latest_screen_and_drops_failed_str_profiling():
 
 
 def test_long_table_with_named_columns_and_direction(tmp_path):
-    path = _write_rows(tmp_path / "long.tsv", [["line", "compound", "score", "batch"],
-                                               ["A549_LUNG", "Drug A", "0.82", "1"], ["A549_LUNG", "Drug B", "0.15", "1"],
-                                               ["MCF7_BREAST", "Drug A", "0.40", "2"], ["MCF7_BREAST", "Drug B", "", "2"]],
-                       "\t")
+    rows = [["line", "compound", "score", "batch"], ["A549_LUNG", "Drug A", "0.82", "1"],
+            ["A549_LUNG", "Drug B", "0.15", "1"], ["MCF7_BREAST", "Drug A", "0.40", "2"],
+            ["MCF7_BREAST", "Drug B", "", "2"]]
+    path = _write_rows(tmp_path / "long.tsv", rows, "\t")
     spec = LongTableSpec("line", "compound", "score", "high")
     t = read_drugs(path, long_table=spec)
     assert t.layout == "long" and t.response == "score (high = sensitive)" and t.direction == 1

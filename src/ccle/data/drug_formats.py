@@ -45,8 +45,9 @@ def drug_layout(path):
             return layout
     hint = (" The header has a single field: is the file separated by something other than ',', tab or ';'?"
             if len(header) == 1 else "")
+    more = " ..." if len(header) > 6 else ""
     raise CCLEError(f"{path}:1: not a known drug-response layout (CCLE 2015 pharmacology, GDSC fitted dose "
-                    f"response, CTRPv2, PRISM secondary screen); header {header[:6]}{' ...' if len(header) > 6 else ''}."
+                    f"response, CTRPv2, PRISM secondary screen); header {header[:6]}{more}."
                     f"{hint} To read another long table name its cell line, drug and response columns and whether "
                     f"high or low responses are sensitive (--cell-column, --drug-column, --response-column, "
                     f"--sensitive)")
