@@ -15,7 +15,7 @@ import scipy
 
 import ccle
 import nnlite
-from ccle.data.drugs import check_drug_responses
+from ccle.data.drugs import check_drug_responses, resolve_drug
 from ccle.data.expression import DUPLICATE_GENE_CHOICES
 from ccle.data.loader import load_data
 from ccle.errors import CCLEError
@@ -61,9 +61,18 @@ def add_data_arguments(parser):
     """``--expression``, ``--drugs``, ``--sample-info``, ``--response``, ``--log2`` (benchmark and train)."""
     parser.add_argument("--expression", metavar="FILE", help="expression matrix (GCT 1.2/1.3 or DepMap CSV, "
                                                              "gzip ok); default: the embedded data set")
-    parser.add_argument("--drugs", metavar="FILE", help="drug response table (CCLE pharmacology CSV/TSV)")
-    parser.add_argument("--sample-info", metavar="FILE", help="DepMap sample_info.csv (ACH- ids to CCLE names)")
-    parser.add_argument("--response", default="ActArea", help="drug-table response column (default ActArea)")
+    parser.add_argument("--drugs", metavar="FILE", help="drug response table, layout recognised from its header: "
+                                                        "CCLE pharmacology, GDSC fitted dose response (CSV/XLSX), "
+                                                        "CTRPv2 (folder or curves file), PRISM secondary screen")
+    parser.add_argument("--sample-info", metavar="FILE", help="DepMap Model.csv or sample_info.csv (ACH- ids to "
+                                                              "CCLE names; ids that join the drug file's lines)")
+    parser.add_argument("--response", default=None, help="drug-table response column (default: the layout's: "
+                                                          "ActArea, LN_IC50, area_under_curve, auc)")
+    long = parser.add_argument_group("a long drug table of another layout (all four together)")
+    long.add_argument("--cell-column", metavar="NAME", help="the drug table's cell line column")
+    long.add_argument("--drug-column", metavar="NAME", help="the drug table's drug column")
+    long.add_argument("--response-column", metavar="NAME", help="the drug table's response column")
+    long.add_argument("--sensitive", choices=("high", "low"), help="which responses mean sensitive")
     parser.add_argument("--log2", choices=LOG2_CHOICES, default="auto",
                         help="put the expression on the log2(x + 1) scale: auto (default: when the whole matrix "
                              "is non-negative with a maximum above 50, i.e. RPKM/TPM-like), yes or no")
@@ -110,18 +119,32 @@ def resolve_drugs(table, names):
     compounds differ only in case, so this is never ambiguous), with a note; then
     :func:`ccle.data.drugs.check_drug_responses` (unknown, fewer than 2 or constant responses -> CCLEError naming
     drug and file, before any work)."""
-    by_fold = {d.casefold(): d for d in table.drugs}
     resolved = []
     for name in names:
-        if name not in table.drugs and name.casefold() in by_fold:
-            print(f"note: --drug {name} is {by_fold[name.casefold()]} in {table.source}", file=sys.stderr)
-            name = by_fold[name.casefold()]
-        resolved.append(name)
+        label, how = resolve_drug(table, name)
+        if how is not None:
+            print(f"note: --drug {name} is {label} in {table.source}", file=sys.stderr)
+        resolved.append(label)
     unique = list(dict.fromkeys(resolved))
     if len(unique) < len(resolved):
         repeated = sorted({d for d in resolved if resolved.count(d) > 1})
         print(f"note: --drug {', '.join(repeated)} given more than once; each drug runs once", file=sys.stderr)
     return check_drug_responses(table, unique)
+
+
+def long_table_spec(args):
+    """The ``--cell-column/--drug-column/--response-column/--sensitive`` flags -> dict for
+    :func:`ccle.data.loader.load_data` (None when none is given; CCLEError when only some are)."""
+    flags = {"cell_column": "--cell-column", "drug_column": "--drug-column",
+             "response_column": "--response-column", "sensitive": "--sensitive"}
+    given = {k: getattr(args, k, None) for k in flags}
+    if all(v is None for v in given.values()):
+        return None
+    missing = [flag for k, flag in flags.items() if given[k] is None]
+    if missing:
+        raise CCLEError(f"a long drug table needs all four of {', '.join(flags.values())}: missing "
+                        f"{', '.join(missing)}")
+    return given
 
 
 def load_inputs(args):
@@ -143,8 +166,12 @@ def load_inputs(args):
             if args.expression is None or args.drugs is None:
                 raise CCLEError("give both --expression FILE and --drugs FILE (or neither, for the default data)")
             expression, table = load_data(args.expression, args.drugs, sample_info=args.sample_info,
-                                          response=args.response, **policy)
+                                          response=args.response, long_table=long_table_spec(args), **policy)
             description = f"{args.expression} + {args.drugs}"
+            if table.join is not None and not table.join.by_name_only():
+                description += f" ({table.join.summary()})"
+            if table.notes:
+                description += f" ({'; '.join(table.notes)})"
     except CCLEError as exc:
         raise _cli_advice(exc) from None
     summary = expression.quality.summary()

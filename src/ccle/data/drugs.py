@@ -7,6 +7,7 @@ Only the cell line, compound and the chosen response column are required.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,22 @@ ORIGINAL_COLUMNS = ("CCLE Cell Line Name", "Primary Cell Line Name", "Compound",
 CELL_COLUMN = "CCLE Cell Line Name"
 DRUG_COLUMN = "Compound"
 RESPONSES = ("ActArea", "IC50 (uM)", "EC50 (uM)", "Amax")
+# CCLE 2015: ActArea is the area above the curve (more activity = more sensitive); the others are
+# concentrations or the (negative) maximal activity, where low = sensitive
+_CCLE_DIRECTIONS = {"actarea": 1, "ic50": -1, "ec50": -1, "amax": -1}
+_EXPLICIT_DIRECTION = re.compile(r"\((high|low) = sensitive\)\s*$")
+
+
+def response_label(column, direction):
+    """The response name a table carries when its direction is not the CCLE one of its column:
+    ``"LN_IC50 (low = sensitive)"`` -- the direction travels with the name into every result and model file."""
+    return f"{column} ({'high' if direction == 1 else 'low'} = sensitive)"
+
+
+def label_direction(label):
+    """+1 / -1 for a label written by :func:`response_label`, else None."""
+    m = _EXPLICIT_DIRECTION.search(str(label))
+    return None if m is None else (1 if m.group(1) == "high" else -1)
 
 
 def _canon(name):
@@ -39,6 +56,18 @@ class DrugTable:
     response : str, name of the response column that was read (``ActArea``, ``IC50 (uM)``, ...).
     source : str, the file path.
     missing : DataFrame of the (cell_line, drug) rows dropped because the response was empty.
+    direction : +1 when a high response means sensitive, -1 when a low one does (default: from the CCLE
+        column name, or from a ``response_label`` suffix).
+    tissues : dict cell line -> tissue, for files that give one per line (GDSC ``TCGA_DESC``, CTRP
+        ``ccle_primary_site``); empty otherwise.
+    drug_ids : dict drug label -> the source's drug id (GDSC ``DRUG_ID``, CTRP ``master_cpd_id``, PRISM
+        ``broad_id``); drug_names : dict drug label -> the published name. A name published under two ids is
+        two drugs labelled ``"name (id)"``; a name under one id is labelled by the name alone.
+    cell_ids : dict cell line -> {"depmap": "ACH-...", "cosmic": "...", "sanger": "SIDM...", "suffix": CCLE
+        tissue suffix}, the identifiers the file gives (only non-empty ones), for :mod:`ccle.data.identity`.
+    layout : str, the file layout read ("ccle2015", "gdsc", "ctrp", "prism", "long").
+    notes : list[str], what the reader did that a user should know (replicates averaged, rows left out).
+    join : ccle.data.identity.JoinReport or None, how the cell lines were matched to the expression data.
     """
 
     frame: pd.DataFrame
@@ -46,6 +75,19 @@ class DrugTable:
     response: str = "ActArea"
     source: str = "<memory>"
     missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["cell_line", "drug"]))
+    direction: int | None = None
+    tissues: dict = field(default_factory=dict)
+    drug_ids: dict = field(default_factory=dict)
+    drug_names: dict = field(default_factory=dict)
+    cell_ids: dict = field(default_factory=dict)
+    layout: str = "ccle2015"
+    notes: list = field(default_factory=list)
+    join: object = None
+
+    def __post_init__(self):
+        if self.direction is None:
+            explicit = label_direction(self.response)
+            self.direction = explicit if explicit is not None else _CCLE_DIRECTIONS.get(_canon(self.response), 1)
 
     @property
     def cell_lines(self):
@@ -77,10 +119,10 @@ def resolve_response(columns, response, path="<drug file>"):
                     f"{present or 'none'}")
 
 
-def _parse_response(token, path, lineno, column):
+def _parse_response(token, path, lineno, column, decimal_comma=False):
     """A response field -> float (NaN when missing); CCLEError for text, inf or a float32-overflowing value."""
     try:
-        return parse_float(token)
+        return parse_float(token, decimal_comma)
     except ValueError as exc:
         raise CCLEError(f"{path}:{lineno}: {exc} in column {column!r}") from None
 
@@ -114,7 +156,7 @@ def read_drug_table(path, response="ActArea"):
                 raise CCLEError(f"{path}:{lineno}: empty cell line or compound name")
             cells.append(cell)
             drugs.append(drug)
-            values.append(_parse_response(row[resp_pos], path, lineno, resp_col))
+            values.append(_parse_response(row[resp_pos], path, lineno, resp_col, sep == ";"))
             lines.append(lineno)
     _check_keys(path, cells, drugs, lines)
     values = np.asarray(values, dtype=np.float64)
@@ -161,3 +203,32 @@ def check_drug_responses(table, drugs):
             raise CCLEError(f"{table.source}: drug {drug!r}: all {y.size} {table.response} values are {y[0]:g} "
                             f"(a constant response cannot be fitted or scored)")
     return unique
+
+
+def resolve_drug(table, selector):
+    """The drug label of ``table`` that ``selector`` names -> ``(label, how)``; ``how`` is None for the label
+    itself, else a short note ("id 1062", "name Selumetinib", "case") for the caller to show.
+
+    Tried in order: the label (``Selumetinib (1062)``), the source's drug id (``1062``), the published name
+    (``Selumetinib``) when exactly one drug carries it, then the same case-insensitively. A name carried by
+    several drugs (one name under two ids) is a CCLEError listing their labels; an unknown selector is a
+    CCLEError listing the known drugs.
+    """
+    text = str(selector).strip()
+    if text in table.drugs:
+        return text, None
+    by_id = [label for label, i in table.drug_ids.items() if str(i) == text]
+    if len(by_id) == 1:
+        return by_id[0], f"id {text}"
+    for fold in (False, True):
+        def same(a, b):
+            return a.casefold() == b.casefold() if fold else a == b
+        hits = [label for label in table.drugs if same(table.drug_names.get(label, label), text)]
+        if len(hits) > 1:
+            raise CCLEError(f"{table.source}: drug {text!r} is ambiguous: {', '.join(hits)} (one name under "
+                            f"several ids: give the label or the id)")
+        if not hits and fold:
+            hits = [label for label in table.drugs if same(label, text)]
+        if len(hits) == 1:
+            return hits[0], ("case" if fold else f"name {text}")
+    raise CCLEError(f"{table.source}: unknown drug {text!r}; known: {', '.join(table.drugs)}")

@@ -38,7 +38,9 @@ class DataQuality:
     missing_policy : "none" (there were none), "median" (imputed), "drop" (those genes removed) or "keep"
     (left as NaN for the caller);
     merged_genes : list[str], gene names that occurred more than once and were averaged into one column;
-    unnamed_rows : int, rows of a DepMap matrix left out because no CCLE name was found for them.
+    unnamed_rows : int, rows of a DepMap matrix left out because no CCLE name was found for them;
+    non_default_profiles : int, rows of a profile-indexed DepMap matrix left out because another profile is
+    the model's default entry.
     """
 
     n_missing_values: int = 0
@@ -46,6 +48,7 @@ class DataQuality:
     missing_policy: str = "none"
     merged_genes: list = field(default_factory=list)
     unnamed_rows: int = 0
+    non_default_profiles: int = 0
 
     def summary(self):
         """One line for the banner/report, or '' when the file was complete and had no repeated gene."""
@@ -58,6 +61,8 @@ class DataQuality:
             parts.append(f"{len(self.merged_genes)} repeated gene names averaged into one column each")
         if self.unnamed_rows:
             parts.append(f"{self.unnamed_rows} rows without a CCLE cell line name left out")
+        if self.non_default_profiles:
+            parts.append(f"{self.non_default_profiles} non-default profiles left out")
         return "; ".join(parts)
 
 

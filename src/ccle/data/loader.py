@@ -5,6 +5,12 @@ cache folder) is loaded. The expression format is picked from the file's first l
 through): a line without a tab or comma that starts with ``#`` or is a version number (``#1.2``, ``#1.4``,
 ``1.2``) is a GCT file -- the GCT reader then accepts 1.2/1.3 and says "not a GCT 1.2/1.3 file" otherwise --
 anything else a DepMap-style delimited matrix.
+
+The drug file's layout is recognised from its header (:mod:`ccle.data.drug_formats`: CCLE 2015, GDSC, CTRPv2,
+PRISM, or a long table whose columns the caller names), and its cell lines are matched to the expression's
+by identifiers and names (:mod:`ccle.data.identity`; the DepMap ``Model.csv`` / ``sample_info.csv`` given as
+``sample_info`` supplies the expression lines' identifiers): the drug table comes back with the expression's
+names and the :class:`~ccle.data.identity.JoinReport` in ``table.join``.
 """
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ import os
 import re
 
 from ccle.data.depmap import read_depmap_matrix
-from ccle.data.drugs import read_drug_table
+from ccle.data.drug_formats import read_drugs
 from ccle.data.gct import read_gct
+from ccle.data.identity import link_cell_lines, read_models
 from ccle.data.textio import first_line
 from ccle.errors import CCLEError
 
@@ -43,8 +50,8 @@ def read_expression(path, sample_info=None, *, impute="keep", drop_incomplete_ge
     return read_depmap_matrix(path, sample_info=sample_info, **policy)
 
 
-def load_data(expression_path=None, drugs_path=None, sample_info=None, response="ActArea", *, impute="none",
-              drop_incomplete_genes=False, duplicate_genes="error", **synthetic_kw):
+def load_data(expression_path=None, drugs_path=None, sample_info=None, response=None, *, impute="none",
+              drop_incomplete_genes=False, duplicate_genes="error", long_table=None, **synthetic_kw):
     """Return ``(ExpressionMatrix, DrugTable)``.
 
     Parameters
@@ -52,8 +59,12 @@ def load_data(expression_path=None, drugs_path=None, sample_info=None, response=
     expression_path, drugs_path : paths or None
         Both None: the embedded default data set (``synthetic_kw`` go to ``default_data``: ``cache_dir``,
         ``n_genes``, ``seed``, ...). Otherwise both must be given.
-    sample_info : DepMap sample_info.csv for DepMap matrices keyed by ``ACH-`` ids.
-    response : drug-table column to read (``ActArea``, ``IC50 (uM)``, ``EC50 (uM)``, ``Amax``).
+    sample_info : DepMap ``sample_info.csv`` or ``Model.csv``: names the rows of matrices keyed by ``ACH-`` ids
+        and gives the identifiers that join the drug file's cell lines to the expression's.
+    response : drug-table column to read; None: the layout's default (``ActArea`` for the CCLE file,
+        ``LN_IC50`` GDSC, ``area_under_curve`` CTRPv2, ``auc`` PRISM).
+    long_table : :class:`ccle.data.longtable.LongTableSpec` (or a dict of its fields) to read the drug file as
+        a long table with the named columns and direction, whatever its header.
     impute, drop_incomplete_genes, duplicate_genes : the expression reader's policy for missing values and
         repeated gene names (:func:`read_expression`); ``expression.quality.summary()`` says what was done.
     """
@@ -70,5 +81,7 @@ def load_data(expression_path=None, drugs_path=None, sample_info=None, response=
         raise CCLEError(f"options {sorted(synthetic_kw)} only apply to the default data set, not to given files")
     expression = read_expression(expression_path, sample_info=sample_info, impute=impute,
                                  drop_incomplete_genes=drop_incomplete_genes, duplicate_genes=duplicate_genes)
-    drugs = read_drug_table(drugs_path, response=response)
+    drugs = read_drugs(drugs_path, response=response, long_table=long_table)
+    models = read_models(sample_info) if sample_info is not None and not isinstance(sample_info, dict) else ()
+    drugs = link_cell_lines(drugs, expression.cell_lines, models, expression.source)
     return expression, drugs

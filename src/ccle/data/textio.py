@@ -13,6 +13,7 @@ import gzip
 import io
 import math
 import os
+import re
 import zlib
 
 from ccle.errors import CCLEError
@@ -82,23 +83,37 @@ def first_line(path):
 
 
 def sniff_separator(line):
-    """Tab when the header line holds more tabs than commas, else comma."""
-    return "\t" if line.count("\t") > line.count(",") else ","
+    """Tab when the header line holds more tabs than commas, else comma; ``;`` when it holds more semicolons
+    than both (a spreadsheet saved as CSV in a locale whose decimal mark is the comma)."""
+    tabs, commas, semicolons = line.count("\t"), line.count(","), line.count(";")
+    if semicolons > tabs and semicolons > commas:
+        return ";"
+    return "\t" if tabs > commas else ","
 
 
-def parse_float(token):
+def parse_float(token, decimal_comma=False):
     """One numeric field -> float; ``nan`` for a missing token (:data:`MISSING_TOKENS`); ValueError for
     text that is not a number, for ``inf`` and for a magnitude beyond the float32 range (such a value would
-    silently become ``inf`` in the float32 matrix). The error message says which."""
+    silently become ``inf`` in the float32 matrix). The error message says which.
+
+    ``decimal_comma`` (the fields of a ``;``-separated file): ``0,71`` is 0.71; a number holding both ``.``
+    and ``,`` (``1.234,5``: a thousands separator) is refused rather than guessed."""
     tok = token.strip()
     if tok.lower() in MISSING_TOKENS:
         return math.nan
+    if decimal_comma and "," in tok:
+        if "." in tok:
+            raise ValueError(f"number {token!r} holds both '.' and ',' (a thousands separator?): save the file "
+                             f"without thousands separators")
+        tok = tok.replace(",", ".")
     try:
         if "_" in tok:  # Python's float() reads "1_0" as 10; no expression file means that
             raise ValueError
         value = float(tok)
     except ValueError:
-        raise ValueError(f"non-numeric value {token!r}") from None
+        hint = (" (a decimal comma? save the file with '.' as the decimal mark, or ';'-separated)"
+                if not decimal_comma and re.fullmatch(r"[+-]?\d+,\d+", tok) else "")
+        raise ValueError(f"non-numeric value {token!r}{hint}") from None
     if math.isnan(value):
         return math.nan
     if math.isinf(value):

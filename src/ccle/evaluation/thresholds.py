@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ccle.data.drugs import label_direction
 from ccle.errors import CCLEError
 
 SENSITIVE, MODERATE, RESISTANT = "sensitive", "moderate", "resistant"
@@ -34,7 +35,11 @@ RESPONSE_DIRECTIONS = {"actarea": 1, "ic50 (um)": -1, "ec50 (um)": -1, "amax": -
 def sensitive_direction(response):
     """+1 when high values of ``response`` mean sensitive (ActArea), -1 when low values do (``IC50 (uM)``,
     ``EC50 (uM)``, ``Amax``). Case-insensitive on the CCLE column names; also accepts ``IC50`` / ``EC50``
-    without the unit. Any other name -> :class:`ccle.errors.CCLEError`."""
+    without the unit, and a name carrying its direction (``"LN_IC50 (low = sensitive)"``: the GDSC, CTRPv2,
+    PRISM and long-table readers label theirs so). Any other name -> :class:`ccle.errors.CCLEError`."""
+    explicit = label_direction(response)
+    if explicit is not None:
+        return explicit
     key = str(response).strip().lower()
     if key in ("ic50", "ec50"):
         key += " (um)"
