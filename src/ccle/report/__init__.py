@@ -25,7 +25,7 @@ __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", 
            "method_label", "main_records"]
 
 RESULTS_FILE = "results.jsonl"   # the runner's file name (ccle.runner.RESULTS_FILE; not imported: no model code)
-NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[plot]')."
+NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install matplotlib)."
 
 
 def load_results(out_dir, config_key=None):
