@@ -53,22 +53,40 @@ class Layer:
 
 
 class Dense(Layer):
-    """Fully connected layer y = x W + b, with x (n, n_in), W (n_in, n_out), b (n_out,), y (n, n_out).
+    """Fully connected layer ``y = x W + b``: x (n, n_in), W (n_in, n_out), b (n_out,), y (n, n_out).
 
     Penalty (added to the cost by ``Sequential``): ``l1 * sum|W| + l2 * sum(W**2)`` (the bias is not penalized).
-    ``backward`` sets dW = x^T g + l1 sign(W) + 2 l2 W, db = sum_rows(g), then dW *= mask when a pruning
-    ``mask`` (0/1 array shaped like W) is set, and returns g W^T.
+    ``backward`` sets ``dW = x^T g + l1 sign(W) + 2 l2 W``, ``db = sum_rows(g)``, then ``dW *= mask`` when a
+    pruning ``mask`` (0/1 array shaped like W) is set, and returns ``g W^T``.
 
-    Initialization (b = 0):
-      - ``"he"``:     W ~ N(0, 2 / n_in)                              (He et al. 2015; for ReLU)
-      - ``"glorot"``: W ~ U(-a, a), a = sqrt(6 / (n_in + n_out))      (Glorot & Bengio 2010; tanh, linear)
-      - ``"auto"``:   He when the next layer is a ReLU, else Glorot. A lone Dense cannot see its successor and
-        uses Glorot; ``Sequential`` resolves it.
     Without ``rng`` the weights are left undrawn (``initialized`` is False) for the owner to seed:
     ``Sequential(layers, seed)`` draws them from its own seed. Anything else that touches the parameters first
     (reading or setting ``W`` or ``b``, ``params()``, ``forward``, ``penalty``, setting a ``mask``) draws them
     from ``np.random.default_rng(0)``, so a lone layer is usable and a layer whose weights someone has seen or
     set is never re-drawn behind their back.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths.
+    l1, l2 : float, default 0.0
+        Penalty weights (finite, >= 0).
+    init : {'auto', 'he', 'glorot'}, default 'auto'
+        Initialization, with b = 0. ``'he'``: ``W ~ N(0, 2 / n_in)`` (He et al. 2015; for ReLU).
+        ``'glorot'``: ``W ~ U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))`` (Glorot & Bengio 2010; tanh, linear).
+        ``'auto'``: He when the next layer is a ReLU, else Glorot; a lone Dense cannot see its successor and uses
+        Glorot, ``Sequential`` resolves it.
+    dtype : numpy dtype, default float32
+    rng : numpy.random.Generator or None
+        Draw the weights now from this generator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense
+    >>> layer = Dense(3, 2, rng=np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
     """
 
     def __init__(self, n_in, n_out, l1=0.0, l2=0.0, init="auto", dtype=np.float32, rng=None):
@@ -220,7 +238,8 @@ class Dense(Layer):
         return self.l1 * s_abs + self.l2 * s_sq
 
     def apply_mask(self):
-        """W *= mask (keeps pruned weights at exactly zero after an optimizer step); no-op without mask."""
+        """Set ``W *= mask``, keeping pruned weights at exactly zero after an optimizer step; no-op without a mask.
+        """
         if self._mask is not None:
             self._W *= self._mask
 

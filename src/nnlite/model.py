@@ -165,9 +165,22 @@ class Sequential:
         return mse + pen
 
     def train_step(self, X, y, optimizer):
-        """One gradient step on the batch (X, y): forward with dropout, MSE, backward (penalty gradients added,
-        masks applied), ``optimizer.step``, then W *= mask for masked layers. Returns the batch objective
-        MSE + penalties (penalties of the weights before the step)."""
+        """One gradient step on a batch and its objective.
+
+        Forward with dropout, MSE, backward (penalty gradients added, masks applied), ``optimizer.step``, then
+        ``W *= mask`` for masked layers.
+
+        Parameters
+        ----------
+        X : ndarray of shape (batch, n_in)
+        y : ndarray of shape (batch,) or (batch, n_out)
+        optimizer : Adam or SGD
+
+        Returns
+        -------
+        float
+            The batch objective, MSE + penalties (penalties of the weights before the step).
+        """
         X, y = self._check_Xy(X, y)
         return self._train_step(X, y, optimizer)
 

@@ -21,19 +21,38 @@ INITS = ("linear", "density", "random")
 
 
 def kmeans_1d(values, k, init="linear", max_iter=300, seed=0):
-    """Lloyd's k-means on scalars, minimising the inertia sum_i (x_i - c_{label_i})**2.
+    """Lloyd's k-means on scalars, minimising the inertia ``sum_i (x_i - c[label_i])**2``.
 
-    values: (n,) finite floats; k >= 1 clusters. Returns (centroids float64 (k,), labels int64 (n,)).
-
-    Initialisation (Han et al. 2016, sec. 3.2, found "linear" best because it keeps the rare large weights):
-      - "linear":  k points equally spaced in [min(x), max(x)]
-      - "density": the quantiles (i + 0.5) / k of x (equal-count bins)
-      - "random":  k distinct values of x drawn with ``seed`` (Forgy)
     In 1-D the clusters of a sorted sample are contiguous runs, so each assignment is a ``searchsorted``
     against the midpoints of the sorted centroids (ties go to the lower centroid, as in scikit-learn) and
     each update uses prefix sums. An empty cluster is moved onto the point farthest from its centroid (the
     rule scikit-learn's KMeans uses). Iteration stops when the assignment no longer changes.
     If x has at most k distinct values the centroids are those values (zero inertia), the rest repeat the last.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Finite floats.
+    k : int
+        Clusters, >= 1.
+    init : {'linear', 'density', 'random'}, default 'linear'
+        Initial centroids (Han et al. 2016, sec. 3.2, found "linear" best because it keeps the rare large
+        weights): ``'linear'`` k points equally spaced in [min(x), max(x)]; ``'density'`` the quantiles
+        (i + 0.5) / k of x (equal-count bins); ``'random'`` k distinct values of x drawn with ``seed`` (Forgy).
+    max_iter : int, default 300
+    seed : int, default 0
+
+    Returns
+    -------
+    centroids : ndarray of shape (k,), float64
+    labels : ndarray of shape (n,), int64
+
+    Examples
+    --------
+    >>> from nnlite import kmeans_1d
+    >>> centroids, labels = kmeans_1d([0.0, 0.1, 0.9, 1.0], k=2)
+    >>> centroids.round(2), labels
+    (array([0.05, 0.95]), array([0, 0, 1, 1]))
     """
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1:
