@@ -31,6 +31,7 @@ extensions = [
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md"]
 root_doc = "index"
+highlight_language = "none"
 
 # API pages: one generated page per listed object (docs/api/*.rst list them)
 autosummary_generate = True
@@ -123,6 +124,8 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# the guide pages have no sub-pages: no empty "Section Navigation" column beside them
+html_sidebars = {"*": [], "api/**": ["sidebar-nav-bs"]}
 html_context = {"default_mode": "light"}
 
 doctest_global_setup = "import numpy as np"

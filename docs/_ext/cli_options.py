@@ -21,12 +21,21 @@ def _subparsers(parser):
 def command_parser(name):
     """The parser of command ``name`` (None: the top-level parser)."""
     parser = build_parser(PROG)
+    _narrow(parser)
     if not name:
         return parser
     sub = _subparsers(parser)
     if name not in sub.choices:
         raise KeyError(f"no command {name!r}; known: {', '.join(sub.choices)}")
     return sub.choices[name]
+
+
+def _narrow(parser, width=72):
+    """Wrap usage lines at ``width`` columns (the page's text column), for the parser and every command."""
+    parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=width)
+    sub = _subparsers(parser)
+    for child in (sub.choices.values() if sub else ()):
+        _narrow(child, width)
 
 
 def _help_text(parser, action):
