@@ -160,7 +160,7 @@ class Network:
     Parameters
     ----------
     steps : list of (W, b, activation)
-        W of shape (n_in, n_out), b of shape (n_out,), activation name (``'relu'``, ``'tanh'``, ``'identity'``).
+        W of shape (n_in, n_out), b of shape (n_out,), activation name (``'ReLU'``, ``'Tanh'`` or ``'Identity'``).
     dtype : numpy dtype
         Float type of the model.
     layers : list
