@@ -153,13 +153,30 @@ class Dense(Layer):
         self._mask = np.ascontiguousarray(value, dtype=self.dtype)
 
     def resolved_init(self, next_layer=None):
-        """The concrete scheme ("he" or "glorot") for ``init`` given the layer that follows."""
+        """The concrete scheme for ``init`` given the layer that follows.
+
+        Parameters
+        ----------
+        next_layer : Layer or None
+            ``'auto'`` resolves to ``'he'`` before a ReLU, else ``'glorot'``.
+
+        Returns
+        -------
+        {'he', 'glorot'}
+        """
         if self.init != "auto":
             return self.init
         return "he" if type(next_layer).__name__ == "ReLU" else "glorot"
 
     def initialize(self, rng, scheme=None):
-        """Draw W from ``rng`` with ``scheme`` (default: ``resolved_init()``) and set b = 0; sets ``initialized``."""
+        """Draw W and set b = 0; sets ``initialized``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        scheme : {'he', 'glorot'} or None
+            Default: :meth:`resolved_init`.
+        """
         scheme = scheme or self.resolved_init()
         if scheme == "he":
             w = rng.standard_normal((self.n_in, self.n_out)) * np.sqrt(2.0 / self.n_in)
@@ -173,7 +190,17 @@ class Dense(Layer):
         self.initialized = True
 
     def astype(self, dtype):
-        """Convert W, b, their gradients and the mask to ``dtype`` in place (new arrays); returns self."""
+        """Convert W, b, their gradients and the mask to ``dtype`` in place (new arrays).
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+
+        Returns
+        -------
+        Dense
+            self.
+        """
         dt = check_dtype(dtype)
         if dt != self.dtype:
             self.dtype = dt
@@ -200,12 +227,24 @@ class Dense(Layer):
         return self.l1 * float(np.abs(w).sum()) + self.l2 * float(np.dot(w.ravel(), w.ravel()))
 
     def config(self):
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``)."""
         return {"n_in": self.n_in, "n_out": self.n_out, "l1": self.l1, "l2": self.l2, "init": self.init,
                 "dtype": self.dtype.name}
 
     # -- computation -----------------------------------------------------------------------------------------
     def forward(self, x, training=False):
-        """y = x W + b; x (n, n_in) -> y (n, n_out)."""
+        """``y = x W + b``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, n_in)
+        training : bool, default False
+            Unused (the same in both modes); kept for the layer interface.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+        """
         x = _as_batch(x, self.n_in, self.dtype)
         self._x = x
         y = x @ self.W
@@ -213,7 +252,18 @@ class Dense(Layer):
         return y
 
     def backward(self, grad):
-        """Fill dW, db (penalty gradient and mask included) from grad = dL/dy (n, n_out); return dL/dx."""
+        """Fill ``dW``, ``db`` (penalty gradient and mask included) and return the gradient of the input.
+
+        Parameters
+        ----------
+        grad : ndarray of shape (n, n_out)
+            dL/dy of the last :meth:`forward`.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            dL/dx.
+        """
         if self._x is None:
             raise ValueError("backward called before forward")
         grad = np.asarray(grad, dtype=self.dtype)
@@ -245,11 +295,29 @@ class Dense(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout (Srivastava et al. 2014): in training y = x * [u >= p] / (1 - p) with u ~ U[0, 1) drawn
-    per element from ``rng``, so E[y] = x; at evaluation y = x. ``backward`` reuses the forward mask.
-    ``p`` is the drop probability, 0 <= p < 1. Without ``rng`` the layer has no generator yet (``rng`` is None)
-    and ``Sequential`` gives it one derived from its seed; a lone layer uses ``np.random.default_rng(0)`` from
-    its first training-mode forward on.
+    """Inverted dropout (Srivastava et al. 2014).
+
+    In training ``y = x * [u >= p] / (1 - p)`` with ``u ~ U[0, 1)`` drawn per element from ``rng``, so
+    ``E[y] = x``; at evaluation ``y = x``. ``backward`` reuses the forward mask.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability, 0 <= p < 1.
+    rng : numpy.random.Generator or None
+        Without one, ``Sequential`` gives the layer a generator derived from its seed; a lone layer uses
+        ``np.random.default_rng(0)`` from its first training-mode forward on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dropout
+    >>> layer = Dropout(0.5, rng=np.random.default_rng(0))
+    >>> y = layer.forward(np.ones((1, 6)), training=True)
+    >>> sorted(set(y.ravel().tolist()))
+    [0.0, 2.0]
+    >>> layer.forward(np.ones((1, 3)))
+    array([[1., 1., 1.]])
     """
 
     def __init__(self, p, rng=None):
@@ -270,6 +338,7 @@ class Dropout(Layer):
         return 1.0 / (1.0 - self.p)
 
     def config(self):
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``)."""
         return {"p": self.p}
 
     def forward(self, x, training=False):
