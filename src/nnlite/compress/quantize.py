@@ -153,9 +153,20 @@ def surviving_index(layer):
 
 
 def quantize_layer(layer, bits=5, init="linear", seed=0):
-    """Cluster the layer's surviving weights into 2**bits shared values and write them into W.
+    """Cluster the layer's surviving weights into ``2**bits`` shared values (:func:`kmeans_1d`) and write them into W.
 
-    Returns a ``LayerCodebook``. A layer with no surviving weight gets an all-zero codebook.
+    Parameters
+    ----------
+    layer : Dense
+        Changed in place.
+    bits : int, default 5
+    init : {'linear', 'density', 'random'}, default 'linear'
+    seed : int, default 0
+
+    Returns
+    -------
+    LayerCodebook
+        A layer with no surviving weight gets an all-zero codebook.
     """
     if int(bits) != bits or not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer in [1, 16], got {bits!r}")
@@ -171,9 +182,29 @@ def quantize_layer(layer, bits=5, init="linear", seed=0):
 
 
 def quantize_model(model, bits=5, init="linear", seed=0):
-    """Quantize every Dense layer of ``model`` in place (``quantize_layer``) -> list of ``LayerCodebook``.
+    """Quantize every Dense layer of ``model`` in place (:func:`quantize_layer`): trained quantization by weight
+    sharing (Han et al. 2016, Deep Compression, sec. 3).
 
-    ``bits`` may be one int or one int per Dense layer (the paper uses fewer bits for fully connected layers).
+    Parameters
+    ----------
+    model : Sequential
+    bits : int or sequence of int, default 5
+        One value or one per Dense layer (the paper uses fewer bits for fully connected layers).
+    init : {'linear', 'density', 'random'}, default 'linear'
+    seed : int, default 0
+
+    Returns
+    -------
+    list of LayerCodebook
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense, Sequential, quantize_model
+    >>> net = Sequential([Dense(16, 16)], seed=0)
+    >>> books = quantize_model(net, bits=2)
+    >>> len(np.unique(net.layers[0].W))
+    4
     """
     layers = model.dense_layers()
     bits_per = per_layer(bits, len(layers), "bits")
@@ -182,16 +213,36 @@ def quantize_model(model, bits=5, init="linear", seed=0):
 
 def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, optimizer=None, train_bias=True,
                        validation=None, seed=0):
-    """Train the shared weights: per mini-batch, forward (training mode), MSE backward, then
+    """Train the shared weights (Han et al. 2016, sec. 3.1).
 
-        grad(centroid c) = sum of dW over the weights of cluster c     (``np.bincount(labels, dW[index])``)
+    Per mini-batch: forward (training mode), MSE backward, then::
 
-    one optimizer step on the centroids (and the biases if ``train_bias``), then W <- centroids[labels].
+        grad(centroid c) = sum of dW over the weights of cluster c     (np.bincount(labels, dW[index]))
+
+    one optimizer step on the centroids (and the biases if ``train_bias``), then ``W <- centroids[labels]``.
     The MSE is over the observed entries of y (NaN = missing, ``MaskedMSELoss``; all entries when none is NaN).
-    The assignment of weights to clusters never changes. With ``validation=(X_val, y_val)`` the centroids and
-    biases with the lowest validation MSE seen (including before the first step) are kept at the end.
-    ``optimizer`` defaults to ``nnlite.optim.Adam(lr=1e-4)``. Returns the list of per-epoch validation MSEs
-    (training-batch MSEs averaged over the epoch when no validation set is given).
+    The assignment of weights to clusters never changes. With a validation set the centroids and biases with
+    the lowest validation MSE seen (including before the first step) are kept at the end.
+
+    Parameters
+    ----------
+    model : Sequential
+    codebooks : list of LayerCodebook
+        From :func:`quantize_model`.
+    X, y : ndarray
+    epochs : int, default 10
+    batch_size : int, default 32
+    optimizer : Adam or SGD or None
+        Default ``Adam(lr=1e-4)``.
+    train_bias : bool, default True
+    validation : tuple (X_val, y_val) or None
+    seed : int, default 0
+        Mini-batch order.
+
+    Returns
+    -------
+    list of float
+        Per-epoch validation MSEs (training-batch MSEs averaged over the epoch without a validation set).
     """
     layers = model.dense_layers()
     if len(codebooks) != len(layers):

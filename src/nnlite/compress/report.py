@@ -56,11 +56,23 @@ class LayerSizes:
 class CompressionReport:
     """Per-layer sizes, stage totals, compression ratios and the validation MSE after each stage.
 
-    ``val_mse`` maps a stage to the model's validation MSE after it: "dense" (the input model), "pruned"
-    (after prune + retrain), "quantized" (after weight sharing + centroid fine-tuning) and "huffman" (the
-    model decoded back from the .nnz bytes; Huffman coding is lossless, so it equals "quantized").
-    ``encoded``: the model's per-layer ``fileformat.EncodedLayer`` list the sizes were measured on (not part of
-    ``to_dict``), for writing the model without encoding it again.
+    Parameters
+    ----------
+    layers : list of LayerSizes
+        Bytes per stage of each Dense layer.
+    val_mse : dict
+        Stage -> the model's validation MSE after it: "dense" (the input model), "pruned" (after prune +
+        retrain), "quantized" (after weight sharing + centroid fine-tuning) and "huffman" (the model decoded back
+        from the .nnz bytes; Huffman coding is lossless, so it equals "quantized").
+    file_bytes : int or None
+        Size of the written file.
+    settings : dict
+        The settings the model was compressed with.
+    history : dict
+        Intermediate figures: validation MSE after each pruning step, sparsity, dropout rates, ...
+    encoded : list or None
+        The model's per-layer ``fileformat.EncodedLayer`` list the sizes were measured on (not part of
+        ``to_dict``), for writing the model without encoding it again.
     """
     layers: list
     val_mse: dict = field(default_factory=dict)
