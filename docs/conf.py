@@ -43,73 +43,10 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 # every documented nnlite object must say what its parameters are and what it returns
-numpydoc_validation_checks = {"GL08", "PR01", "PR02", "SS01"}
+numpydoc_validation_checks = {"GL08", "PR01", "PR02", "SS01", "RT01"}
 numpydoc_validation_exclude = {r"^ccle\.", r"\.__init__$", r"\._[a-z]", r"\.get_params$", r"\.set_params$",
                                r"\.score$", r"\.__repr__$", r"\.__sklearn_tags__$"}
 
-# Objects whose docstrings are still prose, not yet numpydoc sections: each one converted comes off this list
-# (the build then checks it).
-NUMPYDOC_TO_CONVERT = [
-    "nnlite.ann.NetworkRegressor",
-    "nnlite.ann.SimpleANNRegressor",
-    "nnlite.compress.fileformat.load_compressed",
-    "nnlite.compress.fileformat.read_metadata",
-    "nnlite.compress.fileformat.save_compressed",
-    "nnlite.compress.huffman.HuffmanCode",
-    "nnlite.compress.huffman.HuffmanCode.decode",
-    "nnlite.compress.huffman.HuffmanCode.encode",
-    "nnlite.compress.huffman.HuffmanCode.encoded_bits",
-    "nnlite.compress.huffman.HuffmanCode.from_bytes",
-    "nnlite.compress.huffman.HuffmanCode.from_counts",
-    "nnlite.compress.huffman.HuffmanCode.from_symbols",
-    "nnlite.compress.pipeline.compress_model",
-    "nnlite.compress.prune.iterative_prune",
-    "nnlite.compress.prune.prune_model",
-    "nnlite.compress.quantize.finetune_centroids",
-    "nnlite.compress.quantize.quantize_layer",
-    "nnlite.compress.quantize.quantize_model",
-    "nnlite.compress.report.CompressionReport",
-    "nnlite.compress.sparse.GapCSR",
-    "nnlite.compress.sparse.GapCSR.from_dense",
-    "nnlite.compress.sparse.GapCSR.nbits",
-    "nnlite.compress.sparse.GapCSR.to_dense",
-    "nnlite.forest.RandomForestRegressor",
-    "nnlite.forest.RandomForestRegressor.predict",
-    "nnlite.layers.Dense.astype",
-    "nnlite.layers.Dense.backward",
-    "nnlite.layers.Dense.config",
-    "nnlite.layers.Dense.forward",
-    "nnlite.layers.Dense.initialize",
-    "nnlite.layers.Dense.resolved_init",
-    "nnlite.layers.Dropout",
-    "nnlite.layers.Dropout.config",
-    "nnlite.linear.svr.LinearSVR.elimination_session",
-    "nnlite.model.Sequential",
-    "nnlite.model.Sequential.backward",
-    "nnlite.model.Sequential.fit",
-    "nnlite.model.Sequential.forward",
-    "nnlite.model.Sequential.loss",
-    "nnlite.model.Sequential.predict",
-    "nnlite.model.Sequential.set_weights",
-    "nnlite.networks.paper_network",
-    "nnlite.networks.simple_ann_network",
-    "nnlite.optim.Adam",
-    "nnlite.optim.Adam.begin_step",
-    "nnlite.optim.Adam.scalars",
-    "nnlite.optim.Adam.update",
-    "nnlite.optim.SGD",
-    "nnlite.optim.SGD.begin_step",
-    "nnlite.optim.SGD.update",
-    "nnlite.runtime.Network",
-    "nnlite.runtime.Network.predict",
-    "nnlite.runtime.RuntimeModel",
-    "nnlite.runtime.RuntimeModel.predict_members",
-    "nnlite.runtime.load",
-    "nnlite.runtime.loads",
-    "nnlite.tree.DecisionTreeRegressor",
-    "nnlite.tree.DecisionTreeRegressor.predict",
-]
-numpydoc_validation_exclude |= {"^" + re.escape(name) + "$" for name in NUMPYDOC_TO_CONVERT}
 
 
 html_theme = "pydata_sphinx_theme"

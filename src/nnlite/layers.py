@@ -40,11 +40,21 @@ class Layer:
         return {}
 
     def penalty(self):
-        """The layer's contribution to the cost besides the data loss (0 for parameter-free layers)."""
+        """The layer's contribution to the cost besides the data loss (0 for parameter-free layers).
+
+        Returns
+        -------
+        float
+        """
         return 0.0
 
     def config(self):
-        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entries, ``repr``)."""
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entries, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {}
 
     def __repr__(self):
@@ -220,14 +230,24 @@ class Dense(Layer):
         return {"W": self.dW, "b": self.db}
 
     def penalty(self):
-        """l1 * sum|W| + l2 * sum(W**2), accumulated in float64."""
+        """``l1 * sum|W| + l2 * sum(W**2)``, accumulated in float64.
+
+        Returns
+        -------
+        float
+        """
         if self.l1 == 0 and self.l2 == 0:
             return 0.0
         w = self.W.astype(np.float64, copy=False)
         return self.l1 * float(np.abs(w).sum()) + self.l2 * float(np.dot(w.ravel(), w.ravel()))
 
     def config(self):
-        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``)."""
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {"n_in": self.n_in, "n_out": self.n_out, "l1": self.l1, "l2": self.l2, "init": self.init,
                 "dtype": self.dtype.name}
 
@@ -275,7 +295,13 @@ class Dense(Layer):
         return grad @ self._W.T
 
     def finish_weight_grad(self):
-        """Add the penalty gradient to dW and apply the mask (one fused pass). Returns the penalty value of W."""
+        """Add the penalty gradient to dW and apply the mask (one fused pass).
+
+        Returns
+        -------
+        float
+            The penalty value of W.
+        """
         if self._mask is not None:
             dt = self.dtype.type
             s_abs, s_sq = K.penalty_grad_masked(self._W.reshape(-1), self.dW.reshape(-1), dt(self.l1),
@@ -328,7 +354,12 @@ class Dropout(Layer):
         self._keep = None
 
     def generator(self):
-        """The layer's generator (``np.random.default_rng(0)`` when no owner has given it one)."""
+        """The layer's generator (``np.random.default_rng(0)`` when no owner has given it one).
+
+        Returns
+        -------
+        numpy.random.Generator
+        """
         if self.rng is None:
             self.rng = np.random.default_rng(0)
         return self.rng
@@ -338,7 +369,12 @@ class Dropout(Layer):
         return 1.0 / (1.0 - self.p)
 
     def config(self):
-        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``)."""
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {"p": self.p}
 
     def forward(self, x, training=False):

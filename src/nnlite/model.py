@@ -93,11 +93,21 @@ class Sequential:
 
     # -- structure -------------------------------------------------------------------------------------------
     def dense_layers(self):
-        """The Dense layers, in order."""
+        """The Dense layers, in order.
+
+        Returns
+        -------
+        list of Dense
+        """
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     def parameters(self):
-        """List of (param, grad) pairs, layer by layer (W then b for a Dense); the live arrays."""
+        """The live parameter arrays and their gradients, layer by layer (W then b for a Dense).
+
+        Returns
+        -------
+        list of (param, grad)
+        """
         pairs = []
         for layer in self.layers:
             p, g = layer.params(), layer.grads()
@@ -105,7 +115,12 @@ class Sequential:
         return pairs
 
     def get_weights(self):
-        """Copies of the parameter arrays, in ``parameters()`` order."""
+        """Copies of the parameter arrays, in ``parameters()`` order.
+
+        Returns
+        -------
+        list of ndarray
+        """
         return [p.copy() for p, _ in self.parameters()]
 
     def set_weights(self, weights):
@@ -127,7 +142,12 @@ class Sequential:
             p[...] = w
 
     def penalty(self):
-        """sum over Dense layers of l1 * sum|W| + l2 * sum(W**2)."""
+        """Sum over the Dense layers of ``l1 * sum|W| + l2 * sum(W**2)``.
+
+        Returns
+        -------
+        float
+        """
         return float(sum(layer.penalty() for layer in self.layers))
 
     @property

@@ -27,7 +27,9 @@ def _flat(a):
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015, Algorithm 1), bias-corrected, t starting at 1::
+    """Adam (Kingma & Ba 2015, Algorithm 1).
+
+    Bias-corrected, t starting at 1::
 
         t <- t + 1;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
         p <- p - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
@@ -134,7 +136,9 @@ class Adam:
 
 
 class SGD:
-    """Stochastic gradient descent with (heavy-ball) momentum, as in PyTorch::
+    """Stochastic gradient descent with (heavy-ball) momentum.
+
+    The update, as in PyTorch::
 
         v <- momentum * v + g;  p <- p - lr * v      (v = g when momentum = 0)
 

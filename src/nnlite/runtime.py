@@ -242,7 +242,12 @@ class Network:
         return out[:, 0] if self.n_out == 1 else out
 
     def describe(self):
-        """One line per Dense step: shape, activation, nonzero weights."""
+        """One line per Dense step: shape, activation, nonzero weights.
+
+        Returns
+        -------
+        list of str
+        """
         return [f"Dense {W.shape[0]} -> {W.shape[1]}, {act}, {int(np.count_nonzero(W))} nonzero weights"
                 for W, _, act in self.steps]
 

@@ -291,7 +291,12 @@ class DecisionTreeRegressor(RegressorMixin, BaseEstimator):
                              self.value_[None])
 
     def get_depth(self):
-        """Longest root-to-leaf path (edges) of the fitted tree."""
+        """Longest root-to-leaf path (edges) of the fitted tree.
+
+        Returns
+        -------
+        int
+        """
         depth = np.zeros(self.node_count_, dtype=np.int64)
         for node in range(self.node_count_):  # children always have larger ids than their parent
             if self.feature_[node] >= 0:

@@ -279,7 +279,12 @@ class HuffmanCode:
         return out
 
     def to_bytes(self):
-        """The compact table: varint n_symbols, uint8 bits-per-length w, packed lengths (module doc)."""
+        """The compact table: varint n_symbols, uint8 bits-per-length w, packed lengths (module docstring).
+
+        Returns
+        -------
+        bytes
+        """
         w = int(self.max_length).bit_length()
         head = _varint(self.n_symbols) + bytes([w])
         if w == 0:

@@ -82,7 +82,13 @@ class CompressionReport:
     encoded: list = field(default=None, repr=False, compare=False)
 
     def totals(self):
-        """Bytes per stage summed over the Dense layers."""
+        """Bytes per stage summed over the Dense layers.
+
+        Returns
+        -------
+        dict
+            Stage -> bytes.
+        """
         return {s: int(sum(getattr(l, s) for l in self.layers)) for s in STAGES}
 
     @property
@@ -97,12 +103,23 @@ class CompressionReport:
         return None if self.file_bytes is None else self.totals()["dense"] / self.file_bytes
 
     def stage_ratios(self):
-        """Dense bytes / bytes at each stage."""
+        """Dense bytes over the bytes at each stage.
+
+        Returns
+        -------
+        dict
+            Stage -> ratio.
+        """
         t = self.totals()
         return {s: t["dense"] / max(t[s], 1) for s in STAGES}
 
     def to_dict(self):
-        """A JSON-serializable dict of everything in the report."""
+        """Everything in the report except ``encoded``, JSON-serializable.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "layers": [{**asdict(l), "shape": list(l.shape)} for l in self.layers],
             "totals": self.totals(), "ratios": self.stage_ratios(), "ratio": self.ratio,

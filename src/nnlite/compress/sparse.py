@@ -124,7 +124,12 @@ class GapCSR:
         return int(self.gaps.size - self.values.size)
 
     def positions(self):
-        """Flat positions of the real entries, int64 (nnz,)."""
+        """Flat (row-major) positions of the real entries.
+
+        Returns
+        -------
+        ndarray of shape (nnz,), int64
+        """
         pos = decode_gaps(self.gaps, self.index_bits)
         if pos.size != self.values.size:
             raise ValueError(f"{pos.size} real gap entries but {self.values.size} values")

@@ -139,15 +139,25 @@ class LinearSVR(RegressorMixin, BaseEstimator):
         return X @ self.coef_ + self.intercept_
 
     def elimination_session(self, X, y):
-        """A solver that refits on shrinking feature subsets, warm-starting the dual (used by RFE).
+        """A solver that refits on shrinking feature subsets, warm-starting the dual (used by :class:`~nnlite.RFE`).
 
         The protocol ``nnlite.RFE`` looks for (any estimator may offer it): ``session.fit(features)`` refits on
         ``X[:, features]`` (increasing indices, each call a subset of the previous one) and returns the
         coefficients (len(features),); ``session.export(estimator)`` sets the estimator's fitted attributes.
 
-        beta stays dual-feasible when features are removed (the constraints are on beta alone), so
-        each round starts from the previous round's beta; with the Gram variant, Q is downdated by
-        the removed columns instead of being recomputed.
+        beta stays dual-feasible when features are removed (the constraints are on beta alone), so each round starts
+        from the previous round's beta; with the Gram variant, Q is downdated by the removed columns instead of
+        being recomputed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        session
+            An object with ``fit(features)`` and ``export(estimator)``.
         """
         X, y = check_X_y(X, y)
         self._check_params()
