@@ -81,7 +81,12 @@ class _FeedForwardRegressor(RegressorMixin, BaseEstimator):
 
 
 class NetworkRegressor(_FeedForwardRegressor):
-    """Regression with a feed-forward network trained on MSE + L1/L2 penalties (see the module docstring).
+    """Regression with a feed-forward network trained on MSE + L1/L2 penalties, with early stopping.
+
+    ``fit`` holds out a seeded random ``validation_fraction`` of the rows for early stopping, standardizes y
+    (``z = (y - y_mean_) / y_scale_``) so that one learning rate and one set of penalties suit any response
+    scale, trains :func:`~nnlite.networks.paper_network` with Adam and keeps the weights of the best validation
+    epoch; ``predict`` maps back to the y scale.
 
     Parameters
     ----------
