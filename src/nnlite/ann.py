@@ -81,24 +81,61 @@ class _FeedForwardRegressor(RegressorMixin, BaseEstimator):
 
 
 class NetworkRegressor(_FeedForwardRegressor):
-    """Regression with a feed-forward network trained on MSE + L1/L2 penalties (see the module docstring).
+    """Regression with a feed-forward network trained on MSE + L1/L2 penalties, with early stopping.
+
+    ``fit`` holds out a seeded random ``validation_fraction`` of the rows for early stopping, standardizes y
+    (``z = (y - y_mean_) / y_scale_``) so that one learning rate and one set of penalties suit any response
+    scale, trains :func:`~nnlite.networks.paper_network` with Adam and keeps the weights of the best validation
+    epoch; ``predict`` maps back to the y scale.
 
     Parameters
     ----------
-    widths : hidden layer widths (activations ReLU, tanh, ReLU, ... and dropout on the first ``n_dropout``
-    hidden layers). dropout, n_dropout, l1, l2 : as in ``nnlite.networks.paper_network``. lr : Adam learning
-    rate. epochs : maximum epochs. batch_size : mini-batch rows (None = full batch). patience : early-stopping
-    patience in epochs (None = train all epochs; the held-out rows still report ``validation_mse_``).
-    validation_fraction : share of the rows held out for early stopping, in [0, 1); 0 trains on all rows (early
-    stopping then watches the training loss). seed : int, seeds the split, the initialization, dropout and
-    shuffling (an int rather than scikit-learn's ``random_state``: see ``nnlite.base``). dtype : float32
-    (default) or float64.
+    widths : sequence of int, default (200, 200, 200)
+        Hidden layer widths (activations ReLU, tanh, ReLU, ...).
+    dropout : float, default 0.4
+    n_dropout : int, default 3
+        Dropout after the first ``n_dropout`` hidden layers.
+    l1, l2 : float, default 1e-5, 1e-4
+        As in :func:`nnlite.networks.paper_network`.
+    lr : float, default 1e-3
+        Adam learning rate.
+    epochs : int, default 300
+        Maximum epochs.
+    batch_size : int or None, default 32
+        Mini-batch rows (None = full batch).
+    patience : int or None, default 20
+        Early-stopping patience in epochs (None = train all epochs; the held-out rows still report
+        ``validation_mse_``).
+    validation_fraction : float, default 0.2
+        Share of the rows held out for early stopping, in [0, 1); 0 trains on all rows (early stopping then
+        watches the training loss).
+    seed : int, default 0
+        Seeds the split, the initialization, dropout and shuffling.
+    dtype : numpy dtype, default float32
 
     Attributes
     ----------
-    model_ (Sequential), y_mean_, y_scale_, n_epochs_ (epochs run), best_epoch_, validation_mse_ (best
-    validation MSE in standardized units, or None), validation_rows_ (indices of the held-out rows, sorted),
-    n_features_in_.
+    model_ : Sequential
+    y_mean_, y_scale_ : float
+        The target's standardization.
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+    validation_mse_ : float or None
+        Best validation MSE in standardized units.
+    validation_rows_ : ndarray
+        Indices of the held-out rows, sorted.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import NetworkRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 3))
+    >>> model = NetworkRegressor(widths=(8,), epochs=30, seed=0).fit(X, X[:, 0])
+    >>> model.predict(X[:2]).shape, model.model_.layers[0].n_out
+    ((2,), 8)
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, dropout=0.4, n_dropout=3, l1=1e-5, l2=1e-4, lr=1e-3, epochs=300,
@@ -114,9 +151,27 @@ class NetworkRegressor(_FeedForwardRegressor):
 
 
 class SimpleANNRegressor(_FeedForwardRegressor):
-    """The "simple ANN" baseline: the same fitting on Dense layers with identity activations and no dropout (so
-    a linear function of x with a penalized, over-parameterized factorization). Parameters and attributes as
-    ``NetworkRegressor`` without ``dropout`` and ``n_dropout``."""
+    """The "simple ANN" baseline: :class:`NetworkRegressor`'s fitting on Dense layers with identity activations and
+    no dropout, so a linear function of x with a penalized, over-parameterized factorization.
+
+    Parameters
+    ----------
+    widths : sequence of int, default (200, 200, 200)
+    l1, l2 : float, default 1e-5, 1e-4
+    lr : float, default 1e-3
+    epochs : int, default 300
+    batch_size : int or None, default 32
+    patience : int or None, default 20
+    validation_fraction : float, default 0.2
+    seed : int, default 0
+    dtype : numpy dtype, default float32
+        All as in :class:`NetworkRegressor`.
+
+    Attributes
+    ----------
+    model_, y_mean_, y_scale_, n_epochs_, best_epoch_, validation_mse_, validation_rows_, n_features_in_
+        As in :class:`NetworkRegressor`.
+    """
 
     def _build(self, n_in):
         return simple_ann_network(n_in, self.widths, l1=self.l1, l2=self.l2, seed=self.seed, dtype=self.dtype)

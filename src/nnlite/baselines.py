@@ -9,8 +9,20 @@ from nnlite.base import BaseEstimator, RegressorMixin
 
 
 class MeanRegressor(RegressorMixin, BaseEstimator):
-    """Predict the training mean: f(x) = mean(y_train) for all x. Attributes: ``mean_`` (float),
-    ``n_features_in_``."""
+    """Predict the training mean: ``f(x) = mean(y_train)`` for every x (the per-drug mean baseline).
+
+    Attributes
+    ----------
+    mean_ : float
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import MeanRegressor
+    >>> MeanRegressor().fit(np.zeros((3, 2)), [1.0, 2.0, 6.0]).predict(np.ones((2, 2)))
+    array([3., 3.])
+    """
 
     _poor_score = True  # by design: R^2 = 0 on the training rows
 
@@ -21,6 +33,17 @@ class MeanRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Return (n,) float64 filled with ``mean_``."""
+        """An array filled with ``mean_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X, dtype=None, accept_bool=True)
         return np.full(X.shape[0], self.mean_, dtype=np.float64)

@@ -12,24 +12,61 @@ from nnlite.tree import (bootstrap_counts, check_max_bins, check_tree_params, gr
 
 
 class RandomForestRegressor(RegressorMixin, BaseEstimator):
-    """Random forest of CART regression trees (variance reduction).
+    """Random forest of CART regression trees (Breiman 2001).
 
-    Parameters: ``n_estimators`` trees; ``max_features`` examined per node (float fraction of p, default 1/3,
-    'sqrt', 'log2', int, or None for all); ``min_samples_leaf``; ``max_depth`` (None = unlimited);
-    ``bootstrap`` (sample n rows with replacement per tree, else use all rows); ``seed``; ``n_jobs`` threads
-    (-1 = all); ``max_bins``: None = exact presorted split search (every midpoint between distinct values),
-    an int in [2, 256] (default 256) = histogram search on that many quantile bins per feature, computed once per
-    fit (``nnlite._hist_kernels``; trees grown level by level, ``nnlite._level_kernels``). The binned forest is the exact one (same trees, same random stream) when every
-    feature has at most max_bins distinct training values; otherwise a split can only fall between two bins (its
-    threshold is still the midpoint between the node's adjacent values on either side of that bin boundary).
-    Attributes after fit: flat node arrays ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``,
-    ``n_node_samples_`` of shape (n_estimators, max nodes) (rows padded past ``node_counts_[t]``),
-    ``node_counts_`` (n_estimators,), ``feature_importances_`` (p,): mean over trees of each tree's normalized
-    impurity decrease, renormalized to sum 1; ``max_features_``, ``n_features_in_``.
-    ``oob_score=True`` (with ``bootstrap``) also sets ``oob_prediction_`` (n,): the mean over the trees whose
-    bootstrap did not draw row i of their predictions of row i (NaN for a row drawn by every tree; as
-    scikit-learn's ``oob_prediction_``), and ``oob_score_``, the R^2 of those predictions on the rows that have
-    one. The in-bag counts are replayed from the trees' own random streams (:func:`nnlite.tree.bootstrap_counts`).
+    Each tree is grown on a bootstrap sample (or all rows), examining ``max_features`` random features per node;
+    the forest predicts the mean of its trees. With ``max_bins`` the split search runs on quantile bins computed
+    once per fit (``nnlite._hist_kernels``; trees grown level by level, ``nnlite._level_kernels``). The binned
+    forest is the exact one (same trees, same random stream) when every feature has at most ``max_bins`` distinct
+    training values; otherwise a split can only fall between two bins (its threshold is still the midpoint
+    between the node's adjacent values on either side of that bin boundary).
+
+    Parameters
+    ----------
+    n_estimators : int, default 100
+    max_features : float, 'sqrt', 'log2', int or None, default 1/3
+        Features examined per node (a float is a fraction of p; None = all).
+    min_samples_leaf : int, default 1
+    max_depth : int or None, default None
+        None = unlimited.
+    bootstrap : bool, default True
+        Sample n rows with replacement per tree, else use all rows.
+    seed : int, default 0
+    n_jobs : int, default 1
+        Threads (-1 = all).
+    max_bins : int or None, default 256
+        None = exact presorted split search (every midpoint between distinct values); an int in [2, 256] =
+        histogram search on that many quantile bins per feature.
+    oob_score : bool, default False
+        With ``bootstrap``, also compute the out-of-bag predictions and their R^2.
+
+    Attributes
+    ----------
+    feature_, threshold_, left_, right_, value_, n_node_samples_ : ndarray of shape (n_estimators, max nodes)
+        Flat node arrays, rows padded past ``node_counts_[t]``.
+    node_counts_ : ndarray of shape (n_estimators,)
+    feature_importances_ : ndarray of shape (p,)
+        Mean over trees of each tree's normalized impurity decrease, renormalized to sum 1.
+    oob_prediction_ : ndarray of shape (n,)
+        With ``oob_score``: the mean over the trees whose bootstrap did not draw row i of their predictions of row
+        i (NaN for a row drawn by every tree, as scikit-learn's). The in-bag counts are replayed from the trees'
+        own random streams (:func:`nnlite.tree.bootstrap_counts`).
+    oob_score_ : float
+        R^2 of ``oob_prediction_`` on the rows that have one.
+    max_features_, n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import RandomForestRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(size=(200, 3))
+    >>> y = np.where(X[:, 0] > 0.5, 1.0, 0.0)
+    >>> forest = RandomForestRegressor(n_estimators=20, max_features=None, seed=0).fit(X, y)
+    >>> forest.predict([[0.9, 0.5, 0.5], [0.1, 0.5, 0.5]]).round(1)
+    array([1., 0.])
+    >>> int(np.argmax(forest.feature_importances_))
+    0
     """
 
     def __init__(self, n_estimators=100, max_features=1 / 3, min_samples_leaf=1, max_depth=None, bootstrap=True,
@@ -89,6 +126,17 @@ class RandomForestRegressor(RegressorMixin, BaseEstimator):
         self.oob_score_ = 1.0 - resid / spread if spread > 0 else float("nan")
 
     def predict(self, X):
-        """Mean over trees of the leaf values reached by each row of X (n, p) -> (n,) float64."""
+        """The mean over trees of the leaf values reached by each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X, dtype=np.float32, accept_bool=True)
         return predict_trees(X, self.feature_, self.threshold_, self.left_, self.right_, self.value_, self.n_jobs)

@@ -40,11 +40,21 @@ class Layer:
         return {}
 
     def penalty(self):
-        """The layer's contribution to the cost besides the data loss (0 for parameter-free layers)."""
+        """The layer's contribution to the cost besides the data loss (0 for parameter-free layers).
+
+        Returns
+        -------
+        float
+        """
         return 0.0
 
     def config(self):
-        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entries, ``repr``)."""
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entries, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {}
 
     def __repr__(self):
@@ -53,22 +63,40 @@ class Layer:
 
 
 class Dense(Layer):
-    """Fully connected layer y = x W + b, with x (n, n_in), W (n_in, n_out), b (n_out,), y (n, n_out).
+    """Fully connected layer ``y = x W + b``: x (n, n_in), W (n_in, n_out), b (n_out,), y (n, n_out).
 
     Penalty (added to the cost by ``Sequential``): ``l1 * sum|W| + l2 * sum(W**2)`` (the bias is not penalized).
-    ``backward`` sets dW = x^T g + l1 sign(W) + 2 l2 W, db = sum_rows(g), then dW *= mask when a pruning
-    ``mask`` (0/1 array shaped like W) is set, and returns g W^T.
+    ``backward`` sets ``dW = x^T g + l1 sign(W) + 2 l2 W``, ``db = sum_rows(g)``, then ``dW *= mask`` when a
+    pruning ``mask`` (0/1 array shaped like W) is set, and returns ``g W^T``.
 
-    Initialization (b = 0):
-      - ``"he"``:     W ~ N(0, 2 / n_in)                              (He et al. 2015; for ReLU)
-      - ``"glorot"``: W ~ U(-a, a), a = sqrt(6 / (n_in + n_out))      (Glorot & Bengio 2010; tanh, linear)
-      - ``"auto"``:   He when the next layer is a ReLU, else Glorot. A lone Dense cannot see its successor and
-        uses Glorot; ``Sequential`` resolves it.
     Without ``rng`` the weights are left undrawn (``initialized`` is False) for the owner to seed:
     ``Sequential(layers, seed)`` draws them from its own seed. Anything else that touches the parameters first
     (reading or setting ``W`` or ``b``, ``params()``, ``forward``, ``penalty``, setting a ``mask``) draws them
     from ``np.random.default_rng(0)``, so a lone layer is usable and a layer whose weights someone has seen or
     set is never re-drawn behind their back.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths.
+    l1, l2 : float, default 0.0
+        Penalty weights (finite, >= 0).
+    init : {'auto', 'he', 'glorot'}, default 'auto'
+        Initialization, with b = 0. ``'he'``: ``W ~ N(0, 2 / n_in)`` (He et al. 2015; for ReLU).
+        ``'glorot'``: ``W ~ U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))`` (Glorot & Bengio 2010; tanh, linear).
+        ``'auto'``: He when the next layer is a ReLU, else Glorot; a lone Dense cannot see its successor and uses
+        Glorot, ``Sequential`` resolves it.
+    dtype : numpy dtype, default float32
+    rng : numpy.random.Generator or None
+        Draw the weights now from this generator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense
+    >>> layer = Dense(3, 2, rng=np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
     """
 
     def __init__(self, n_in, n_out, l1=0.0, l2=0.0, init="auto", dtype=np.float32, rng=None):
@@ -135,13 +163,30 @@ class Dense(Layer):
         self._mask = np.ascontiguousarray(value, dtype=self.dtype)
 
     def resolved_init(self, next_layer=None):
-        """The concrete scheme ("he" or "glorot") for ``init`` given the layer that follows."""
+        """The concrete scheme for ``init`` given the layer that follows.
+
+        Parameters
+        ----------
+        next_layer : Layer or None
+            ``'auto'`` resolves to ``'he'`` before a ReLU, else ``'glorot'``.
+
+        Returns
+        -------
+        {'he', 'glorot'}
+        """
         if self.init != "auto":
             return self.init
         return "he" if type(next_layer).__name__ == "ReLU" else "glorot"
 
     def initialize(self, rng, scheme=None):
-        """Draw W from ``rng`` with ``scheme`` (default: ``resolved_init()``) and set b = 0; sets ``initialized``."""
+        """Draw W and set b = 0; sets ``initialized``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        scheme : {'he', 'glorot'} or None
+            Default: :meth:`resolved_init`.
+        """
         scheme = scheme or self.resolved_init()
         if scheme == "he":
             w = rng.standard_normal((self.n_in, self.n_out)) * np.sqrt(2.0 / self.n_in)
@@ -155,7 +200,17 @@ class Dense(Layer):
         self.initialized = True
 
     def astype(self, dtype):
-        """Convert W, b, their gradients and the mask to ``dtype`` in place (new arrays); returns self."""
+        """Convert W, b, their gradients and the mask to ``dtype`` in place (new arrays).
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+
+        Returns
+        -------
+        Dense
+            self.
+        """
         dt = check_dtype(dtype)
         if dt != self.dtype:
             self.dtype = dt
@@ -175,19 +230,41 @@ class Dense(Layer):
         return {"W": self.dW, "b": self.db}
 
     def penalty(self):
-        """l1 * sum|W| + l2 * sum(W**2), accumulated in float64."""
+        """``l1 * sum|W| + l2 * sum(W**2)``, accumulated in float64.
+
+        Returns
+        -------
+        float
+        """
         if self.l1 == 0 and self.l2 == 0:
             return 0.0
         w = self.W.astype(np.float64, copy=False)
         return self.l1 * float(np.abs(w).sum()) + self.l2 * float(np.dot(w.ravel(), w.ravel()))
 
     def config(self):
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {"n_in": self.n_in, "n_out": self.n_out, "l1": self.l1, "l2": self.l2, "init": self.init,
                 "dtype": self.dtype.name}
 
     # -- computation -----------------------------------------------------------------------------------------
     def forward(self, x, training=False):
-        """y = x W + b; x (n, n_in) -> y (n, n_out)."""
+        """``y = x W + b``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, n_in)
+        training : bool, default False
+            Unused (the same in both modes); kept for the layer interface.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+        """
         x = _as_batch(x, self.n_in, self.dtype)
         self._x = x
         y = x @ self.W
@@ -195,7 +272,18 @@ class Dense(Layer):
         return y
 
     def backward(self, grad):
-        """Fill dW, db (penalty gradient and mask included) from grad = dL/dy (n, n_out); return dL/dx."""
+        """Fill ``dW``, ``db`` (penalty gradient and mask included) and return the gradient of the input.
+
+        Parameters
+        ----------
+        grad : ndarray of shape (n, n_out)
+            dL/dy of the last :meth:`forward`.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            dL/dx.
+        """
         if self._x is None:
             raise ValueError("backward called before forward")
         grad = np.asarray(grad, dtype=self.dtype)
@@ -207,7 +295,13 @@ class Dense(Layer):
         return grad @ self._W.T
 
     def finish_weight_grad(self):
-        """Add the penalty gradient to dW and apply the mask (one fused pass). Returns the penalty value of W."""
+        """Add the penalty gradient to dW and apply the mask (one fused pass).
+
+        Returns
+        -------
+        float
+            The penalty value of W.
+        """
         if self._mask is not None:
             dt = self.dtype.type
             s_abs, s_sq = K.penalty_grad_masked(self._W.reshape(-1), self.dW.reshape(-1), dt(self.l1),
@@ -220,17 +314,36 @@ class Dense(Layer):
         return self.l1 * s_abs + self.l2 * s_sq
 
     def apply_mask(self):
-        """W *= mask (keeps pruned weights at exactly zero after an optimizer step); no-op without mask."""
+        """Set ``W *= mask``, keeping pruned weights at exactly zero after an optimizer step; no-op without a mask.
+        """
         if self._mask is not None:
             self._W *= self._mask
 
 
 class Dropout(Layer):
-    """Inverted dropout (Srivastava et al. 2014): in training y = x * [u >= p] / (1 - p) with u ~ U[0, 1) drawn
-    per element from ``rng``, so E[y] = x; at evaluation y = x. ``backward`` reuses the forward mask.
-    ``p`` is the drop probability, 0 <= p < 1. Without ``rng`` the layer has no generator yet (``rng`` is None)
-    and ``Sequential`` gives it one derived from its seed; a lone layer uses ``np.random.default_rng(0)`` from
-    its first training-mode forward on.
+    """Inverted dropout (Srivastava et al. 2014).
+
+    In training ``y = x * [u >= p] / (1 - p)`` with ``u ~ U[0, 1)`` drawn per element from ``rng``, so
+    ``E[y] = x``; at evaluation ``y = x``. ``backward`` reuses the forward mask.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability, 0 <= p < 1.
+    rng : numpy.random.Generator or None
+        Without one, ``Sequential`` gives the layer a generator derived from its seed; a lone layer uses
+        ``np.random.default_rng(0)`` from its first training-mode forward on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dropout
+    >>> layer = Dropout(0.5, rng=np.random.default_rng(0))
+    >>> y = layer.forward(np.ones((1, 6)), training=True)
+    >>> sorted(set(y.ravel().tolist()))
+    [0.0, 2.0]
+    >>> layer.forward(np.ones((1, 3)))
+    array([[1., 1., 1.]])
     """
 
     def __init__(self, p, rng=None):
@@ -241,7 +354,12 @@ class Dropout(Layer):
         self._keep = None
 
     def generator(self):
-        """The layer's generator (``np.random.default_rng(0)`` when no owner has given it one)."""
+        """The layer's generator (``np.random.default_rng(0)`` when no owner has given it one).
+
+        Returns
+        -------
+        numpy.random.Generator
+        """
         if self.rng is None:
             self.rng = np.random.default_rng(0)
         return self.rng
@@ -251,6 +369,12 @@ class Dropout(Layer):
         return 1.0 / (1.0 - self.p)
 
     def config(self):
+        """JSON-serializable constructor arguments (the ``.nnz`` header's layer entry, ``repr``).
+
+        Returns
+        -------
+        dict
+        """
         return {"p": self.p}
 
     def forward(self, x, training=False):

@@ -15,20 +15,43 @@ from nnlite.optim import Adam
 
 
 class Sequential:
-    """A stack of layers x -> layers[-1](...layers[0](x)) trained on MSE + sum of the Dense layers' penalties.
+    """A stack of layers ``x -> layers[-1](...layers[0](x))`` trained on MSE plus the Dense layers' penalties.
+
+    The forward and backward passes run through a fused execution plan (``nnlite._plan``: Dense + activation +
+    dropout steps with reused buffers); each layer is updated by the optimizer right after its backward pass.
 
     Parameters
     ----------
-    layers : list of Layer.
-    seed : int. Seeds everything random in the model through ``np.random.SeedSequence(seed)``: the weights of
-        the Dense layers not drawn yet (``layer.initialized`` False: built without an rng and not used; He for a
-        Dense followed by ReLU and Glorot otherwise, when ``init="auto"``), the masks of the Dropout layers
-        without a generator (``layer.rng`` None), and the mini-batch shuffling.
-    dtype : float32 (default, fast) or float64 (gradient checks). Dense layers are converted to it.
+    layers : list of Layer
+    seed : int, default 0
+        Seeds everything random in the model through ``np.random.SeedSequence(seed)``: the weights of the Dense
+        layers not drawn yet (``layer.initialized`` False: built without an rng and not used; He for a Dense
+        followed by ReLU and Glorot otherwise, when ``init="auto"``), the masks of the Dropout layers without a
+        generator (``layer.rng`` None), and the mini-batch shuffling.
+    dtype : numpy dtype, default float32
+        float32 (fast) or float64 (gradient checks); Dense layers are converted to it.
 
-    Attributes: ``layers``, ``history = {"train": [...], "val": [...]}`` (one entry per epoch: the mean
-    training objective over the epoch's mini-batches with dropout active, and the validation MSE),
-    ``best_epoch`` (1-based epoch whose weights are kept), ``epochs_run``.
+    Attributes
+    ----------
+    layers : list of Layer
+    history : dict
+        ``{"train": [...], "val": [...]}``, one entry per epoch: the mean training objective over the epoch's
+        mini-batches with dropout active, and the validation MSE.
+    best_epoch : int
+        1-based epoch whose weights are kept.
+    epochs_run : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense, ReLU, Sequential, Adam
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 2)).astype(np.float32)
+    >>> y = (X[:, 0] - X[:, 1]).astype(np.float32)
+    >>> net = Sequential([Dense(2, 8), ReLU(), Dense(8, 1)], seed=0)
+    >>> net = net.fit(X, y, epochs=200, batch_size=16, optimizer=Adam(lr=1e-2))
+    >>> bool(net.loss(X, y) < 0.05), net.predict(X).shape
+    (True, (64,))
     """
 
     def __init__(self, layers, seed=0, dtype=np.float32):
@@ -70,11 +93,21 @@ class Sequential:
 
     # -- structure -------------------------------------------------------------------------------------------
     def dense_layers(self):
-        """The Dense layers, in order."""
+        """The Dense layers, in order.
+
+        Returns
+        -------
+        list of Dense
+        """
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     def parameters(self):
-        """List of (param, grad) pairs, layer by layer (W then b for a Dense); the live arrays."""
+        """The live parameter arrays and their gradients, layer by layer (W then b for a Dense).
+
+        Returns
+        -------
+        list of (param, grad)
+        """
         pairs = []
         for layer in self.layers:
             p, g = layer.params(), layer.grads()
@@ -82,11 +115,22 @@ class Sequential:
         return pairs
 
     def get_weights(self):
-        """Copies of the parameter arrays, in ``parameters()`` order."""
+        """Copies of the parameter arrays, in ``parameters()`` order.
+
+        Returns
+        -------
+        list of ndarray
+        """
         return [p.copy() for p, _ in self.parameters()]
 
     def set_weights(self, weights):
-        """Copy ``weights`` (as returned by ``get_weights``) into the parameters, in place."""
+        """Copy weights into the parameters, in place.
+
+        Parameters
+        ----------
+        weights : list of ndarray
+            As returned by ``get_weights``.
+        """
         pairs = self.parameters()
         weights = list(weights)
         if len(weights) != len(pairs):
@@ -98,7 +142,12 @@ class Sequential:
             p[...] = w
 
     def penalty(self):
-        """sum over Dense layers of l1 * sum|W| + l2 * sum(W**2)."""
+        """Sum over the Dense layers of ``l1 * sum|W| + l2 * sum(W**2)``.
+
+        Returns
+        -------
+        float
+        """
         return float(sum(layer.penalty() for layer in self.layers))
 
     @property
@@ -108,15 +157,36 @@ class Sequential:
 
     # -- computation -----------------------------------------------------------------------------------------
     def forward(self, X, training=False):
-        """Network output for X (n, n_in) -> (n, n_out) (a new array). ``training`` turns dropout on."""
+        """Network output (a new array).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_in)
+        training : bool, default False
+            Dropout on.
+
+        Returns
+        -------
+        ndarray of shape (n, n_out)
+        """
         X = check_network_X(X, self.n_in, self.dtype)
         out = np.array(self._plan.forward(X, training))
         self._forward_done = out.shape
         return out
 
     def backward(self, grad):
-        """Back-propagate dL/doutput (n, n_out) through the last ``forward``: fills every layer's grads
-        (penalty gradients included) and returns dL/dX (n, n_in)."""
+        """Back-propagate through the last :meth:`forward`, filling every layer's gradients (penalties included).
+
+        Parameters
+        ----------
+        grad : ndarray of shape (n, n_out)
+            dL/doutput.
+
+        Returns
+        -------
+        ndarray of shape (n, n_in)
+            dL/dX.
+        """
         grad = np.asarray(grad)
         if not self._forward_done:
             raise ValueError("backward called before forward")
@@ -125,7 +195,18 @@ class Sequential:
         return np.array(self._plan.backward(grad, need_input_grad=True)[0])
 
     def predict(self, X, batch_size=4096):
-        """Predictions for X (n, n_in): (n,) when the network has one output, else (n, n_out). Dropout off."""
+        """Predictions with dropout off, in row blocks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_in)
+        batch_size : int, default 4096
+            Rows per block.
+
+        Returns
+        -------
+        ndarray of shape (n,) when the network has one output, else (n, n_out)
+        """
         X = check_network_X(X, self.n_in, self.dtype)
         self._forward_done = None
         out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
@@ -134,7 +215,17 @@ class Sequential:
         return out[:, 0] if out.shape[1] == 1 else out
 
     def loss(self, X, y):
-        """MSE of the evaluation-mode predictions plus the penalties: the cost that training minimizes."""
+        """The cost training minimizes: MSE of the evaluation-mode predictions plus the penalties.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_in)
+        y : array-like of shape (n,) or (n, n_out)
+
+        Returns
+        -------
+        float
+        """
         X, y = self._check_Xy(X, y)
         return self._mse(X, y) + self.penalty()
 
@@ -165,27 +256,63 @@ class Sequential:
         return mse + pen
 
     def train_step(self, X, y, optimizer):
-        """One gradient step on the batch (X, y): forward with dropout, MSE, backward (penalty gradients added,
-        masks applied), ``optimizer.step``, then W *= mask for masked layers. Returns the batch objective
-        MSE + penalties (penalties of the weights before the step)."""
+        """One gradient step on a batch and its objective.
+
+        Forward with dropout, MSE, backward (penalty gradients added, masks applied), ``optimizer.step``, then
+        ``W *= mask`` for masked layers.
+
+        Parameters
+        ----------
+        X : ndarray of shape (batch, n_in)
+        y : ndarray of shape (batch,) or (batch, n_out)
+        optimizer : Adam or SGD
+
+        Returns
+        -------
+        float
+            The batch objective, MSE + penalties (penalties of the weights before the step).
+        """
         X, y = self._check_Xy(X, y)
         return self._train_step(X, y, optimizer)
 
     def fit(self, X, y, epochs=100, batch_size=32, optimizer=None, validation=None, patience=None, verbose=False,
             loss=None):
-        """Mini-batch training for up to ``epochs`` passes over (X, y). Returns self.
+        """Mini-batch training for up to ``epochs`` passes over (X, y).
 
-        Each epoch visits the rows in a fresh permutation from the model's seeded generator, in batches of
-        ``batch_size`` (None or >= n: full batch, no shuffling). ``optimizer`` defaults to ``Adam()``.
-        ``validation = (X_val, y_val)``: after each epoch the validation MSE is recorded; with ``patience``,
-        training stops after ``patience`` epochs without a strict improvement of the monitored value
-        (validation MSE, or the training objective when there is no validation set), and the weights of the
-        best epoch are restored. ``history`` accumulates over calls. A non-finite objective stops training:
-        with ``patience`` the best weights seen so far are restored, otherwise ValueError.
-        ``loss``: a loss object (``forward(pred, y)``/``backward()``) that replaces ``loss_fn`` for this and
-        later fits (so that a copy retrained by ``nnlite.compress`` keeps it), e.g.
-        ``nnlite.losses.MaskedMSELoss()``, with which y (and y_val) may hold NaN for missing targets and the
-        validation MSE is taken over the observed entries.
+        Each epoch visits the rows in a fresh permutation from the model's seeded generator. With ``patience``,
+        training stops after ``patience`` epochs without a strict improvement of the monitored value (the validation
+        MSE, or the training objective without a validation set), and the weights of the best epoch are restored.
+        ``history`` accumulates over calls. A non-finite objective stops training: with ``patience`` the best weights
+        seen so far are restored, otherwise ValueError.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_in)
+        y : array-like of shape (n,) or (n, n_out)
+        epochs : int, default 100
+        batch_size : int or None, default 32
+            None or >= n: full batch, no shuffling.
+        optimizer : Adam or SGD or None
+            Default ``Adam()``.
+        validation : tuple (X_val, y_val) or None
+            Its MSE is recorded after each epoch.
+        patience : int or None
+            Early-stopping patience in epochs.
+        verbose : bool, default False
+            Print one line per epoch.
+        loss : loss object or None
+            Replaces ``loss_fn`` for this and later fits (``forward(pred, y)`` / ``backward()``), e.g.
+            ``nnlite.losses.MaskedMSELoss()``, with which y (and y_val) may hold NaN for missing targets.
+
+        Returns
+        -------
+        Sequential
+            self.
+
+        Raises
+        ------
+        ValueError
+            On a non-finite objective without ``patience``.
         """
         if loss is not None:
             self.loss_fn = loss

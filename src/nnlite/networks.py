@@ -28,8 +28,37 @@ def _check_widths(n_in, widths):
 
 
 def paper_network(n_in, widths, dropout=0.4, n_dropout=3, l1=DEFAULT_L1, l2=DEFAULT_L2, seed=0, dtype=np.float32):
-    """Sequential: [Dense(w_k), ReLU|Tanh alternating from ReLU, Dropout(dropout) for k < n_dropout] per hidden
-    width w_k, then Dense(w_last, 1) (linear). With ``widths=()`` it is a linear model Dense(n_in, 1)."""
+    """The paper's network: per hidden width ``w_k``, ``Dense(w_k)``, ReLU / Tanh alternating from ReLU, and
+    ``Dropout(dropout)`` for ``k < n_dropout``; then a linear ``Dense(w_last, 1)``.
+
+    With ``widths=()`` it is the linear model ``Dense(n_in, 1)``.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features.
+    widths : sequence of int
+        Hidden layer widths.
+    dropout : float, default 0.4
+    n_dropout : int, default 3
+        Hidden layers followed by dropout, counted from the first.
+    l1, l2 : float, default 1e-5, 1e-4
+        Penalties of every Dense layer.
+    seed : int, default 0
+    dtype : numpy dtype, default float32
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> from nnlite import paper_network
+    >>> paper_network(10, (8, 4), seed=0).layers  # doctest: +NORMALIZE_WHITESPACE
+    [Dense(n_in=10, n_out=8, l1=1e-05, l2=0.0001, init='auto', dtype='float32'), ReLU(), Dropout(p=0.4),
+     Dense(n_in=8, n_out=4, l1=1e-05, l2=0.0001, init='auto', dtype='float32'), Tanh(), Dropout(p=0.4),
+     Dense(n_in=4, n_out=1, l1=1e-05, l2=0.0001, init='auto', dtype='float32')]
+    """
     n_in, widths = _check_widths(n_in, widths)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
@@ -47,7 +76,20 @@ def paper_network(n_in, widths, dropout=0.4, n_dropout=3, l1=DEFAULT_L1, l2=DEFA
 
 
 def simple_ann_network(n_in, widths, l1=DEFAULT_L1, l2=DEFAULT_L2, seed=0, dtype=np.float32):
-    """Sequential: [Dense(w_k), Identity] per hidden width, then Dense(w_last, 1): the paper's simple ANN."""
+    """The paper's simple ANN: per hidden width ``[Dense(w_k), Identity]``, then ``Dense(w_last, 1)``.
+
+    Parameters
+    ----------
+    n_in : int
+    widths : sequence of int
+    l1, l2 : float, default 1e-5, 1e-4
+    seed : int, default 0
+    dtype : numpy dtype, default float32
+
+    Returns
+    -------
+    Sequential
+    """
     n_in, widths = _check_widths(n_in, widths)
     layers, d = [], n_in
     for w in widths:

@@ -27,13 +27,39 @@ def _flat(a):
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015, Algorithm 1), bias-corrected, t starting at 1:
+    """Adam (Kingma & Ba 2015, Algorithm 1).
+
+    Bias-corrected, t starting at 1::
 
         t <- t + 1;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
         p <- p - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
 
     The update runs as one fused Numba pass per parameter (``nnlite._kernels.adam_update``).
-    Attributes: ``t`` (steps taken), ``state`` (list of (m, v) per parameter position).
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        Step size.
+    beta1, beta2 : float, default 0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    eps : float, default 1e-8
+        Added to ``sqrt(v_hat)``.
+
+    Attributes
+    ----------
+    t : int
+        Steps taken.
+    state : list of (m, v)
+        Moment estimates per parameter position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Adam
+    >>> p, g = np.ones(3, dtype=np.float32), np.array([1.0, -1.0, 0.0], dtype=np.float32)
+    >>> Adam(lr=0.1).step([(p, g)])
+    >>> p.round(3)
+    array([0.9, 1.1, 1. ], dtype=float32)
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -54,9 +80,20 @@ class Adam:
             self.update(i, p, g)
 
     def begin_step(self, pairs):
-        """Check ``pairs`` against the state (allocated on the first step) and advance t. ``step`` is
-        ``begin_step`` followed by ``update`` for every position; ``Sequential`` calls them separately so that
-        each layer is updated as soon as its gradient is ready. Returns the pairs as a list."""
+        """Check ``pairs`` against the state (allocated on the first step) and advance t.
+
+        ``step`` is ``begin_step`` followed by ``update`` for every position; ``Sequential`` calls them separately so
+        that each layer is updated as soon as its gradient is ready.
+
+        Parameters
+        ----------
+        pairs : iterable of (param, grad)
+            C-contiguous arrays, in the same order at every step.
+
+        Returns
+        -------
+        list of (param, grad)
+        """
         pairs = list(pairs)
         _check_pairs(pairs, self.state)
         if not self.state:
@@ -66,7 +103,16 @@ class Adam:
         return pairs
 
     def scalars(self, dtype):
-        """(lr, beta1, beta2, eps, c1, c2) of the current step as scalars of ``dtype``."""
+        """The step's constants ``(lr, beta1, beta2, eps, c1, c2)`` as scalars of ``dtype`` (c1, c2: bias corrections).
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+
+        Returns
+        -------
+        tuple
+        """
         sc = self._scalars.get(dtype)
         if sc is None:
             c1 = 1.0 / (1.0 - self.beta1 ** self.t)
@@ -76,15 +122,39 @@ class Adam:
         return sc
 
     def update(self, i, p, g):
-        """Adam update of the parameter at position ``i`` (after ``begin_step``)."""
+        """Adam update of the parameter at position ``i``, in place (after :meth:`begin_step`).
+
+        Parameters
+        ----------
+        i : int
+            Position in the ``pairs`` of :meth:`begin_step`.
+        p, g : ndarray
+            The parameter and its gradient.
+        """
         m, v = self.state[i]
         K.adam_update(_flat(p), _flat(g), _flat(m), _flat(v), *self.scalars(p.dtype))
 
 
 class SGD:
-    """Stochastic gradient descent with (heavy-ball) momentum, as in PyTorch:
+    """Stochastic gradient descent with (heavy-ball) momentum.
+
+    The update, as in PyTorch::
 
         v <- momentum * v + g;  p <- p - lr * v      (v = g when momentum = 0)
+
+    Parameters
+    ----------
+    lr : float, default 1e-2
+    momentum : float, default 0.0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import SGD
+    >>> p, g = np.ones(2), np.array([1.0, -2.0])
+    >>> SGD(lr=0.1).step([(p, g)])
+    >>> p
+    array([0.9, 1.2])
     """
 
     def __init__(self, lr=1e-2, momentum=0.0):
@@ -101,7 +171,16 @@ class SGD:
             self.update(i, p, g)
 
     def begin_step(self, pairs):
-        """Check ``pairs`` and allocate the velocities on the first step; returns the pairs as a list."""
+        """Check ``pairs`` and allocate the velocities on the first step.
+
+        Parameters
+        ----------
+        pairs : iterable of (param, grad)
+
+        Returns
+        -------
+        list of (param, grad)
+        """
         pairs = list(pairs)
         _check_pairs(pairs, self.state)
         if not self.state and self.momentum != 0:
@@ -109,7 +188,15 @@ class SGD:
         return pairs
 
     def update(self, i, p, g):
-        """SGD update of the parameter at position ``i`` (after ``begin_step``)."""
+        """SGD update of the parameter at position ``i``, in place (after :meth:`begin_step`).
+
+        Parameters
+        ----------
+        i : int
+            Position in the ``pairs`` of :meth:`begin_step`.
+        p, g : ndarray
+            The parameter and its gradient.
+        """
         lr = p.dtype.type(self.lr)
         if self.momentum == 0:
             p -= lr * g

@@ -155,9 +155,16 @@ def decode_dense(entry, body, dtype):
 
 
 class Network:
-    """A decoded feed-forward network: ``steps`` = list of (W (n_in, n_out), b (n_out,), activation name).
+    """A decoded feed-forward network.
 
-    ``predict(X)`` -> (n,) for one output, else (n, n_out), in ``dtype`` (what ``Sequential.predict`` returns).
+    Parameters
+    ----------
+    steps : list of (W, b, activation)
+        W of shape (n_in, n_out), b of shape (n_out,), activation name (``'ReLU'``, ``'Tanh'`` or ``'Identity'``).
+    dtype : numpy dtype
+        Float type of the model.
+    layers : list
+        The layer descriptions of the file header.
     """
 
     def __init__(self, steps, dtype, layers):
@@ -218,7 +225,16 @@ class Network:
         return x
 
     def predict(self, X):
-        """Network output for X (n, n_in) (dropout off) -> (n,) or (n, n_out), float type of the model."""
+        """Network output, dropout off, in the model's float type (what ``Sequential.predict`` returns).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_in)
+
+        Returns
+        -------
+        ndarray of shape (n,) for one output, else (n, n_out)
+        """
         X = check_network_X(X, self.n_in, self.dtype)
         out = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
         for s in range(0, X.shape[0], _BLOCK_ROWS):
@@ -226,18 +242,33 @@ class Network:
         return out[:, 0] if self.n_out == 1 else out
 
     def describe(self):
-        """One line per Dense step: shape, activation, nonzero weights."""
+        """One line per Dense step: shape, activation, nonzero weights.
+
+        Returns
+        -------
+        list of str
+        """
         return [f"Dense {W.shape[0]} -> {W.shape[1]}, {act}, {int(np.count_nonzero(W))} nonzero weights"
                 for W, _, act in self.steps]
 
 
 # ---------------------------------------------------------------------------------------------- model
 class RuntimeModel:
-    """A loaded ``.nnz`` file: ``networks`` (member 0 is the file's own network, then the ensemble members),
-    ``metadata`` (the caller's dict, without the packed members), ``header``, ``crc32``, ``n_bytes``.
+    """A loaded ``.nnz`` file.
 
     ``predict(X)``: for a single network, exactly what ``Sequential.predict`` returns ((n,) in the model's
     float type); for an ensemble, the float64 mean of the members' outputs, (n,).
+
+    Parameters
+    ----------
+    networks : list of Network
+        Member 0 is the file's own network, then the ensemble members.
+    header : dict
+        The file header; ``metadata`` (the caller's dict, without the packed members) is taken from it.
+    crc32 : int
+        Checksum of the file.
+    n_bytes : int
+        Size of the file.
     """
 
     def __init__(self, networks, header, crc32, n_bytes):
@@ -254,12 +285,37 @@ class RuntimeModel:
         return np.mean(self.predict_members(X), axis=0)
 
     def predict_members(self, X):
-        """float64 (k, n): each member's output for X (n, n_in) (one-output networks)."""
+        """Each member network's output (one-output networks).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_in)
+
+        Returns
+        -------
+        ndarray of shape (k, n), float64
+        """
         return np.stack([np.asarray(net.predict(X), dtype=np.float64).ravel() for net in self.networks])
 
 
 def loads(data, source="<bytes>"):
-    """Decode ``.nnz`` bytes -> :class:`RuntimeModel` (ValueError naming ``source`` when they are corrupt)."""
+    """Decode ``.nnz`` bytes.
+
+    Parameters
+    ----------
+    data : bytes
+    source : str, default '<bytes>'
+        Name used in error messages.
+
+    Returns
+    -------
+    RuntimeModel
+
+    Raises
+    ------
+    ValueError
+        When the bytes are corrupt (bad magic, version, truncation or checksum), naming ``source``.
+    """
     header, body = parse_container(data, source)
     networks = [_network(h, b, where) for h, b, where in committee_parts(header, body, source)]
     if any(net.n_in != networks[0].n_in for net in networks):
@@ -277,6 +333,36 @@ def _network(header, body, source):
 
 
 def load(path):
-    """Read and decode a ``.nnz`` file -> :class:`RuntimeModel`."""
+    """Read and decode a ``.nnz`` file with numpy and the standard library alone.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    RuntimeModel
+
+    Raises
+    ------
+    ValueError
+        When the file is corrupt, naming it.
+
+    Examples
+    --------
+    >>> import io, tempfile, os
+    >>> import numpy as np
+    >>> from nnlite import Dense, ReLU, Sequential, save_compressed
+    >>> import nnlite.runtime
+    >>> net = Sequential([Dense(3, 4), ReLU(), Dense(4, 1)], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.nnz")
+    >>> n_bytes = save_compressed(net, path, metadata={"genes": ["A", "B", "C"]})
+    >>> model = nnlite.runtime.load(path)
+    >>> model.metadata["genes"]
+    ['A', 'B', 'C']
+    >>> X = np.ones((2, 3), dtype=np.float32)
+    >>> bool(np.array_equal(model.predict(X), net.predict(X)))
+    True
+    """
     return loads(Path(path).read_bytes(), source=str(path))
 

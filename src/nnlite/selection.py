@@ -41,14 +41,44 @@ def _importances(estimator):
 
 
 class RFE(RegressorMixin, BaseEstimator):
-    """Recursive feature elimination ranked by coef_**2.
+    """Recursive feature elimination ranked by ``coef_ ** 2`` (Guyon et al. 2002, SVM-RFE).
 
-    step: an int >= 1 removes that many features per round; a float in (0, 1) removes that fraction
-    of the features still in play (``step_base='remaining'``, at least one) or, as scikit-learn does,
-    of the initial feature count (``step_base='initial'``). The last round never goes below
-    n_features_to_select. Ties in importance are broken by feature index (stable sort).
-    Attributes: support_ (p,) bool, ranking_ (p,) int (1 = selected, k = removed k-1 rounds before
-    the end), n_features_ (selected count), estimator_ (fitted on the selected features), n_rounds_.
+    Fits ``estimator`` on the features still in play, removes the ``step`` with the smallest squared
+    coefficient, and repeats until ``n_features_to_select`` remain. Ties in importance are broken by feature
+    index (stable sort). An estimator may offer ``elimination_session(X, y)`` to refit warm-started on shrinking
+    subsets (:class:`~nnlite.linear.svr.LinearSVR` does).
+
+    Parameters
+    ----------
+    estimator : estimator with ``coef_``
+        Refitted each round on the features still in play.
+    n_features_to_select : int, default 1000
+        Features kept.
+    step : int or float, default 0.1
+        An int >= 1 removes that many features per round; a float in (0, 1) removes that fraction (at least one),
+        never going below ``n_features_to_select``.
+    step_base : {'remaining', 'initial'}, default 'remaining'
+        A float ``step`` is a fraction of the features still in play, or of the initial count (scikit-learn's).
+
+    Attributes
+    ----------
+    support_ : ndarray of shape (p,), bool
+    ranking_ : ndarray of shape (p,), int
+        1 = selected, k = removed k - 1 rounds before the end.
+    n_features_ : int
+    estimator_ : estimator
+        Fitted on the selected features.
+    n_rounds_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import RFE, LinearSVR
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 6))
+    >>> rfe = RFE(LinearSVR(epsilon=0.0), n_features_to_select=2).fit(X, 3 * X[:, 4] - 2 * X[:, 1])
+    >>> np.flatnonzero(rfe.support_)
+    array([1, 4])
     """
 
     _is_transformer = True  # transform keeps the selected columns; predict delegates to estimator_
@@ -72,7 +102,20 @@ class RFE(RegressorMixin, BaseEstimator):
         raise ValueError(f"step must be an integer >= 1 or a fraction in (0, 1), got {step!r}")
 
     def fit(self, X, y):
-        """Eliminate features of X (n, p) against y (n,); returns self."""
+        """Eliminate features until ``n_features_to_select`` remain.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame sets ``feature_names_in_``).
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_fit_data(X, y)
         check_nonconstant(y, "the feature ranking")
         n, p = X.shape
@@ -117,14 +160,49 @@ class RFE(RegressorMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """The selected columns of X (n, p) -> (n, n_features_)."""
+        """The selected columns of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_)
+            The selected columns.
+        """
         return self._check_predict_data(X)[:, self.support_]
 
     def fit_transform(self, X, y):
-        """fit(X, y) then transform(X)."""
+        """``fit(X, y)``, then ``transform(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame sets ``feature_names_in_``).
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_)
+            The selected columns.
+        """
         return self.fit(X, y).transform(X)
 
     def predict(self, X):
-        """Predictions of estimator_ on the selected columns of X (n, p)."""
+        """Predictions of ``estimator_`` on the selected columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self.transform(X)  # first: it raises NotFittedError before estimator_ is looked up
         return self.estimator_.predict(X)

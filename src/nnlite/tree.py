@@ -210,15 +210,42 @@ def predict_trees(X, feature, threshold, left, right, value, n_jobs=1):
 
 
 class DecisionTreeRegressor(RegressorMixin, BaseEstimator):
-    """CART regression tree minimising the within-node squared error (variance reduction).
+    """CART regression tree minimising the within-node squared error (variance reduction; Breiman et al. 1984).
 
-    Parameters: ``max_features`` (None = all, 'sqrt', 'log2', int, float fraction) features examined per node,
-    drawn at random without replacement; ``min_samples_leaf``; ``max_depth`` (None = grow until leaves are pure
-    or cannot be split); ``seed`` for the feature draws; ``max_bins``: None (default) = exact split search, an
-    int in [2, 256] = histogram search on quantile bins (see ``RandomForestRegressor``).
-    Attributes after fit: ``feature_``, ``threshold_``, ``left_``, ``right_``, ``value_``, ``n_node_samples_``
-    (flat (node_count_,) arrays), ``node_count_``, ``feature_importances_`` (p,) normalized impurity decrease,
-    ``max_features_``, ``n_features_in_``.
+    Each node takes the split ``x_j <= t`` of the examined features that most reduces
+    ``sum_left (y - mean_left)^2 + sum_right (y - mean_right)^2``; leaves predict the mean of their rows.
+
+    Parameters
+    ----------
+    max_features : None, 'sqrt', 'log2', int or float, default None
+        Features examined per node, drawn at random without replacement (None = all; a float is a fraction of p).
+    min_samples_leaf : int, default 1
+    max_depth : int or None, default None
+        None grows until leaves are pure or cannot be split.
+    seed : int, default 0
+        Seed of the feature draws.
+    max_bins : int or None, default None
+        None = exact split search; an int in [2, 256] = histogram search on quantile bins (see
+        :class:`~nnlite.forest.RandomForestRegressor`).
+
+    Attributes
+    ----------
+    feature_, threshold_, left_, right_, value_, n_node_samples_ : ndarray of shape (node_count_,)
+        The tree as flat node arrays.
+    node_count_ : int
+    feature_importances_ : ndarray of shape (p,)
+        Normalized impurity decrease.
+    max_features_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import DecisionTreeRegressor
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> tree = DecisionTreeRegressor(max_depth=1).fit(X, [1.0, 1.0, 5.0, 5.0])
+    >>> tree.predict([[0.5], [2.5]]), float(tree.threshold_[0])
+    (array([1., 5.]), 1.5)
     """
 
     def __init__(self, max_features=None, min_samples_leaf=1, max_depth=None, seed=0, max_bins=None):
@@ -247,13 +274,29 @@ class DecisionTreeRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Leaf value reached by each row of X (n, p) -> (n,) float64."""
+        """The leaf value reached by each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X, dtype=np.float32, accept_bool=True)
         return predict_trees(X, self.feature_[None], self.threshold_[None], self.left_[None], self.right_[None],
                              self.value_[None])
 
     def get_depth(self):
-        """Longest root-to-leaf path (edges) of the fitted tree."""
+        """Longest root-to-leaf path (edges) of the fitted tree.
+
+        Returns
+        -------
+        int
+        """
         depth = np.zeros(self.node_count_, dtype=np.int64)
         for node in range(self.node_count_):  # children always have larger ids than their parent
             if self.feature_[node] >= 0:

@@ -1,7 +1,6 @@
-"""Command-line interface: ``cli.py benchmark | train | predict | inspect | report | data`` (one module per
-command).
+"""Command-line interface: ``ccle benchmark | train | predict | inspect | report | data`` (one module per command).
 
-``main(argv)`` is the entry point (``python cli.py``). Every user-facing failure is a
+``main(argv, prog)`` is the entry point of the ``ccle`` console script, ``python -m ccle`` and ``python cli.py``. Every user-facing failure is a
 :class:`ccle.errors.CCLEError` (or ValueError from input checks) printed as one line on stderr with exit code 2;
 no traceback from deep inside numpy.
 """
@@ -23,9 +22,13 @@ from ccle.benchmark.processes import Terminated, restore_sigterm, terminate_as_i
 COMMANDS = (benchmark, train, predict, inspect, report, data)
 
 
-def build_parser():
-    """The ``cli.py`` argument parser with every command of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="cli.py", description=__doc__.splitlines()[0])
+DESCRIPTION = ("Drug-sensitivity prediction from gene expression on CCLE-shaped data: run the paper's benchmark, "
+               "train a compressed per-drug model, predict new samples, inspect a model file.")
+
+
+def build_parser(prog="ccle"):
+    """The argument parser with every command of :data:`COMMANDS`; ``prog`` is the name usage lines show."""
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"ccle {ccle.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
@@ -33,9 +36,11 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code."""
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog="ccle"):
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code.
+
+    ``prog`` is how the caller was started (``ccle``, ``python -m ccle``, ``python cli.py``), for usage lines."""
+    args = build_parser(prog).parse_args(argv)
     run = {command.NAME: command.run for command in COMMANDS}[args.command]
     previous = terminate_as_interrupt()  # `kill PID` takes the Ctrl-C path: finished results kept, workers stopped
     try:

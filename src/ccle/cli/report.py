@@ -12,7 +12,7 @@ def add_parser(subparsers):
     rep = subparsers.add_parser(NAME, help="rebuild the report of a benchmark output folder",
                                 description="Rebuilds report.html, report.md, the tables and the figures of a "
                                             "benchmark --out folder from its results.jsonl and run.json.")
-    rep.add_argument("out_dir", metavar="OUT_DIR", help="a folder written by `cli.py benchmark --out OUT_DIR`")
+    rep.add_argument("out_dir", metavar="OUT_DIR", help="a folder written by `benchmark --out OUT_DIR`")
     return rep
 
 

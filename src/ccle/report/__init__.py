@@ -17,7 +17,7 @@ from ccle.evaluation.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.errors import CCLEError
 from ccle.evaluation.genes import GENES_COLUMNS, GENES_FILE
 from ccle.files import atomic_write
-from ccle.benchmark.store import ResultStore
+from ccle.benchmark.store import RESULTS_FILE, ResultStore
 from ccle.report.tables import (SUMMARY_ROW_LABEL, compression_summary, condition, main_records, method_label,
                                 metrics_table, paired_table, per_drug, table1, table1_spread, table2,
                                 timing_table)
@@ -28,8 +28,7 @@ __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", 
            "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
            "method_label", "main_records"]
 
-RESULTS_FILE = "results.jsonl"   # the runner's file name (ccle.benchmark.runner.RESULTS_FILE; not imported: no model code)
-NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install -e '.[plot]')."
+NO_PLOT_NOTE = "Figures skipped: matplotlib is not installed (pip install matplotlib)."
 
 
 def load_results(out_dir, config_key=None):

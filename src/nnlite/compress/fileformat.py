@@ -373,9 +373,39 @@ def pack_metadata(metadata, body, min_items=MIN_BLOB_ITEMS):
 
 
 def save_compressed(model, path, metadata=None, index_bits=None):
-    """Write ``model`` (a Sequential of Dense/activation/Dropout layers, typically pruned and quantized) to
-    ``path`` in the ``.nnz`` format, with ``metadata`` (a JSON-serializable dict) in the header.
-    Returns the number of bytes written."""
+    """Write a network to ``path`` in the ``.nnz`` format (the byte layout is in the module docstring).
+
+    Parameters
+    ----------
+    model : Sequential
+        Dense / activation / Dropout layers, typically pruned and quantized.
+    path : str or path-like
+    metadata : dict or None
+        JSON-serializable; stored in the header.
+    index_bits : int, sequence of int or None
+        Gap-code width, one value or one per Dense layer; None picks per layer the width giving the smallest
+        Huffman-coded size.
+
+    Returns
+    -------
+    int
+        Bytes written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from nnlite import Dense, Sequential, save_compressed, load_compressed, read_metadata
+    >>> net = Sequential([Dense(4, 1)], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.nnz")
+    >>> save_compressed(net, path, metadata={"drug": "Lapatinib"}) > 0
+    True
+    >>> read_metadata(path)
+    {'drug': 'Lapatinib'}
+    >>> X = np.ones((3, 4), dtype=np.float32)
+    >>> bool(np.array_equal(load_compressed(path).predict(X), net.predict(X)))
+    True
+    """
     data = dumps_compressed(model, metadata=metadata, index_bits=index_bits)
     Path(path).write_bytes(data)
     return len(data)
@@ -453,14 +483,41 @@ def _sequential(header, body, source):
 
 
 def load_compressed(path):
-    """Rebuild the Sequential saved by ``save_compressed``: same layers, weights bit-identical, pruned
-    positions carried as masks. Raises ValueError for a wrong magic number, an unsupported version, a
-    truncated file or a checksum mismatch."""
+    """Rebuild the Sequential saved by :func:`save_compressed`: the same layers, weights bit-identical, pruned
+    positions carried as masks.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    Sequential
+
+    Raises
+    ------
+    ValueError
+        For a wrong magic number, an unsupported version, a truncated file or a checksum mismatch.
+    """
     return loads_compressed(Path(path).read_bytes(), source=str(path))
 
 
 def read_metadata(path):
-    """The ``metadata`` dict stored by ``save_compressed`` (the file is fully checked first)."""
+    """The ``metadata`` dict stored by :func:`save_compressed` (the file is fully checked first).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        For a corrupt file.
+    """
     header, _ = parse_container(Path(path).read_bytes(), source=str(path))
     return header["metadata"]
 

@@ -98,11 +98,32 @@ def _limit_lengths(lengths, counts, max_length):
 class HuffmanCode:
     """A canonical prefix code over the alphabet {0, ..., n_symbols - 1}, defined by its code lengths.
 
-    Build it with ``HuffmanCode.from_counts(counts)`` or ``HuffmanCode.from_symbols(symbols, n_symbols)``.
-    Attributes: ``lengths`` (n_symbols,) int64 bits per symbol (0 = symbol has no code), ``codes``
-    (n_symbols,) int64 canonical code values (the low ``lengths[s]`` bits), ``n_symbols``.
-    ``encode(symbols) -> (bytes, n_bits)``; ``decode(data, n, n_bits=None) -> int64 (n,)``;
-    ``to_bytes()`` / ``from_bytes(buf)`` for the compact table.
+    Huffman (1952) lengths, canonical code values (Schwartz & Kallick 1964): symbols sorted by (length, symbol)
+    get consecutive codes, so the lengths alone define the code and are all the file stores. Build it with
+    :meth:`from_counts` or :meth:`from_symbols`; ``to_bytes()`` / :meth:`from_bytes` give the compact table.
+
+    Parameters
+    ----------
+    lengths : array-like of shape (n_symbols,)
+        Bits per symbol (0 = the symbol has no code); must satisfy Kraft's inequality.
+
+    Attributes
+    ----------
+    lengths : ndarray of shape (n_symbols,), int64
+    codes : ndarray of shape (n_symbols,), int64
+        Canonical code values (the low ``lengths[s]`` bits).
+    n_symbols : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import HuffmanCode
+    >>> code = HuffmanCode.from_symbols(np.array([0, 0, 0, 0, 1, 1, 2]), n_symbols=3)
+    >>> code.lengths
+    array([1, 2, 2])
+    >>> data, n_bits = code.encode(np.array([0, 1, 2, 0]))
+    >>> n_bits, code.decode(data, 4, n_bits)
+    (6, array([0, 1, 2, 0]))
     """
 
     def __init__(self, lengths):
@@ -121,12 +142,35 @@ class HuffmanCode:
 
     @classmethod
     def from_counts(cls, counts, max_length=MAX_LENGTH):
-        """The Huffman code for symbol counts ``counts`` (n_symbols,)."""
+        """The Huffman code for symbol counts.
+
+        Parameters
+        ----------
+        counts : array-like of shape (n_symbols,)
+            Occurrences of each symbol (0: no code).
+        max_length : int, default 32
+            Longest code allowed.
+
+        Returns
+        -------
+        HuffmanCode
+        """
         return cls(huffman_lengths(counts, max_length))
 
     @classmethod
     def from_symbols(cls, symbols, n_symbols=None):
-        """The Huffman code for the empirical counts of integer ``symbols`` (n,) over ``n_symbols`` symbols."""
+        """The Huffman code for the empirical counts of integer symbols.
+
+        Parameters
+        ----------
+        symbols : array-like of int, shape (n,)
+        n_symbols : int or None
+            Alphabet size (default ``max(symbols) + 1``).
+
+        Returns
+        -------
+        HuffmanCode
+        """
         symbols = _as_symbols(symbols)
         if n_symbols is None:
             n_symbols = int(symbols.max()) + 1 if symbols.size else 0
@@ -149,12 +193,32 @@ class HuffmanCode:
         self._lut_len, self._lut_sym = window_table(self.lengths, order, self._lut_bits)
 
     def encoded_bits(self, symbols):
-        """Number of bits ``encode(symbols)`` produces: sum of lengths[s] (without byte padding)."""
+        """Number of bits :meth:`encode` produces, ``sum(lengths[symbols])`` (without byte padding).
+
+        Parameters
+        ----------
+        symbols : array-like of int, shape (n,)
+
+        Returns
+        -------
+        int
+        """
         symbols = _as_symbols(symbols)
         return int(self.lengths[symbols].sum()) if symbols.size else 0
 
     def encode(self, symbols):
-        """Encode integer ``symbols`` (n,) -> (``bytes`` of ceil(n_bits / 8), n_bits). Numba kernel."""
+        """Encode integer symbols (a Numba kernel).
+
+        Parameters
+        ----------
+        symbols : array-like of int, shape (n,)
+
+        Returns
+        -------
+        data : bytes
+            ``ceil(n_bits / 8)`` bytes.
+        n_bits : int
+        """
         symbols = _as_symbols(symbols)
         if symbols.size == 0:
             return b"", 0
@@ -170,10 +234,24 @@ class HuffmanCode:
         return out[:(n_bits + 7) // 8].tobytes(), int(n_bits)
 
     def decode(self, data, n, n_bits=None):
-        """Decode ``n`` symbols from ``data`` (bytes or uint8 array) -> int64 (n,). Numba kernel.
+        """Decode ``n`` symbols (a Numba kernel).
 
-        ``n_bits`` (default: 8 * len(data)) bounds how many bits may be consumed; running past it, or
-        meeting a bit pattern that is no codeword, raises ``ValueError``.
+        Parameters
+        ----------
+        data : bytes or ndarray of uint8
+        n : int
+            Symbols to decode.
+        n_bits : int or None
+            Bound on the bits consumed (default ``8 * len(data)``).
+
+        Returns
+        -------
+        ndarray of shape (n,), int64
+
+        Raises
+        ------
+        ValueError
+            When decoding runs past ``n_bits`` or meets a bit pattern that is no codeword.
         """
         if isinstance(data, np.ndarray):
             buf = np.ascontiguousarray(data, dtype=np.uint8).ravel()
@@ -201,7 +279,12 @@ class HuffmanCode:
         return out
 
     def to_bytes(self):
-        """The compact table: varint n_symbols, uint8 bits-per-length w, packed lengths (module doc)."""
+        """The compact table: varint n_symbols, uint8 bits-per-length w, packed lengths (module docstring).
+
+        Returns
+        -------
+        bytes
+        """
         w = int(self.max_length).bit_length()
         head = _varint(self.n_symbols) + bytes([w])
         if w == 0:
@@ -211,7 +294,20 @@ class HuffmanCode:
 
     @classmethod
     def from_bytes(cls, buf, offset=0):
-        """Parse a table written by ``to_bytes`` at ``offset`` of ``buf`` -> (HuffmanCode, bytes consumed)."""
+        """Parse a table written by ``to_bytes``.
+
+        Parameters
+        ----------
+        buf : bytes
+        offset : int, default 0
+            Where the table starts in ``buf``.
+
+        Returns
+        -------
+        code : HuffmanCode
+        n_read : int
+            Bytes consumed.
+        """
         lengths, consumed = read_code_table(buf, offset)     # shared with nnlite.runtime
         return cls(lengths), consumed
 

@@ -58,24 +58,56 @@ def compress_model(model, X_train, y_train, X_val, y_val, *, prune_percent="auto
                    index_bits=None, retrain_epochs=60, finetune_epochs=30, batch_size=32, lr=1e-3,
                    finetune_lr=1e-4, patience=20, schedule="cubic", adjust_dropout=True, metadata=None,
                    seed=0):
-    """Prune, quantize and Huffman-code a copy of ``model`` -> (compressed Sequential, CompressionReport).
+    """Deep Compression of a copy of ``model`` (Han et al. 2016): prune and retrain, quantize by weight sharing and
+    fine-tune the centroids, Huffman-code.
+
+    ``model`` is left untouched. The returned model holds the shared weights and pruning masks; its predictions
+    equal those of ``load_compressed`` of the file ``save_compressed`` writes for it. The network is
+    Huffman-encoded once: ``report.encoded`` (its :func:`~nnlite.compress.fileformat.encode_network`) writes it
+    again without re-encoding, with ``dumps_compressed(model, encoded=report.encoded)`` or
+    ``dumps_committee(..., encoded=[...])``.
 
     ``prune_steps=1`` (one pruning to the final sparsity, then retraining) is the default because on the
     small-data benchmark (245 training rows) each extra prune-retrain round added over-fitting: mean relative
     validation-MSE change over 3 seeds +1.5 % (1 step), +3.2 % (2), +6.0 % (4 cubic); Han et al.'s iterative
     schedule remains available with ``prune_steps > 1``.
 
-    ``lr`` is the retraining learning rate (Adam): use the one the model was trained with.
+    Parameters
+    ----------
+    model : Sequential
+    X_train, y_train : ndarray
+        Retraining and fine-tuning rows.
+    X_val, y_val : ndarray
+        Validation rows (early stopping, the report's MSE per stage).
+    prune_percent : float, sequence or 'auto', default 'auto'
+        One value, one per Dense layer, or ``'auto'`` (``auto_prune_percent``: keep ``20 sqrt(N)`` of a layer's N
+        weights).
+    prune_steps : int, default 1
+    schedule : {'linear', 'cubic'}, default 'cubic'
+        Sparsity schedule when ``prune_steps > 1``.
+    bits : int or sequence of int, default 5
+        Weight-sharing bits, one value or one per Dense layer.
+    index_bits : int, sequence or None
+        Gap-code width, one value, one per Dense layer, or None (per layer, the width giving the smallest
+        Huffman-coded size).
+    retrain_epochs : int, default 60
+    finetune_epochs : int, default 30
+    batch_size : int, default 32
+    lr : float, default 1e-3
+        Retraining learning rate (Adam): use the one the model was trained with.
+    finetune_lr : float, default 1e-4
+    patience : int, default 20
+    adjust_dropout : bool, default True
+        Lower each dropout rate with the connections left in the layer before it (``prune.scale_dropout``).
+    metadata : dict or None
+        Written into the file whose size the report measures.
+    seed : int, default 0
 
-    ``model`` is left untouched. ``prune_percent`` may be one value, one per Dense layer, or "auto"
-    (``auto_prune_percent``: keep 20 sqrt(N) of a layer's N weights); ``bits`` one value or one per Dense layer;
-    ``index_bits`` one value, one per Dense layer, or None (per layer, the gap width giving the smallest
-    Huffman-coded size). ``adjust_dropout``: lower each dropout rate with the connections left in the layer
-    before it (Han et al. 2015; ``prune.scale_dropout``). The returned model holds the shared weights and
-    pruning masks; its predictions equal those of ``load_compressed`` of the file ``save_compressed`` writes for
-    it. The network is Huffman-encoded once: ``report.encoded`` (its
-    :func:`~nnlite.compress.fileformat.encode_network`) writes it again without re-encoding, with
-    ``dumps_compressed(model, encoded=report.encoded)`` or ``dumps_committee(..., encoded=[...])``.
+    Returns
+    -------
+    model : Sequential
+        The compressed copy.
+    report : CompressionReport
     """
     X_train, X_val = np.asarray(X_train), np.asarray(X_val)
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)

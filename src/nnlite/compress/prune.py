@@ -62,9 +62,38 @@ def prune_layer(layer, percent=None, quality=None):
 
 
 def prune_model(model, percent=None, quality=None):
-    """Prune every Dense layer of ``model`` in place -> list of masks (one per Dense layer).
+    """Prune every Dense layer of ``model`` in place (magnitude pruning, Han et al. 2015).
 
-    ``percent`` / ``quality`` may be one number or one per Dense layer (None in a list: leave that layer).
+    Exactly one of ``percent`` and ``quality`` must be given.
+
+    Parameters
+    ----------
+    model : Sequential
+    percent : float, sequence or None
+        Prune the ``percent`` % smallest-magnitude weights of each layer (already-pruned weights count).
+    quality : float, sequence or None
+        Prune ``|W_ij| < quality * std(W)``.
+
+        Either may be one number or one per Dense layer (None in a list: leave that layer).
+
+    Returns
+    -------
+    list of ndarray
+        The masks, one per Dense layer.
+
+    Raises
+    ------
+    ValueError
+        When neither or both of ``percent`` and ``quality`` are given, or a value is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense, Sequential, prune_model
+    >>> net = Sequential([Dense(10, 10)], seed=0)
+    >>> masks = prune_model(net, percent=90)
+    >>> int(masks[0].sum()), int(np.count_nonzero(net.layers[0].W))
+    (10, 10)
     """
     layers = model.dense_layers()
     if (percent is None) == (quality is None):
@@ -106,12 +135,35 @@ def scale_dropout(model, original_p):
 
 def iterative_prune(model, X, y, schedule=(50, 70, 80, 90), *, epochs=20, batch_size=32, lr=1e-3,
                     validation=None, patience=None, adjust_dropout=True):
-    """Prune-retrain loop: for each step of ``schedule`` (increasing percents, each one number or one per Dense
-    layer), ``prune_model(model, percent=step)``, then (``adjust_dropout``) ``scale_dropout`` from the dropout
-    rates the model had on entry, then ``model.fit(X, y, epochs, batch_size, Adam(lr), validation, patience)``
-    with the masks in force. With a validation set and ``patience``, early stopping also considers zero
-    epochs: if no retraining epoch beats the pruned model's validation MSE, the retraining is undone.
-    Returns the list of validation MSEs after each step (``None`` entries without a validation set).
+    """Prune-retrain loop (Han et al. 2015).
+
+    For each step of ``schedule``: :func:`prune_model` with ``percent=step``, then (``adjust_dropout``)
+    ``scale_dropout`` from the dropout rates the model had on entry, then ``model.fit`` with the masks in force.
+    With a validation set and ``patience``, early stopping also considers zero epochs: if no retraining epoch beats
+    the pruned model's validation MSE, the retraining is undone.
+
+    Parameters
+    ----------
+    model : Sequential
+        Pruned in place.
+    X, y : ndarray
+        Retraining rows.
+    schedule : sequence, default (50, 70, 80, 90)
+        Increasing percents, each one number or one per Dense layer.
+    epochs : int, default 20
+        Retraining epochs per step.
+    batch_size : int, default 32
+    lr : float, default 1e-3
+        Adam learning rate of the retraining.
+    validation : tuple (X_val, y_val) or None
+    patience : int or None
+    adjust_dropout : bool, default True
+        Lower each dropout rate with the connections left in the layer before it.
+
+    Returns
+    -------
+    list
+        The validation MSE after each step (None entries without a validation set).
     """
 
     original_p = [drop.p for drop, _ in _dropout_owners(model)]

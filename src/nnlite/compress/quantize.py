@@ -21,19 +21,38 @@ INITS = ("linear", "density", "random")
 
 
 def kmeans_1d(values, k, init="linear", max_iter=300, seed=0):
-    """Lloyd's k-means on scalars, minimising the inertia sum_i (x_i - c_{label_i})**2.
+    """Lloyd's k-means on scalars, minimising the inertia ``sum_i (x_i - c[label_i])**2``.
 
-    values: (n,) finite floats; k >= 1 clusters. Returns (centroids float64 (k,), labels int64 (n,)).
-
-    Initialisation (Han et al. 2016, sec. 3.2, found "linear" best because it keeps the rare large weights):
-      - "linear":  k points equally spaced in [min(x), max(x)]
-      - "density": the quantiles (i + 0.5) / k of x (equal-count bins)
-      - "random":  k distinct values of x drawn with ``seed`` (Forgy)
     In 1-D the clusters of a sorted sample are contiguous runs, so each assignment is a ``searchsorted``
     against the midpoints of the sorted centroids (ties go to the lower centroid, as in scikit-learn) and
     each update uses prefix sums. An empty cluster is moved onto the point farthest from its centroid (the
     rule scikit-learn's KMeans uses). Iteration stops when the assignment no longer changes.
     If x has at most k distinct values the centroids are those values (zero inertia), the rest repeat the last.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Finite floats.
+    k : int
+        Clusters, >= 1.
+    init : {'linear', 'density', 'random'}, default 'linear'
+        Initial centroids (Han et al. 2016, sec. 3.2, found "linear" best because it keeps the rare large
+        weights): ``'linear'`` k points equally spaced in [min(x), max(x)]; ``'density'`` the quantiles
+        (i + 0.5) / k of x (equal-count bins); ``'random'`` k distinct values of x drawn with ``seed`` (Forgy).
+    max_iter : int, default 300
+    seed : int, default 0
+
+    Returns
+    -------
+    centroids : ndarray of shape (k,), float64
+    labels : ndarray of shape (n,), int64
+
+    Examples
+    --------
+    >>> from nnlite import kmeans_1d
+    >>> centroids, labels = kmeans_1d([0.0, 0.1, 0.9, 1.0], k=2)
+    >>> centroids.round(2), labels
+    (array([0.05, 0.95]), array([0, 0, 1, 1]))
     """
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1:
@@ -134,9 +153,20 @@ def surviving_index(layer):
 
 
 def quantize_layer(layer, bits=5, init="linear", seed=0):
-    """Cluster the layer's surviving weights into 2**bits shared values and write them into W.
+    """Cluster the layer's surviving weights into ``2**bits`` shared values (:func:`kmeans_1d`) and write them into W.
 
-    Returns a ``LayerCodebook``. A layer with no surviving weight gets an all-zero codebook.
+    Parameters
+    ----------
+    layer : Dense
+        Changed in place.
+    bits : int, default 5
+    init : {'linear', 'density', 'random'}, default 'linear'
+    seed : int, default 0
+
+    Returns
+    -------
+    LayerCodebook
+        A layer with no surviving weight gets an all-zero codebook.
     """
     if int(bits) != bits or not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer in [1, 16], got {bits!r}")
@@ -152,9 +182,29 @@ def quantize_layer(layer, bits=5, init="linear", seed=0):
 
 
 def quantize_model(model, bits=5, init="linear", seed=0):
-    """Quantize every Dense layer of ``model`` in place (``quantize_layer``) -> list of ``LayerCodebook``.
+    """Quantize every Dense layer of ``model`` in place (:func:`quantize_layer`): trained quantization by weight
+    sharing (Han et al. 2016, Deep Compression, sec. 3).
 
-    ``bits`` may be one int or one int per Dense layer (the paper uses fewer bits for fully connected layers).
+    Parameters
+    ----------
+    model : Sequential
+    bits : int or sequence of int, default 5
+        One value or one per Dense layer (the paper uses fewer bits for fully connected layers).
+    init : {'linear', 'density', 'random'}, default 'linear'
+    seed : int, default 0
+
+    Returns
+    -------
+    list of LayerCodebook
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Dense, Sequential, quantize_model
+    >>> net = Sequential([Dense(16, 16)], seed=0)
+    >>> books = quantize_model(net, bits=2)
+    >>> len(np.unique(net.layers[0].W))
+    4
     """
     layers = model.dense_layers()
     bits_per = per_layer(bits, len(layers), "bits")
@@ -163,16 +213,36 @@ def quantize_model(model, bits=5, init="linear", seed=0):
 
 def finetune_centroids(model, codebooks, X, y, *, epochs=10, batch_size=32, optimizer=None, train_bias=True,
                        validation=None, seed=0):
-    """Train the shared weights: per mini-batch, forward (training mode), MSE backward, then
+    """Train the shared weights (Han et al. 2016, sec. 3.1).
 
-        grad(centroid c) = sum of dW over the weights of cluster c     (``np.bincount(labels, dW[index])``)
+    Per mini-batch: forward (training mode), MSE backward, then::
 
-    one optimizer step on the centroids (and the biases if ``train_bias``), then W <- centroids[labels].
+        grad(centroid c) = sum of dW over the weights of cluster c     (np.bincount(labels, dW[index]))
+
+    one optimizer step on the centroids (and the biases if ``train_bias``), then ``W <- centroids[labels]``.
     The MSE is over the observed entries of y (NaN = missing, ``MaskedMSELoss``; all entries when none is NaN).
-    The assignment of weights to clusters never changes. With ``validation=(X_val, y_val)`` the centroids and
-    biases with the lowest validation MSE seen (including before the first step) are kept at the end.
-    ``optimizer`` defaults to ``nnlite.optim.Adam(lr=1e-4)``. Returns the list of per-epoch validation MSEs
-    (training-batch MSEs averaged over the epoch when no validation set is given).
+    The assignment of weights to clusters never changes. With a validation set the centroids and biases with
+    the lowest validation MSE seen (including before the first step) are kept at the end.
+
+    Parameters
+    ----------
+    model : Sequential
+    codebooks : list of LayerCodebook
+        From :func:`quantize_model`.
+    X, y : ndarray
+    epochs : int, default 10
+    batch_size : int, default 32
+    optimizer : Adam or SGD or None
+        Default ``Adam(lr=1e-4)``.
+    train_bias : bool, default True
+    validation : tuple (X_val, y_val) or None
+    seed : int, default 0
+        Mini-batch order.
+
+    Returns
+    -------
+    list of float
+        Per-epoch validation MSEs (training-batch MSEs averaged over the epoch without a validation set).
     """
     layers = model.dense_layers()
     if len(codebooks) != len(layers):

@@ -56,11 +56,23 @@ class LayerSizes:
 class CompressionReport:
     """Per-layer sizes, stage totals, compression ratios and the validation MSE after each stage.
 
-    ``val_mse`` maps a stage to the model's validation MSE after it: "dense" (the input model), "pruned"
-    (after prune + retrain), "quantized" (after weight sharing + centroid fine-tuning) and "huffman" (the
-    model decoded back from the .nnz bytes; Huffman coding is lossless, so it equals "quantized").
-    ``encoded``: the model's per-layer ``fileformat.EncodedLayer`` list the sizes were measured on (not part of
-    ``to_dict``), for writing the model without encoding it again.
+    Parameters
+    ----------
+    layers : list of LayerSizes
+        Bytes per stage of each Dense layer.
+    val_mse : dict
+        Stage -> the model's validation MSE after it: "dense" (the input model), "pruned" (after prune +
+        retrain), "quantized" (after weight sharing + centroid fine-tuning) and "huffman" (the model decoded back
+        from the .nnz bytes; Huffman coding is lossless, so it equals "quantized").
+    file_bytes : int or None
+        Size of the written file.
+    settings : dict
+        The settings the model was compressed with.
+    history : dict
+        Intermediate figures: validation MSE after each pruning step, sparsity, dropout rates, ...
+    encoded : list or None
+        The model's per-layer ``fileformat.EncodedLayer`` list the sizes were measured on (not part of
+        ``to_dict``), for writing the model without encoding it again.
     """
     layers: list
     val_mse: dict = field(default_factory=dict)
@@ -70,7 +82,13 @@ class CompressionReport:
     encoded: list = field(default=None, repr=False, compare=False)
 
     def totals(self):
-        """Bytes per stage summed over the Dense layers."""
+        """Bytes per stage summed over the Dense layers.
+
+        Returns
+        -------
+        dict
+            Stage -> bytes.
+        """
         return {s: int(sum(getattr(l, s) for l in self.layers)) for s in STAGES}
 
     @property
@@ -85,12 +103,23 @@ class CompressionReport:
         return None if self.file_bytes is None else self.totals()["dense"] / self.file_bytes
 
     def stage_ratios(self):
-        """Dense bytes / bytes at each stage."""
+        """Dense bytes over the bytes at each stage.
+
+        Returns
+        -------
+        dict
+            Stage -> ratio.
+        """
         t = self.totals()
         return {s: t["dense"] / max(t[s], 1) for s in STAGES}
 
     def to_dict(self):
-        """A JSON-serializable dict of everything in the report."""
+        """Everything in the report except ``encoded``, JSON-serializable.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "layers": [{**asdict(l), "shape": list(l.shape)} for l in self.layers],
             "totals": self.totals(), "ratios": self.stage_ratios(), "ratio": self.ratio,

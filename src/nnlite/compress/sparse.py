@@ -57,9 +57,32 @@ def decode_gaps(codes, index_bits):
 
 @dataclass
 class GapCSR:
-    """A matrix of ``shape`` stored as gap codes (m,) plus the values of its real entries (n,).
+    """A sparse matrix stored as gap codes plus the values of its real entries (Han et al. 2016, Deep Compression).
 
-    ``values`` may be weights (float) or cluster indices (int). Build with ``GapCSR.from_dense``.
+    Each real entry's distance from the previous one (row-major, flattened) is stored in ``index_bits`` bits;
+    a gap longer than ``2**index_bits - 1`` is bridged by filler entries whose value is zero. Build it with
+    :meth:`from_dense`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    index_bits : int
+    gaps : ndarray of shape (m,)
+        Gap codes, fillers included.
+    values : ndarray of shape (nnz,)
+        Weights (float) or cluster indices (int) of the real entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import GapCSR
+    >>> W = np.zeros((2, 8), dtype=np.float32)
+    >>> W[0, 1], W[1, 7] = 0.5, -2.0
+    >>> sparse = GapCSR.from_dense(W, index_bits=3)
+    >>> sparse.nnz, sparse.n_fillers, sparse.positions()
+    (2, 1, array([ 1, 15]))
+    >>> bool(np.array_equal(sparse.to_dense(), W))
+    True
     """
     shape: tuple
     index_bits: int
@@ -68,7 +91,20 @@ class GapCSR:
 
     @classmethod
     def from_dense(cls, W, index_bits, values=None):
-        """Store the nonzeros of ``W`` (any shape, flattened row-major); ``values`` overrides W's nonzeros."""
+        """Store the nonzeros of ``W`` (any shape, flattened row-major).
+
+        Parameters
+        ----------
+        W : ndarray
+        index_bits : int
+            Bits per gap code.
+        values : ndarray of shape (nnz,) or None
+            Stored instead of W's nonzeros (e.g. their cluster indices).
+
+        Returns
+        -------
+        GapCSR
+        """
         W = np.asarray(W)
         positions = np.flatnonzero(W)
         gaps = encode_gaps(positions, index_bits)
@@ -88,7 +124,12 @@ class GapCSR:
         return int(self.gaps.size - self.values.size)
 
     def positions(self):
-        """Flat positions of the real entries, int64 (nnz,)."""
+        """Flat (row-major) positions of the real entries.
+
+        Returns
+        -------
+        ndarray of shape (nnz,), int64
+        """
         pos = decode_gaps(self.gaps, self.index_bits)
         if pos.size != self.values.size:
             raise ValueError(f"{pos.size} real gap entries but {self.values.size} values")
@@ -97,12 +138,32 @@ class GapCSR:
         return pos
 
     def to_dense(self, values=None, dtype=np.float32):
-        """The dense matrix; ``values`` (nnz,) replaces ``self.values`` (e.g. codebook[cluster indices])."""
+        """The dense matrix.
+
+        Parameters
+        ----------
+        values : ndarray of shape (nnz,) or None
+            Replaces ``self.values`` (e.g. ``codebook[cluster indices]``).
+        dtype : numpy dtype, default float32
+
+        Returns
+        -------
+        ndarray of shape ``shape``
+        """
         vals = self.values if values is None else np.asarray(values)
         out = np.zeros(int(np.prod(self.shape)), dtype=dtype)
         out[self.positions()] = vals
         return out.reshape(self.shape)
 
     def nbits(self, value_bits):
-        """Storage in bits: index_bits per entry (fillers included) + value_bits per real entry."""
+        """Storage in bits: ``index_bits`` per entry (fillers included) plus ``value_bits`` per real entry.
+
+        Parameters
+        ----------
+        value_bits : int
+
+        Returns
+        -------
+        int
+        """
         return self.gaps.size * self.index_bits + self.values.size * int(value_bits)

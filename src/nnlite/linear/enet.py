@@ -116,10 +116,49 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
               screening=True, return_n_iter=False):
     """Elastic-net solutions along a decreasing alpha grid, each warm-started from the previous one.
 
-    Like scikit-learn's ``enet_path``, X (n, p) and y (n,) are used as given (no centring, no
-    intercept). alphas=None builds ``alpha_grid(X^T y, n, l1_ratio, eps, n_alphas)``.
-    Returns (alphas (k,), coefs (p, k), dual_gaps (k,)) with the gaps of the 1/n-scaled objective,
-    plus n_iters (k,) (coordinate sweeps) when return_n_iter.
+    Like scikit-learn's ``enet_path``, ``X`` and ``y`` are used as given (no centring, no intercept); the
+    objective is the module's, ``1/(2n) ||y - X w||^2 + alpha rho ||w||_1 + 0.5 alpha (1 - rho) ||w||^2``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design matrix.
+    y : array-like of shape (n,)
+        Target.
+    l1_ratio : float, default 0.5
+        rho in [0, 1]: 1 is the lasso, 0 ridge.
+    eps : float, default 1e-3
+        Smallest alpha of the grid as a fraction of the largest (the one that zeroes every coefficient).
+    n_alphas : int, default 100
+        Grid size when ``alphas`` is None.
+    alphas : array-like or None
+        The grid, used in decreasing order; None builds ``alpha_grid(X^T y, n, l1_ratio, eps, n_alphas)``.
+    tol : float, default 1e-4
+        Stop each solve when the duality gap is <= ``tol * ||y - mean(y)||^2``.
+    max_iter : int, default 1000
+        Coordinate sweeps per alpha.
+    screening : bool, default True
+        Strong rule with KKT check and gap safe screening.
+    return_n_iter : bool, default False
+        Also return the sweeps per alpha.
+
+    Returns
+    -------
+    alphas : ndarray of shape (k,)
+    coefs : ndarray of shape (p, k)
+    dual_gaps : ndarray of shape (k,)
+        Gaps of the 1/n-scaled objective at each returned point.
+    n_iters : ndarray of shape (k,)
+        Coordinate sweeps, only when ``return_n_iter``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite.linear.enet import enet_path
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    >>> alphas, coefs, gaps = enet_path(X, X @ np.array([2.0, 0.0]), l1_ratio=1.0, n_alphas=5)
+    >>> coefs.shape, bool(coefs[1].max() == 0.0)
+    ((2, 5), True)
     """
     X, y = check_X_y(X, y)
     _check_penalty(1.0, l1_ratio, tol, max_iter)
@@ -139,10 +178,47 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None, tol=1e
 
 
 class ElasticNet(RegressorMixin, BaseEstimator):
-    """Elastic-net linear regression (objective in the module docstring) by coordinate descent.
+    """Elastic-net linear regression by coordinate descent.
 
-    Attributes: coef_ (p,), intercept_ (float), dual_gap_ (gap of the 1/n-scaled objective at the
-    returned point), n_iter_ (coordinate sweeps, full or over the working set).
+    Minimizes ``1/(2n) ||y - X w - b||^2 + alpha l1_ratio ||w||_1 + 0.5 alpha (1 - l1_ratio) ||w||^2``
+    (scikit-learn's objective; the intercept is not penalized) with glmnet's working sets, the strong rule
+    and gap safe screening, stopping on the duality gap (Friedman, Hastie & Tibshirani 2010; Fercoq,
+    Gramfort & Salmon 2015).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Overall penalty strength (>= 0).
+    l1_ratio : float, default 0.5
+        Share of the L1 penalty, in [0, 1].
+    tol : float, default 1e-4
+        Stop when the duality gap is <= ``tol * ||y - mean(y)||^2``.
+    max_iter : int, default 1000
+        Coordinate sweeps; reaching it issues a ``ConvergenceWarning``.
+    fit_intercept : bool, default True
+        Centre X and y and fit ``b = mean(y) - mean(X) w``.
+    warm_start : bool, default False
+        Start from the previous ``coef_``.
+    screening : bool, default True
+        Gap safe screening of features that must be zero.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (p,)
+    intercept_ : float
+    dual_gap_ : float
+        Gap of the 1/n-scaled objective at the returned point.
+    n_iter_ : int
+        Coordinate sweeps, full or over the working set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import ElasticNet
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+    >>> model = ElasticNet(alpha=0.01, l1_ratio=1.0).fit(X, 2.0 * X[:, 0] + 1.0)
+    >>> np.round(model.coef_, 2), round(model.intercept_, 2)
+    (array([1.99, 0.  ]), 1.01)
     """
 
     def __init__(self, alpha=1.0, l1_ratio=0.5, tol=1e-4, max_iter=1000, fit_intercept=True,
@@ -156,7 +232,20 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.screening = screening
 
     def fit(self, X, y):
-        """Fit on X (n, p), y (n,); returns self."""
+        """Fit the elastic net by coordinate descent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame sets ``feature_names_in_``).
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_fit_data(X, y)
         _check_penalty(self.alpha, self.l1_ratio, self.tol, self.max_iter)
         n, p = X.shape
@@ -186,7 +275,18 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """X coef_ + intercept_ for X (n, p) -> (n,)."""
+        """Linear prediction ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_
 
@@ -211,16 +311,51 @@ def kfold_indices(n_samples, n_folds, seed):
 class ElasticNetCV(RegressorMixin, BaseEstimator):
     """Elastic net with (alpha, l1_ratio) chosen by k-fold cross-validated mean squared error.
 
-    For each l1_ratio, the alpha grid comes from the full (centred) data, as in scikit-learn; each
-    fold centres its training rows, solves the whole path (warm starts, strong rule, screening) and
-    scores the held-out rows. The pair with the lowest fold-averaged MSE wins (ties: first l1_ratio,
-    largest alpha), and the elastic net is refitted on all rows with it, warm-started down that l1_ratio's grid.
-    cv: number of folds (shuffled with ``seed``), an iterable of (train, test) index arrays, or a
-    splitter object with ``split(X)`` (e.g. from a test's oracle library).
-    Attributes: alpha_, l1_ratio_, alphas_ (n_l1, n_alphas) or (n_alphas,) for one l1_ratio,
-    mse_path_ (n_l1, n_alphas, n_folds), coef_, intercept_, dual_gap_, n_iter_ (sweeps of the refit's last
-    step), cv_predictions_ (n,): each row's held-out prediction at (alpha_, l1_ratio_) from the CV paths' solutions
-    (out-of-fold predictions at no extra cost; NaN for a row in no test part of ``cv``).
+    For each l1_ratio the alpha grid comes from the full (centred) data, as in scikit-learn; each fold centres
+    its training rows, solves the whole path (warm starts, strong rule, screening) and scores the held-out rows.
+    The pair with the lowest fold-averaged MSE wins (ties: first l1_ratio, largest alpha), and the elastic net is
+    refitted on all rows with it, warm-started down that l1_ratio's grid.
+
+    Parameters
+    ----------
+    l1_ratio : float or sequence of float, default 0.5
+        Candidate L1 shares.
+    n_alphas : int, default 100
+        Grid size per l1_ratio.
+    eps : float, default 1e-3
+        Smallest alpha as a fraction of the largest.
+    cv : int, iterable or splitter, default 5
+        Number of folds (shuffled with ``seed``), an iterable of (train, test) index arrays, or an object with
+        ``split(X)``.
+    seed : int, default 0
+        Seed of the fold shuffle.
+    alphas : array-like or None
+        A fixed grid instead of ``n_alphas``.
+    tol, max_iter, fit_intercept, screening
+        As in :class:`ElasticNet`.
+
+    Attributes
+    ----------
+    alpha_, l1_ratio_ : float
+        The chosen pair.
+    alphas_ : ndarray of shape (n_l1, n_alphas), or (n_alphas,) for one l1_ratio
+    mse_path_ : ndarray of shape (n_l1, n_alphas, n_folds)
+    coef_, intercept_, dual_gap_, n_iter_
+        Of the refit (``n_iter_``: sweeps of its last step).
+    cv_predictions_ : ndarray of shape (n,)
+        Each row's held-out prediction at (``alpha_``, ``l1_ratio_``) from the CV paths (NaN for a row in no test
+        part).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import ElasticNetCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 5))
+    >>> y = X[:, 0] - 2.0 * X[:, 1] + 0.1 * rng.normal(size=60)
+    >>> model = ElasticNetCV(l1_ratio=(0.5, 1.0), n_alphas=20, cv=3).fit(X, y)
+    >>> np.round(model.coef_[:2], 1)
+    array([ 1., -2.])
     """
 
     def __init__(self, l1_ratio=0.5, n_alphas=100, eps=1e-3, cv=5, seed=0, alphas=None, tol=1e-4,
@@ -249,7 +384,20 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         return folds
 
     def fit(self, X, y):
-        """Cross-validate over (l1_ratio, alpha), then refit on all of X (n, p), y (n,); returns self."""
+        """Cross-validate over (l1_ratio, alpha), then refit on all rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame sets ``feature_names_in_``).
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_fit_data(X, y)
         check_nonconstant(y, "the elastic-net alpha grid")
         l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
@@ -322,6 +470,17 @@ class ElasticNetCV(RegressorMixin, BaseEstimator):
         self.n_iter_ = int(sweeps[-1])
 
     def predict(self, X):
-        """X coef_ + intercept_ for X (n, p) -> (n,)."""
+        """Linear prediction ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_

@@ -30,14 +30,47 @@ def _use_gram(n, p, solver):
 
 
 class LinearSVR(RegressorMixin, BaseEstimator):
-    """L1-loss linear support vector regression (dual coordinate descent, liblinear's solver 13).
+    """L1-loss linear support vector regression by dual coordinate descent (liblinear's solver 13).
 
-    Parameters: epsilon (width of the insensitive tube), C (loss weight), tol (stop when the
-    summed projected-gradient violation of a pass is <= tol times the first pass's), max_iter
-    (passes over the data), fit_intercept, intercept_scaling (B above), seed (the random
-    permutation of each pass), solver ('auto', 'gram': iterate on Q = X X^T, O(n^2) per pass;
-    'primal': iterate on w, O(n p) per pass; both give the same iterates).
-    Attributes: coef_ (p,), intercept_ (float), n_iter_ (passes), dual_coef_ (n,) (beta).
+    Solves ``min_w 0.5 ||w||^2 + C sum_i max(0, |y_i - w.x_i| - epsilon)`` through its dual in ``beta``
+    (Ho & Lin 2012, "Large-scale linear support vector regression"); the intercept is a feature of constant
+    value ``intercept_scaling`` (penalized, as in liblinear).
+
+    Parameters
+    ----------
+    epsilon : float, default 0.1
+        Width of the insensitive tube.
+    C : float, default 1.0
+        Loss weight.
+    tol : float, default 1e-4
+        Stop when a pass's summed projected-gradient violation is <= tol times the first pass's.
+    max_iter : int, default 1000
+        Passes over the data.
+    fit_intercept : bool, default True
+    intercept_scaling : float, default 1.0
+        Value of the constant feature.
+    seed : int, default 0
+        The random permutation of each pass.
+    solver : {'auto', 'gram', 'primal'}, default 'auto'
+        'gram' iterates on ``Q = X X^T`` (O(n^2) per pass), 'primal' on w (O(n p)); both give the same iterates.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (p,)
+    intercept_ : float
+    n_iter_ : int
+        Passes.
+    dual_coef_ : ndarray of shape (n,)
+        beta.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import LinearSVR
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> model = LinearSVR(epsilon=0.0, C=100.0).fit(X, 2.0 * X[:, 0])
+    >>> np.round(model.predict(X), 1)
+    array([0., 2., 4., 6.])
     """
 
     def __init__(self, epsilon=0.1, C=1.0, tol=1e-4, max_iter=1000, fit_intercept=True,
@@ -68,7 +101,20 @@ class LinearSVR(RegressorMixin, BaseEstimator):
         return float(self.intercept_scaling) if self.fit_intercept else 0.0
 
     def fit(self, X, y):
-        """Fit on X (n, p), y (n,); returns self."""
+        """Fit by dual coordinate descent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (a DataFrame sets ``feature_names_in_``).
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_fit_data(X, y)
         self._check_params()
         session = _DualSession(self, X, y)
@@ -77,20 +123,41 @@ class LinearSVR(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """x.coef_ + intercept_ for each row of X (n, p) -> (n,)."""
+        """Linear prediction ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
         X = self._check_predict_data(X)
         return X @ self.coef_ + self.intercept_
 
     def elimination_session(self, X, y):
-        """A solver that refits on shrinking feature subsets, warm-starting the dual (used by RFE).
+        """A solver that refits on shrinking feature subsets, warm-starting the dual (used by :class:`~nnlite.RFE`).
 
         The protocol ``nnlite.RFE`` looks for (any estimator may offer it): ``session.fit(features)`` refits on
         ``X[:, features]`` (increasing indices, each call a subset of the previous one) and returns the
         coefficients (len(features),); ``session.export(estimator)`` sets the estimator's fitted attributes.
 
-        beta stays dual-feasible when features are removed (the constraints are on beta alone), so
-        each round starts from the previous round's beta; with the Gram variant, Q is downdated by
-        the removed columns instead of being recomputed.
+        beta stays dual-feasible when features are removed (the constraints are on beta alone), so each round starts
+        from the previous round's beta; with the Gram variant, Q is downdated by the removed columns instead of
+        being recomputed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        session
+            An object with ``fit(features)`` and ``export(estimator)``.
         """
         X, y = check_X_y(X, y)
         self._check_params()
