@@ -32,6 +32,7 @@ from ccle.methods.oof import (committee_oof_predictions, committee_spread_ratio,
                               refit_oof_predictions)
 from ccle.methods.preprocess import check_xy, standardize
 from nnlite.ann import SimpleANNRegressor
+from nnlite.committee import fit_committee
 from nnlite.compress.pipeline import compress_model
 from nnlite.forest import RandomForestRegressor
 from nnlite.linear.enet import ElasticNetCV
@@ -119,12 +120,16 @@ class PerDrugModel(_Estimator):
         self.seed = seed
         self.selector = selector
 
-    def _train(self, Z, ys, tr, va, l2, seed):
-        net = paper_network(Z.shape[1], list(self.widths), dropout=self.dropout, n_dropout=self.n_dropout,
-                            l1=self.l1, l2=l2, seed=seed)
-        net.fit(Z[tr], ys[tr], epochs=self.epochs, batch_size=self.batch_size, optimizer=Adam(lr=self.lr),
-                validation=(Z[va], ys[va]), patience=self.patience)
-        return net
+    def _train(self, Z, ys, splits, candidates):
+        """The networks of every (L2 candidate, fold), candidate-major, trained together as one committee
+        (:func:`nnlite.committee.fit_committee`): each on the other folds, early-stopped on its own fold."""
+        nets = [paper_network(Z.shape[1], list(self.widths), dropout=self.dropout, n_dropout=self.n_dropout,
+                              l1=self.l1, l2=l2, seed=int(self.seed) * 100 + f)
+                for l2 in candidates for f in range(len(splits))]
+        return fit_committee(nets, Z, ys, [tr for _ in candidates for tr, _ in splits],
+                             [va for _ in candidates for _, va in splits], epochs=self.epochs,
+                             batch_size=self.batch_size, optimizers=[Adam(lr=self.lr) for _ in nets],
+                             patience=self.patience)
 
     def _compress(self, net, Z, ys, tr, va, seed):
         net, rep = compress_model(net, Z[tr], ys[tr], Z[va], ys[va], prune_percent=self.prune_percent,
@@ -149,10 +154,11 @@ class PerDrugModel(_Estimator):
         splits = kfold_splits(X.shape[0], k, self.seed)
         candidates = [float(v) for v in np.atleast_1d(self.l2)]
         self.cv_mse_, committees = {}, {}
+        trained = iter(self._train(Z, ys, splits, candidates))
         for l2 in candidates:
             nets, sq = [], 0.0
             for f, (tr, va) in enumerate(splits):
-                net = self._train(Z, ys, tr, va, l2, seed=int(self.seed) * 100 + f)
+                net = next(trained)
                 pred = np.asarray(net.predict(Z[va]), dtype=np.float64).ravel()
                 sq += float(np.sum((pred - ys[va]) ** 2))
                 nets.append(net)
