@@ -80,6 +80,7 @@ def _noise(seed, n=150, p=3000):
     return rng.lognormal(size=(n, p)).astype(np.float32), rng.normal(size=n)
 
 
+@pytest.mark.slow  # end to end: RFE and a network on 5 splits under both protocols
 def test_pure_noise_rfe_on_all_rows_fakes_skill_and_the_strict_protocol_does_not():
     # MSE / MSE of the training mean, measured on data seed 0 (5 splits): SVR on RFE genes chosen on all rows
     # 0.40 (seeds 0-2: 0.34-0.40), PaperModel on them 0.70; strict SVR 1.04 (seeds 0-2: 1.02-1.07), strict
