@@ -38,6 +38,8 @@ import math
 
 import numpy as np
 
+DEFAULT_LEVEL = 0.9   # the nominal level of the intervals the ccle commands write
+
 
 def _alpha(level):
     level = float(level)

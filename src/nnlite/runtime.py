@@ -49,14 +49,13 @@ from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, 
                                      committee_members, file_crc32, parse_container, read_code_table,
                                      read_dense_codec, window_table)
 # the input pipeline of a model file (section "pipeline" at the end): numpy-only like this module
-from nnlite.conformal import same_region, split_interval
+from nnlite.conformal import DEFAULT_LEVEL, same_region, split_interval
 from nnlite.domain import DomainProfile, diagnose, flags, looks_transposed, raw_scale_summary
 
 _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
 # the input pipeline of a model file (predict_samples)
-DEFAULT_LEVEL = 0.9          # nominal level of the prediction intervals
 MAX_MISSING_SHARE = 0.1      # fill_missing refuses inputs missing more than this share of the model's genes
 CLASSES = ("resistant", "moderate", "sensitive")
 

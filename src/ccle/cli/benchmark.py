@@ -22,6 +22,8 @@ from ccle.shared_data import share_datasets, shared_folder
 from ccle.splits import SCHEMES, held_out_sets, tissues_of
 from ccle.store import RESULTS_FILE, OutputLock, make_output_folder
 from ccle.tasks import DrugData, RunConfig, data_fingerprint, split_fingerprint
+from ccle.cli.predict import level
+from ccle.evaluation.intervals import DEFAULT_LEVEL
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -97,6 +99,9 @@ def add_parser(subparsers):
     bench.add_argument("--wait", action="store_true",
                        help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    bench.add_argument("--interval-level", type=level, default=DEFAULT_LEVEL, metavar="LEVEL",
+                       help="nominal coverage of the prediction intervals in predictions.csv.gz "
+                            f"(default {DEFAULT_LEVEL})")
     return bench
 
 
@@ -193,7 +198,7 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                          search_options=QUICK_SEARCH if args.quick else {},
                          data_fingerprint=fingerprint, response=table.response, null=null,
                          fixed_widths=widths is not None, split_scheme=scheme,
-                         split_fingerprint=split_fingerprint(held))
+                         split_fingerprint=split_fingerprint(held), interval_level=getattr(args, "interval_level", DEFAULT_LEVEL))
                for protocol in protocols]
     cfg = configs[0]
     sensitive_direction(table.response)  # an unknown response is refused before any work
