@@ -131,7 +131,21 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
                                  or "none selected"] for d in order]})
     wide = df.pivot_table(index="gene", columns="drug", values="selection_frequency", aggfunc="max").fillna(0.0)
     wide = wide.reindex(columns=order, fill_value=0.0)
-    chosen = wide.mean(axis=1).sort_values(ascending=False, kind="stable").head(heat_genes).index
+    if wide.to_numpy().min() == wide.to_numpy().max():
+        # every gene kept in every split (e.g. RFE asked for at least as many genes as the matrix has): a heat
+        # map of equal frequencies would show arbitrary (alphabetical) genes
+        tables[0]["caption"] = ("Every gene was selected in every split and drug, so selection frequency carries "
+                                "no stability information; genes are listed by their mean rank.")
+        return {"id": "genes", "title": title, "tables": tables,
+                "paragraphs": ["No stability heat map: every gene has the same selection frequency "
+                               f"({wide.to_numpy().max():.2f}) in every drug."]}
+    # ties in mean frequency are broken by the mean rank over drugs (better first), never by the gene's name
+    key = pd.DataFrame({"freq": wide.mean(axis=1)})
+    if "mean_rank" in df.columns:
+        key["rank"] = df.groupby("gene")["mean_rank"].mean().reindex(key.index)
+    else:
+        key["rank"] = 0.0
+    chosen = key.sort_values(["freq", "rank"], ascending=[False, True], kind="stable").head(heat_genes).index
     matrix, genes = wide.loc[chosen].to_numpy(), list(chosen)
 
     def make():
