@@ -25,8 +25,8 @@ Per row (:meth:`DomainProfile.score`):
   On held-out rows of real expression data (CCLE, 706 genes, 70/30 splits) outside shares were below 5 % and
   distances below 1.2; input on another scale gives shares of 50-100 % and distances above 3.
 
-Per file (:func:`diagnose`): when more than :data:`FILE_OUT_SHARE` (half) of the rows are out of domain, the
-raw scale of the new matrix is compared with the stored one and the likely cause named: unlogged values given
+Per file (:func:`diagnose`): when the raw scale of the new matrix is of another kind than the stored one, or
+more than :data:`FILE_OUT_SHARE` (half) of the rows are out of domain, the likely cause is named: unlogged values given
 to a model of log values, log values given to a model that takes unlogged ones, TPM given to a model of
 z-scores, z-scores given to a model of non-negative values, else another platform or normalization.
 :func:`looks_transposed` flags a matrix whose row names are the model's features (genes as rows).
@@ -68,15 +68,16 @@ def raw_scale_summary(values):
 
 
 def scale_kind(summary):
-    """The kind of scale a :func:`raw_scale_summary` describes: ``"centred"`` (negative values: z-scores or
-    centred log ratios), ``"unlogged"`` (non-negative, largest above :data:`UNLOGGED_MAX`: TPM, RPKM, counts),
-    ``"log"`` (non-negative, up to :data:`UNLOGGED_MAX`: log2 values) or ``"unknown"`` (no finite value)."""
-    if not summary.get("n_values") or not np.isfinite(summary.get("max", np.nan)):
+    """The kind of scale a :func:`raw_scale_summary` describes: ``"centred"`` (more than 1 % negative values:
+    z-scores or centred log ratios), ``"unlogged"`` (non-negative, 99th percentile above :data:`UNLOGGED_MAX`:
+    TPM, RPKM, counts), ``"log"`` (non-negative, 99th percentile up to :data:`UNLOGGED_MAX`: log2 values) or
+    ``"unknown"`` (no finite value). Percentiles, not extremes, so that one odd value does not decide."""
+    if not summary.get("n_values") or not np.isfinite(summary.get("q99", np.nan)):
         return "unknown"
     # a few negative values (a rounding artefact, one bad cell) do not make a matrix centred
     if summary["negative_share"] > 0.01:
         return "centred"
-    return "unlogged" if summary["max"] > UNLOGGED_MAX else "log"
+    return "unlogged" if summary["q99"] > UNLOGGED_MAX else "log"
 
 
 def _robust_spread(q01, q25, q75, q99, lo, hi):
@@ -172,20 +173,32 @@ def flags(outside_share, robust_distance):
     return (np.asarray(outside_share) <= OUTSIDE_SHARE_MAX) & (np.asarray(robust_distance) <= DISTANCE_MAX)
 
 
+def other_scale(raw_scale, trained_scale):
+    """True when both summaries are known and of different :func:`scale_kind` (a whole file on another scale:
+    every row of it is out of domain, :func:`nnlite.runtime.trust_columns`)."""
+    if not raw_scale or not trained_scale:
+        return False
+    new, old = scale_kind(raw_scale), scale_kind(trained_scale)
+    return new != old and "unknown" not in (new, old)
+
+
 def _fmt(v):
     return f"{v:.3g}"
 
 
 def diagnose(in_domain, raw_scale=None, trained_scale=None):
-    """The likely cause (one sentence) when more than :data:`FILE_OUT_SHARE` of the rows are out of domain,
-    else None. ``in_domain`` (n,) the per-row flags; ``raw_scale`` / ``trained_scale`` the
-    :func:`raw_scale_summary` of the new raw matrix and of the training one (either None: the cause is not
-    named)."""
+    """Why a whole file is unlike the training data (one sentence), else None. ``in_domain`` (n,) the per-row
+    flags; ``raw_scale`` / ``trained_scale`` the :func:`raw_scale_summary` of the new raw matrix and of the
+    training one (either None: only the share of rows decides and the cause is not named).
+
+    A file is diagnosed when its :func:`scale_kind` differs from the training one (another scale, whatever
+    the per-row scores say: a transform such as log2(x + 1) can squeeze wrong values into the training
+    range), or when more than :data:`FILE_OUT_SHARE` of its rows are out of domain."""
     flags_ = np.asarray(in_domain, dtype=bool)
     if flags_.size == 0:
         return None
     out = float(np.mean(~flags_))
-    if out <= FILE_OUT_SHARE:
+    if out <= FILE_OUT_SHARE and not other_scale(raw_scale, trained_scale):
         return None
     head = f"{int((~flags_).sum())} of {flags_.size} samples are unlike the training data"
     if not raw_scale or not trained_scale:

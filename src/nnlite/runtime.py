@@ -50,7 +50,7 @@ from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, 
                                      read_dense_codec, window_table)
 # the input pipeline of a model file (section "pipeline" at the end): numpy-only like this module
 from nnlite.conformal import DEFAULT_LEVEL, same_region, split_interval
-from nnlite.domain import DomainProfile, diagnose, flags, looks_transposed, raw_scale_summary
+from nnlite.domain import DomainProfile, diagnose, flags, looks_transposed, other_scale, raw_scale_summary
 
 _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
@@ -395,7 +395,8 @@ def pipeline_inputs(meta, values, genes, fill_missing=False, max_missing=MAX_MIS
 def trust_columns(meta, X, response, level=DEFAULT_LEVEL, raw=None):
     """The columns that say how far to trust each prediction, from a model file's metadata: ``lower``,
     ``upper`` (split conformal on the stored OOF residuals, :func:`nnlite.conformal.split_interval`),
-    ``call_confident`` (:func:`nnlite.conformal.same_region` of the paper rule), ``in_domain``,
+    ``call_confident`` (:func:`nnlite.conformal.same_region` of the paper rule), ``in_domain`` (False for
+    every row of a file whose raw values are on another scale, :func:`nnlite.domain.other_scale`),
     ``domain_outside_share``, ``domain_distance`` (:class:`nnlite.domain.DomainProfile` of ``X``, the model's
     genes after the transform, NaN where missing) -> ``(columns dict, diagnosis or None)``. ``raw``: the raw
     input matrix, whose scale names the cause in the diagnosis."""
@@ -411,10 +412,11 @@ def trust_columns(meta, X, response, level=DEFAULT_LEVEL, raw=None):
     if meta.get("domain"):
         profile = DomainProfile.from_dict(meta["domain"])
         share, distance = profile.score(X)
-        cols.update({"in_domain": flags(share, distance), "domain_outside_share": share,
-                     "domain_distance": distance})
-        diagnosis = diagnose(cols["in_domain"], None if raw is None else raw_scale_summary(raw),
-                             profile.raw_scale_)
+        scale = None if raw is None else raw_scale_summary(raw)
+        # a file on another scale: no row of it is in domain, even where a transform squeezed it into range
+        in_domain = flags(share, distance) & (not other_scale(scale, profile.raw_scale_))
+        cols.update({"in_domain": in_domain, "domain_outside_share": share, "domain_distance": distance})
+        diagnosis = diagnose(in_domain, scale, profile.raw_scale_)
     else:
         cols.update({"in_domain": np.ones(n, dtype=bool), "domain_outside_share": np.full(n, np.nan),
                      "domain_distance": np.full(n, np.nan)})
@@ -437,11 +439,16 @@ def predict_samples(model, X, genes=None, samples=None, level=DEFAULT_LEVEL, fil
     ``fill_missing``, up to ``max_missing``); a file where most samples are out of domain, naming the likely
     cause, unless ``allow_out_of_domain``. Returns :class:`SamplePredictions`.
 
-    Example (a model file written by ``ccle train``; ``expr`` a samples x genes DataFrame of raw values)::
+    Example, with ``model_path`` a file written by ``ccle train`` and ``values`` (samples x genes) raw
+    expression whose columns are named by ``genes``:
 
-        >>> import nnlite.runtime as rt                                   # doctest: +SKIP
-        >>> res = rt.load("drug.nnz").predict_samples(expr, level=0.9)    # doctest: +SKIP
-        >>> res.response[:2], res.lower[:2], res.upper[:2], res.in_domain[:2]   # doctest: +SKIP
+    >>> import nnlite.runtime as rt
+    >>> res = rt.load(model_path).predict_samples(values, genes=genes, level=0.9)
+    >>> bool(((res.lower <= res.response) & (res.response <= res.upper)).all())
+    True
+    >>> sorted(set(res.call_paper) | set(res.call_calibrated)) <= ["moderate", "resistant", "sensitive"]
+    True
+    >>> table = res.as_dict()   # columns; pandas.DataFrame(table) when pandas is at hand
     """
     meta = model.metadata
     if not all(k in meta for k in ("genes", "expression_transform", "scaler", "target", "thresholds")):
