@@ -340,16 +340,14 @@ def leakage_dumbbell(strict, paper, published, drugs, methods):
             return kind
 
         for i, d in enumerate(drugs):
+            # strict a little above, paper protocol a little below the drug's line: equal values stay visible
             a, b = strict.get((d, m)), paper.get((d, m))
             if a is not None and b is not None:
-                ax.plot([a, b], [i, i], color=colors[m], lw=1.2, alpha=0.6)
+                ax.plot([a, b], [i - 0.15, i + 0.15], color=colors[m], lw=1.0, alpha=0.6)
             if a is not None:
-                ax.plot([a], [i], "o", color="0.3", ms=4.5, label=once("strict"))
-                ax.plot([a], [i], "o", color=colors[m], ms=4.5)
+                ax.plot([a], [i - 0.15], "o", color=colors[m], ms=4.5)
             if b is not None:
-                ax.plot([b], [i], "o", mfc="white", mec=colors[m], ms=4.5)
-                if "paper protocol" not in legend:
-                    ax.plot([b], [i], "o", mfc="white", mec="0.3", ms=4.5, label=once("paper protocol"))
+                ax.plot([b], [i + 0.15], "o", mfc="white", mec=colors[m], ms=4.5)
             if published.get((d, m)) is not None:
                 ax.plot([published[(d, m)]], [i], "x", color="k", ms=5, label=once("published (paper's Table I)"))
         ax.set_title(method_label(m), fontsize=9)
@@ -359,9 +357,14 @@ def leakage_dumbbell(strict, paper, published, drugs, methods):
     for k in range(len(methods), rows * cols):
         axes[k // cols][k % cols].axis("off")
     axes[0][0].set_yticks(range(len(drugs)))
-    axes[0][0].set_yticklabels(drugs, fontsize=8)
+    axes[0][0].set_yticklabels(drugs)
     axes[0][0].set_ylim(len(drugs) - 0.5, -0.5)
-    handles, labels = [], []
+    for ax in axes.ravel():
+        ax.tick_params(labelsize=8)
+    # legend entries for the two protocols in neutral grey (each panel has its method's colour)
+    handles = [plt.Line2D([], [], marker="o", ls="", color="0.3", ms=4.5),
+               plt.Line2D([], [], marker="o", ls="", mfc="white", mec="0.3", ms=4.5)]
+    labels = ["strict (above)", "paper protocol (below)"]
     for ax in axes.ravel():
         h, lab = ax.get_legend_handles_labels()
         handles += h
