@@ -60,7 +60,8 @@ from ccle.store import atomic_write, read_bytes
 from nnlite import runtime
 from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_network, loads_committee
 from nnlite.compress.report import STAGES, LayerSizes
-from nnlite.domain import DomainProfile, looks_transposed
+from nnlite.conformal import conformal_quantile
+from nnlite.domain import DomainProfile, looks_transposed, scale_kind
 from nnlite.runtime import DEFAULT_LEVEL, MAX_MISSING_SHARE, trust_columns
 
 V1_NOTE = ("model file version 1 has no calibrated thresholds, training cell lines or out-of-fold predictions: "
@@ -449,6 +450,13 @@ def inspect_model(path, all_genes=False):
                      f"(IQR of the {len(meta.get('oof_predictions', []))} training lines' out-of-fold predictions)")
     else:
         lines.append("classes, calibrated: none (model file version 1)")
+    if meta.get("intervals"):
+        res = meta["intervals"]["abs_residuals"]
+        lines.append(f"intervals: {meta['intervals']['method']} on {len(res)} out-of-fold residuals; "
+                     f"{100 * DEFAULT_LEVEL:g} % half-width {conformal_quantile(res, DEFAULT_LEVEL):.4g}")
+    if meta.get("domain"):
+        lines.append(f"domain: per-gene training range and quantiles of {meta['domain'].get('n_rows', '?')} lines; "
+                     f"raw scale {scale_kind(meta['domain'].get('raw_scale') or {})}")
     if meta.get("genes_ranked"):
         top = meta["genes_ranked"] if all_genes else meta["genes_ranked"][:_SHOW]
         lines.append(f"top genes by importance ({meta.get('importance_method', 'importance')}):")

@@ -226,6 +226,8 @@ def test_inspect_describes_the_file(data):
     assert "2 network(s)" in text and "bytes per stage: dense" in text and "huffman" in text
     assert f"dense 0: {N_SELECTED} x 8 ReLU" in text and "log2(x + 1)" in text
     assert all(g in text for g in meta["genes"])
+    assert "intervals: split-conformal-oof on 60 out-of-fold residuals; 90 % half-width" in text
+    assert "domain: per-gene training range and quantiles of 60 lines; raw scale unlogged" in text
 
 
 def test_cli_train_predict_inspect(data, tmp_path, capsys):
