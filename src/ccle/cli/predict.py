@@ -101,8 +101,12 @@ def run(args):
                     f"{counts.get(c, 0)} {c}" for c in ("sensitive", "moderate", "resistant")))
         trained = df["in_training_set"] if "in_training_set" in df.columns else []
         trained_on = int((trained == True).sum()) if len(trained) else 0  # noqa: E712 (empty for v1 files)
+        trust = ""
+        if "call_confident" in df.columns and df["lower"].notna().any():
+            trust = (f"; {int(df['call_confident'].sum())} calls confident (their {100 * args.interval_level:g} % "
+                     f"interval lies in one class), median interval width {(df['upper'] - df['lower']).median():.3g}")
         print(f"wrote {out}: {what} ({'; '.join(summary)})"
-              + (f"; {trained_on} of them were in the training set" if trained_on else ""), file=sys.stderr)
+              + (f"; {trained_on} of them were in the training set" if trained_on else "") + trust, file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)
     return 0
