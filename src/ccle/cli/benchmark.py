@@ -198,7 +198,8 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                          search_options=QUICK_SEARCH if args.quick else {},
                          data_fingerprint=fingerprint, response=table.response, null=null,
                          fixed_widths=widths is not None, split_scheme=scheme,
-                         split_fingerprint=split_fingerprint(held), interval_level=getattr(args, "interval_level", DEFAULT_LEVEL))
+                         split_fingerprint=split_fingerprint(held),
+                         interval_level=getattr(args, "interval_level", DEFAULT_LEVEL))
                for protocol in protocols]
     cfg = configs[0]
     sensitive_direction(table.response)  # an unknown response is refused before any work
