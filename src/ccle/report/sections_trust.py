@@ -44,8 +44,8 @@ def coverage_section(records, drugs, methods):
     nominal = f"{100 * level:g} %" if math.isfinite(level) else "several levels"
     text = (f"Every prediction comes with a {nominal} interval: split conformal on the absolute out-of-fold "
             "residuals of the method's training rows (half-width = the ceil((n + 1) x level)-th smallest). "
-            "The guarantee is marginal (over drugs' cell lines drawn like the training ones, not for one cell "
-            "line or one tissue) and approximate: the residuals are those of fold models, the test rows are "
+            "The guarantee is marginal (over cell lines drawn like the training ones, not for one cell line or "
+            "one tissue) and approximate: the residuals are those of fold models, the test rows are "
             "predicted by the final model. Coverage: share of the test rows whose observed response lies in its "
             "interval, per drug the mean over splits. A confident call is one whose whole interval lies in one "
             "class region of the paper rule; its accuracy is the share of those calls that match the observed class.")
@@ -93,10 +93,11 @@ def leakage_headline_section(all_records, drugs, methods):
                      f3(float(np.mean([p_val[k] for k in keys])) if keys else float("nan")),
                      f3(float(np.mean(gap)) if gap else float("nan")),
                      str(sum(1 for g in gap if g > 0)),
-                     f3(float(np.mean(pub)) if pub else float("nan"))])
+                     f3(float(np.mean(pub)) if pub else None)])   # None: the paper has no such column
     text = ("The headline of the leakage audit: the same splits scored under the strict protocol (every step fitted "
             "on the training rows only) and under the paper's protocol (scaling, gene selection and the width search "
-            "fitted on all rows of the drug, test rows included). Filled dot: strict; open dot: paper protocol; "
+            "fitted on all rows of the drug, test rows included). Filled dot (upper): strict; open dot (lower): paper "
+            "protocol; "
             "cross: the value the paper published in its Table I (CCLE drug names; the paper's NN is the simple "
             "ANN). A gap between the dots is what the leak buys; a published value far below both is not reproduced "
             "by either protocol.")
