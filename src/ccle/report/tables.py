@@ -245,7 +245,8 @@ def metrics_table(records, drugs=None, methods=None):
         row = [m]
         for metric in SUMMARY_METRICS:
             t, _ = per_drug(records, metric, drugs, [m])
-            row.append(float(np.nanmean([t[d][m] for d in t])))
+            vals = [t[d][m] for d in t if math.isfinite(t[d][m])]
+            row.append(float(np.mean(vals)) if vals else float("nan"))   # NaN: undefined for every drug
         rows.append(row)
     return ["method"] + list(SUMMARY_METRICS), rows
 
