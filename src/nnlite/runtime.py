@@ -48,10 +48,16 @@ from nnlite._checks import check_network_X
 from nnlite.compress._layout import (ENSEMBLE_KEY, FORMAT_NAME, MAGIC, VERSION, canonical_tables,  # noqa: F401
                                      committee_parts, file_crc32, parse_container, read_code_table,
                                      read_dense_codec, window_table)
+# the input pipeline of a model file (section "pipeline" at the end): numpy-only like this module
+from nnlite.conformal import DEFAULT_LEVEL, same_region, split_interval
+from nnlite.domain import DomainProfile, diagnose, flags, looks_transposed, other_scale, raw_scale_summary
 
 _BLOCK_ROWS = 4096
 _LUT_MAX_BITS = 16
 _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
+# the input pipeline of a model file (predict_samples)
+MAX_MISSING_SHARE = 0.1      # fill_missing refuses inputs missing more than this share of the model's genes
+CLASSES = ("resistant", "moderate", "sensitive")
 
 
 # ---------------------------------------------------------------------------------------------- Huffman
@@ -256,8 +262,11 @@ class Network:
 class RuntimeModel:
     """A loaded ``.nnz`` file.
 
-    ``predict(X)``: for a single network, exactly what ``Sequential.predict`` returns ((n,) in the model's
-    float type); for an ensemble, the float64 mean of the members' outputs, (n,).
+    ``predict(X)``: the **network output** for network inputs X: for a single network, exactly what
+    ``Sequential.predict`` returns ((n,) in the model's float type); for an ensemble, the float64 mean of the
+    members' outputs, (n,). For a model file that describes its input pipeline (a ccle drug model), that is
+    the standardized target of scaled inputs: :meth:`predict_samples` takes raw values and returns the
+    response on its own scale, with classes, intervals and domain flags.
 
     Parameters
     ----------
@@ -283,6 +292,13 @@ class RuntimeModel:
         if len(self.networks) == 1:
             return self.networks[0].predict(X)
         return np.mean(self.predict_members(X), axis=0)
+
+    def predict_samples(self, X, genes=None, samples=None, level=DEFAULT_LEVEL, fill_missing=False,
+                        max_missing=MAX_MISSING_SHARE, allow_out_of_domain=False):
+        """The whole pipeline of the file's metadata on raw values -> :class:`SamplePredictions`
+        (see :func:`predict_samples`)."""
+        return predict_samples(self, X, genes=genes, samples=samples, level=level, fill_missing=fill_missing,
+                               max_missing=max_missing, allow_out_of_domain=allow_out_of_domain)
 
     def predict_members(self, X):
         """Each member network's output (one-output networks).
@@ -366,3 +382,194 @@ def load(path):
     """
     return loads(Path(path).read_bytes(), source=str(path))
 
+
+# ---------------------------------------------------------------------------------------------- pipeline
+
+
+class SamplePredictions:
+    """What :func:`predict_samples` returns; every column is an array of n values, in sample order.
+
+    ``samples`` (names or row numbers), ``response`` (float64, on the response's own scale), ``lower`` /
+    ``upper`` (the ``level`` prediction interval, NaN when the file stores no residuals), ``call_paper`` (the
+    paper rule: IQR of the observed training responses), ``call_calibrated`` (IQR of the training lines'
+    out-of-fold predictions; "" when the file has none), ``call_confident`` (the whole interval lies in one
+    class region of the paper rule, so the observed class is the called one at the interval's level),
+    ``in_domain``, ``domain_outside_share``, ``domain_distance`` (:mod:`nnlite.domain`; in_domain True and the
+    scores NaN when the file stores no domain), and the scalars ``level``, ``diagnosis`` (the likely cause
+    when most samples are out of domain, else None), ``filled_genes`` (list).
+    """
+
+    COLUMNS = ("samples", "response", "lower", "upper", "call_paper", "call_calibrated", "call_confident",
+               "in_domain", "domain_outside_share", "domain_distance")
+
+    def __init__(self, **fields):
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+    def as_dict(self):
+        """``{column: array}`` in :attr:`COLUMNS` order (``pandas.DataFrame(result.as_dict())`` is a table)."""
+        return {k: getattr(self, k) for k in self.COLUMNS}
+
+
+def _codes(values, low, high, direction, strict):
+    """Class codes 0 resistant / 1 moderate / 2 sensitive of a threshold rule (ccle.evaluation.thresholds's rules: the
+    paper rule closed at its thresholds, resistant assigned last; the calibrated rule strict)."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.ones(v.shape, dtype=np.int8)
+    if strict:
+        above, below = v > high, v < low
+        out[below] = 0 if direction == 1 else 2
+        out[above] = 2 if direction == 1 else 0
+    elif direction == 1:
+        out[v >= high] = 2
+        out[v <= low] = 0
+    else:
+        out[v <= low] = 2
+        out[v >= high] = 0
+    return out
+
+
+def _rule(meta, key):
+    t = meta[key]
+    direction = int(t.get("direction", meta.get("direction", 1)))
+    return float(t["low"]), float(t["high"]), direction
+
+
+def pipeline_inputs(meta, values, genes, fill_missing=False, max_missing=MAX_MISSING_SHARE):
+    """Raw ``values`` (n, len(genes)) -> ``(X, Z, filled_genes)``: X (n, p) float32 the model's genes after
+    the file's expression transform (``log2(x + 1)`` when ``meta["expression_transform"]["log2p1"]``), NaN
+    where a gene or value is missing; Z (n, p) float32 the network inputs (holes filled with the training
+    minimum, min-max scaled and clipped as at training). Missing genes -> ValueError unless ``fill_missing``,
+    and above ``max_missing`` (share of the model's genes) even then; negative values for a log2 model ->
+    ValueError."""
+    need = list(meta["genes"])
+    position = {str(g): j for j, g in enumerate(genes)}
+    missing = [g for g in need if g not in position]
+    share = len(missing) / len(need)
+    if missing and (not fill_missing or share > max_missing):
+        what = f"{len(missing)} of the {len(need)} genes of the model are missing ({100 * share:.1f} %)"
+        if fill_missing:
+            raise ValueError(f"{what}: more than the {100 * max_missing:.0f} % that filling allows")
+        raise ValueError(f"{what}: {', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}")
+    values = np.asarray(values)
+    idx = np.array([position.get(g, -1) for g in need], dtype=np.intp)
+    X = np.full((values.shape[0], len(need)), np.nan, dtype=np.float32)
+    X[:, idx >= 0] = values[:, idx[idx >= 0]]
+    if not fill_missing and not np.isfinite(X).all():
+        raise ValueError(f"{int((~np.isfinite(X)).sum())} missing or non-finite values in genes the model needs")
+    if meta["expression_transform"].get("log2p1"):
+        finite = X[np.isfinite(X)]
+        if finite.size and finite.min() < 0:
+            raise ValueError("negative expression values, but the model was trained on RPKM/TPM-like values put "
+                             "on the log2(x + 1) scale")
+        X = np.log2(X + np.float32(1))
+    scaler = meta["scaler"]
+    lo = np.asarray(scaler["data_min"], dtype=np.float64)
+    rng = np.asarray(scaler["data_max"], dtype=np.float64) - lo
+    rng[rng == 0.0] = 1.0
+    scale = 1.0 / rng
+    filled = np.where(np.isfinite(X), X, lo.astype(np.float32)[None, :]).astype(np.float32)
+    Z = filled * scale.astype(np.float32) + (-lo * scale).astype(np.float32)
+    if scaler.get("clip", True):
+        np.clip(Z, 0.0, 1.0, out=Z)
+    return X, Z, missing
+
+
+def trust_columns(meta, X, response, level=DEFAULT_LEVEL, raw=None):
+    """The columns that say how far to trust each prediction, from a model file's metadata: ``lower``,
+    ``upper`` (split conformal on the stored OOF residuals, :func:`nnlite.conformal.split_interval`),
+    ``call_confident`` (:func:`nnlite.conformal.same_region` of the paper rule), ``in_domain`` (False for
+    every row of a file whose raw values are on another scale, :func:`nnlite.domain.other_scale`),
+    ``domain_outside_share``, ``domain_distance`` (:class:`nnlite.domain.DomainProfile` of ``X``, the model's
+    genes after the transform, NaN where missing) -> ``(columns dict, diagnosis or None)``. ``raw``: the raw
+    input matrix, whose scale names the cause in the diagnosis."""
+    response = np.asarray(response, dtype=np.float64).ravel()
+    n = response.size
+    cols = {"lower": np.full(n, np.nan), "upper": np.full(n, np.nan), "call_confident": np.zeros(n, dtype=bool)}
+    if meta.get("intervals"):
+        cols["lower"], cols["upper"] = split_interval(response, meta["intervals"]["abs_residuals"], level)
+        low, high, direction = _rule(meta, "thresholds")
+        cols["call_confident"] = same_region(cols["lower"], cols["upper"],
+                                             lambda v: _codes(v, low, high, direction, strict=False))
+    diagnosis = None
+    if meta.get("domain"):
+        profile = DomainProfile.from_dict(meta["domain"])
+        share, distance = profile.score(X)
+        scale = None if raw is None else raw_scale_summary(raw)
+        # a file on another scale: no row of it is in domain, even where a transform squeezed it into range
+        in_domain = flags(share, distance) & (not other_scale(scale, profile.raw_scale_))
+        cols.update({"in_domain": in_domain, "domain_outside_share": share, "domain_distance": distance})
+        diagnosis = diagnose(in_domain, scale, profile.raw_scale_)
+    else:
+        cols.update({"in_domain": np.ones(n, dtype=bool), "domain_outside_share": np.full(n, np.nan),
+                     "domain_distance": np.full(n, np.nan)})
+    return cols, diagnosis
+
+
+def predict_samples(model, X, genes=None, samples=None, level=DEFAULT_LEVEL, fill_missing=False,
+                    max_missing=MAX_MISSING_SHARE, allow_out_of_domain=False):
+    """Responses, classes, prediction intervals and domain flags of raw samples with a model file that
+    describes its input pipeline (metadata ``genes``, ``expression_transform``, ``scaler``, ``target``,
+    ``thresholds``; optional ``calibrated_thresholds``, ``intervals``, ``domain``, as ccle's ``train`` writes).
+
+    ``X``: raw values (n, g) with ``genes`` (g names; matched by name, order and extra genes do not matter),
+    or (n, len(metadata["genes"])) in the model's gene order when ``genes`` is None, or a pandas DataFrame
+    (columns = genes, index = samples; pandas itself is not needed otherwise). Steps: the transform and the
+    scaler of :func:`pipeline_inputs`, the committee mean of the networks times ``target.scale`` plus
+    ``target.mean``, the calls, :func:`trust_columns`. ``level``: the intervals' nominal coverage.
+
+    Refused (ValueError): a matrix whose row names are the model's genes (transposed); missing genes (unless
+    ``fill_missing``, up to ``max_missing``); a file where most samples are out of domain, naming the likely
+    cause, unless ``allow_out_of_domain``. Returns :class:`SamplePredictions`.
+
+    Example, with ``model_path`` a file written by ``ccle train`` and ``values`` (samples x genes) raw
+    expression whose columns are named by ``genes``:
+
+    >>> import nnlite.runtime as rt
+    >>> res = rt.load(model_path).predict_samples(values, genes=genes, level=0.9)
+    >>> bool(((res.lower <= res.response) & (res.response <= res.upper)).all())
+    True
+    >>> sorted(set(res.call_paper) | set(res.call_calibrated)) <= ["moderate", "resistant", "sensitive"]
+    True
+    >>> table = res.as_dict()   # columns; pandas.DataFrame(table) when pandas is at hand
+    """
+    meta = model.metadata
+    if not all(k in meta for k in ("genes", "expression_transform", "scaler", "target", "thresholds")):
+        raise ValueError("this model file does not describe its input pipeline (genes, scaler, target): use "
+                         "predict() on network inputs")
+    need = list(meta["genes"])
+    if hasattr(X, "columns") and hasattr(X, "index"):          # a pandas DataFrame, without importing pandas
+        genes = [str(c) for c in X.columns] if genes is None else genes
+        samples = [str(i) for i in X.index] if samples is None else samples
+        X = X.to_numpy()
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (samples x genes), got shape {X.shape}")
+    if genes is None:
+        if X.shape[1] != len(need):
+            raise ValueError(f"X has {X.shape[1]} columns; without gene names it must have the model's "
+                             f"{len(need)} genes, in the order of metadata['genes']")
+        genes = need
+    if len(genes) != X.shape[1]:
+        raise ValueError(f"{len(genes)} gene names for {X.shape[1]} columns")
+    samples = list(range(X.shape[0])) if samples is None else list(samples)
+    if looks_transposed(samples, genes, need):
+        raise ValueError("the matrix looks transposed: its rows are named after the model's genes (give one row "
+                         "per sample, one column per gene)")
+    Xt, Z, missing = pipeline_inputs(meta, X.astype(np.float64, copy=False), genes, fill_missing, max_missing)
+    out = np.mean(model.predict_members(Z), axis=0)
+    response = out * float(meta["target"]["scale"]) + float(meta["target"]["mean"])
+    cols, diagnosis = trust_columns(meta, Xt, response, level, raw=X)
+    if diagnosis and not allow_out_of_domain:
+        raise ValueError(diagnosis)
+    low, high, direction = _rule(meta, "thresholds")
+    names = np.asarray(CLASSES)
+    call_paper = names[_codes(response, low, high, direction, strict=False)]
+    if meta.get("calibrated_thresholds"):
+        low, high, direction = _rule(meta, "calibrated_thresholds")
+        call_cal = names[_codes(response, low, high, direction, strict=True)]
+    else:
+        call_cal = np.full(response.size, "", dtype="<U9")
+    return SamplePredictions(samples=np.asarray(samples, dtype=object), response=response, call_paper=call_paper,
+                             call_calibrated=call_cal, level=float(level), diagnosis=diagnosis,
+                             filled_genes=missing, **cols)

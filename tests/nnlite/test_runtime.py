@@ -288,8 +288,10 @@ def test_runtime_runs_with_numba_scipy_pandas_blocked(tmp_path, X):
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    # the runtime pulls in only the numpy-only layout reader and input checks it shares with the engine
-    assert proc.stdout.strip() == "nnlite,nnlite._checks,nnlite.compress,nnlite.compress._layout,nnlite.runtime"
+    # the runtime pulls in only the numpy-only layout reader and input checks it shares with the engine, and the
+    # numpy-only intervals and applicability domain of its pipeline
+    assert proc.stdout.strip() == ("nnlite,nnlite._checks,nnlite.compress,nnlite.compress._layout,nnlite.conformal,"
+                                   "nnlite.domain,nnlite.runtime")
     assert np.array_equal(np.load(tmp_path / "relu_out.npy"), load_compressed(tmp_path / "relu.nnz").predict(X))
     ref = load_compressed(tmp_path / "tanh.nnz").predict(X)
     np.testing.assert_allclose(np.load(tmp_path / "tanh_out.npy"), ref, rtol=0, atol=2e-6 * np.abs(ref).max())

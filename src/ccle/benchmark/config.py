@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ccle.evaluation.intervals import DEFAULT_LEVEL
 from ccle.methods.estimators import DEFAULT_WIDTHS
 
 
@@ -26,6 +27,7 @@ class RunConfig:
     response: str = "ActArea"   # the response column: its direction decides which end is "sensitive"
     null: bool = False          # --null: responses permuted within each drug before anything is fitted
     fixed_widths: bool = False  # --widths: ``widths`` fixes PM's architecture too (no search)
+    interval_level: float = DEFAULT_LEVEL   # --interval-level: nominal coverage of the prediction intervals
 
     def key(self):
         """Short hash of the settings a result depends on (not of which drugs/methods/how many splits)."""
@@ -36,6 +38,8 @@ class RunConfig:
             del d["split_scheme"], d["split_fingerprint"]
         if d["response"] == "ActArea":
             del d["response"]  # keys of ActArea runs stay those of the runs made before the field existed
+        if d["interval_level"] == DEFAULT_LEVEL:
+            del d["interval_level"]  # likewise for the default interval level
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -28,29 +28,50 @@ import pandas as pd
 from ccle.evaluation.calls import call_metrics, fit_call_rules
 from ccle.evaluation.thresholds import sensitivity_accuracy
 from ccle.evaluation.metrics import regression_metrics
+from ccle.evaluation.intervals import interval_fields
 
 PREDICTIONS_FILE = "predictions.csv.gz"
 COLUMNS = ("drug", "split", "method", "cell_line", "set", "observed", "predicted", "class_observed",
-           "class_paper", "class_calibrated")
+           "class_paper", "class_calibrated", "lower", "upper", "call_confident")
+# files written before the prediction intervals: read (lower / upper NaN, call_confident 0) and appended to as such
+LEGACY_COLUMNS = COLUMNS[:10]
 _MAGIC = b"\x1f\x8b\x08"
 _DTYPES = {"drug": str, "method": str, "cell_line": str, "set": str}
 
 
-def task_rows(drug, split, method, cell_lines, sets, observed, predicted, classes):
+def task_rows(drug, split, method, cell_lines, sets, observed, predicted, classes, intervals=None):
     """DataFrame of one task's rows in :data:`COLUMNS` order. ``cell_lines``, ``sets``, ``observed``,
     ``predicted`` (n,); ``classes`` a dict with class_observed / class_paper / class_calibrated (n,) codes (as
-    :func:`ccle.evaluation.calls.call_classes` returns; for train rows without an OOF prediction pass -1 there)."""
+    :func:`ccle.evaluation.calls.call_classes` returns; for train rows without an OOF prediction pass -1 there);
+    ``intervals`` a dict with lower / upper (n,) floats and call_confident (n,) bools (None: NaN and 0)."""
     n = len(cell_lines)
     df = pd.DataFrame({"drug": [str(drug)] * n, "split": np.full(n, int(split)), "method": [str(method)] * n,
                        "cell_line": [str(c) for c in cell_lines], "set": [str(s) for s in sets],
                        "observed": np.asarray(observed, dtype=np.float64),
                        "predicted": np.asarray(predicted, dtype=np.float64)})
-    for key in COLUMNS[7:]:
+    for key in COLUMNS[7:10]:
         df[key] = np.asarray(classes[key], dtype=np.int64)
+    intervals = intervals or {}
+    for key in ("lower", "upper"):
+        df[key] = np.asarray(intervals.get(key, np.full(n, np.nan)), dtype=np.float64)
+    df["call_confident"] = np.asarray(intervals.get("call_confident", np.zeros(n, bool)), dtype=np.int64)
     bad = set(df["set"]) - {"train", "test"}
     if bad:
         raise ValueError(f"set must be 'train' or 'test', got {sorted(bad)}")
     return df
+
+
+def _head(path, size=4096):
+    """The first ``size`` bytes of ``path`` (the header member is far smaller)."""
+    with open(path, "rb") as fh:
+        return fh.read(size)
+
+
+def _umask():
+    """The process's umask (set back at once: os.umask is the only portable way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _members(data):
@@ -83,8 +104,8 @@ class PredictionsStore:
     def append(self, rows):
         """Append one task's rows (a DataFrame with :data:`COLUMNS`, e.g. from :func:`task_rows`) as one gzip
         member, atomically: one ``os.write`` with O_APPEND, then fsync. Returns the bytes written."""
-        rows = pd.DataFrame(rows)[list(COLUMNS)]
         self._create_with_header()
+        rows = pd.DataFrame(rows)[list(self._file_columns())]
         # repr-precision floats, so that every metric recomputed from the file is bit-identical
         text = rows.to_csv(index=False, header=False, lineterminator="\n")
         payload = gzip.compress(text.encode(), mtime=0)
@@ -109,6 +130,7 @@ class PredictionsStore:
         header = gzip.compress((",".join(COLUMNS) + "\n").encode(), mtime=0)
         fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{PREDICTIONS_FILE}.", suffix=".tmp")
         try:
+            os.fchmod(fd, 0o666 & ~_umask())   # mkstemp's 0600 -> the mode of every other output
             os.write(fd, header)
             os.fsync(fd)
             os.close(fd)
@@ -124,6 +146,13 @@ class PredictionsStore:
                     pass
         finally:
             os.unlink(tmp)
+
+    def _file_columns(self):
+        """The columns of the file's header member: :data:`COLUMNS`, or :data:`LEGACY_COLUMNS` for a file
+        written before the prediction intervals (so that rows appended to it stay readable)."""
+        members = _members(_head(self.path)) if self.path.exists() else []
+        first = members[0][2] if members else b""
+        return LEGACY_COLUMNS if first.rstrip(b"\n") == ",".join(LEGACY_COLUMNS).encode() else COLUMNS
 
     def repair(self):
         """Truncate a torn last member (from a crash mid-write) so that the next append starts a clean member;
@@ -145,21 +174,24 @@ class PredictionsStore:
         method) only; empty (with the columns) when there is no file."""
         if not self.path.exists():
             return pd.DataFrame(columns=list(COLUMNS))
-        header, frames = ",".join(COLUMNS).encode(), []
+        columns = self._file_columns()
+        header, frames = ",".join(columns).encode(), []
         for _, _, text in _members(self.path.read_bytes()):
             if text.startswith(header + b"\n"):
                 text = text[len(header) + 1:]  # the header member (or a second header, from older files)
             elif text.startswith(b"drug,split,"):
                 continue  # a header of other columns: rows this reader cannot place
             if text:
-                frames.append(pd.read_csv(io.BytesIO(text), header=None, names=list(COLUMNS), dtype=_DTYPES,
-                                          keep_default_na=False, na_values={"observed": [""],
-                                                                            "predicted": [""]}))
+                frames.append(pd.read_csv(io.BytesIO(text), header=None, names=list(columns), dtype=_DTYPES,
+                                          keep_default_na=False, na_values={"observed": [""], "predicted": [""],
+                                                                            "lower": [""], "upper": [""]}))
         if not frames:
             return pd.DataFrame(columns=list(COLUMNS))
         for i, f in enumerate(frames):
             f["_member"] = i
         df = pd.concat(frames, ignore_index=True)
+        if columns is LEGACY_COLUMNS:
+            df["lower"], df["upper"], df["call_confident"] = np.nan, np.nan, 0
         last = df.groupby(["drug", "split", "method"])["_member"].transform("max")
         return df[df["_member"] == last].drop(columns="_member").reset_index(drop=True)
 
@@ -174,7 +206,8 @@ def metrics_from_rows(rows, response):
     """Every metric of a result record for one (drug, split, method), recomputed from its rows alone:
     :func:`ccle.evaluation.metrics.regression_metrics` (test observed vs predicted) merged with
     :func:`ccle.evaluation.calls.call_metrics` (paper thresholds from the train rows' observed values, calibrated ones
-    from their non-empty OOF predictions), plus n_train / n_test."""
+    from their non-empty OOF predictions), the interval fields of :func:`ccle.evaluation.intervals.interval_fields`
+    (but ``interval_level``) when the rows have intervals, plus n_train / n_test."""
     rows = pd.DataFrame(rows)
     keys = rows[["drug", "split", "method"]].drop_duplicates()
     if len(keys) != 1:
@@ -191,5 +224,11 @@ def metrics_from_rows(rows, response):
         paper = fit_call_rules(y_train, y_train, response)[0]
         rec["sens_acc"] = float(sensitivity_accuracy(test["observed"].to_numpy(), test["predicted"].to_numpy(),
                                                      paper))
+    if "lower" in rows.columns:   # the interval fields but the level (ccle.evaluation.intervals)
+        y_train = train["observed"].to_numpy()
+        fields = interval_fields(test["observed"].to_numpy(), test["predicted"].to_numpy(),
+                                 test["lower"].to_numpy(dtype=np.float64), test["upper"].to_numpy(dtype=np.float64),
+                                 fit_call_rules(y_train, y_train, response)[0])
+        rec.update({k: v for k, v in fields.items() if k != "interval_level"})
     rec["n_train"], rec["n_test"] = int(len(train)), int(len(test))
     return rec

@@ -40,6 +40,7 @@ from ccle.benchmark.warmup import warm_up
 from ccle.errors import CCLEError
 from ccle.evaluation.audit import permuted_responses
 from ccle.evaluation.calls import call_classes, call_metrics, fit_call_rules
+from ccle.evaluation.intervals import DEFAULT_LEVEL, confident, interval_fields, task_intervals
 from ccle.evaluation.metrics import regression_metrics
 from ccle.evaluation.splits import preprocessing_rows, split_rows, split_seed, tissues_of
 from ccle.evaluation.thresholds import IQRThresholds, sensitivity_accuracy
@@ -286,6 +287,9 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     else:  # a method without out-of-fold predictions gets the paper rule only
         est_thresholds = fit_call_rules(y_rules, y_train, cfg.response)[0]
         rec["sens_acc"] = float(sensitivity_accuracy(y_test, pred, est_thresholds))
+    lower, upper = task_intervals(y_train, oof, pred, cfg.interval_level)
+    rec.update(interval_fields(y_test, pred, lower, upper, fit_call_rules(y_rules, y_rules, cfg.response)[0],
+                               cfg.interval_level))
     rec.update(fields)
     if s.record_fields is not None:
         extra = s.record_fields(est, ds.X[test_idx], y_test)
@@ -293,13 +297,14 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
             extra.pop(name, None)
         rec.update(extra)
     rec.update(gene_fields(est, method, ds, train_idx, seed=split_seed(cfg.seed, ds.drug, split) % (2 ** 31)))
-    return rec, prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response)
+    return rec, prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response, cfg.interval_level)
 
 
-def prediction_rows(ds, split, method, train_idx, test_idx, pred_test, oof_train, response):
+def prediction_rows(ds, split, method, train_idx, test_idx, pred_test, oof_train, response, level=DEFAULT_LEVEL):
     """The ``predictions.csv.gz`` rows of one task (DataFrame): training rows (observed, out-of-fold
     prediction or NaN) then test rows (observed, prediction), with class codes of both rules (-1 where a
-    training row has no out-of-fold prediction)."""
+    training row has no out-of-fold prediction) and the ``level`` prediction interval (``lower``, ``upper``,
+    ``call_confident``: :mod:`ccle.evaluation.intervals`; NaN / 0 where a row has no prediction)."""
     y_train, y_test = ds.y[train_idx], ds.y[test_idx]
     finite = np.isfinite(oof_train)
     paper, calibrated = fit_call_rules(y_train, oof_train[finite] if finite.any() else y_train, response)
@@ -316,7 +321,9 @@ def prediction_rows(ds, split, method, train_idx, test_idx, pred_test, oof_train
     cells = np.asarray(ds.cell_lines, dtype=object) if len(ds.cell_lines) else np.arange(len(ds.y)).astype(str)
     rows = np.concatenate([train_idx, test_idx])
     sets = ["train"] * train_idx.size + ["test"] * test_idx.size
-    return prediction_frame(ds.drug, split, method, cells[rows], sets, observed, predicted, classes)
+    lower, upper = task_intervals(y_train, oof_train, predicted, level)
+    intervals = {"lower": lower, "upper": upper, "call_confident": confident(lower, upper, paper)}
+    return prediction_frame(ds.drug, split, method, cells[rows], sets, observed, predicted, classes, intervals)
 
 
 def gene_fields(est, method, ds, train_idx, seed=0):
@@ -423,7 +430,11 @@ def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
         rec.update(share)
         rec.update(regression_metrics(y_test, pred))
         rec.update(call_metrics(y_test, pred, y_train, oof[np.isfinite(oof)], cfg.response))
+        lower, upper = task_intervals(y_train, oof, pred, cfg.interval_level)
+        rec.update(interval_fields(y_test, pred, lower, upper, fit_call_rules(y_train, y_train, cfg.response)[0],
+                                   cfg.interval_level))
         rec.update(extra)
         records.append(rec)
-        rows.append(prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response))
+        rows.append(prediction_rows(ds, split, method, train_idx, test_idx, pred, oof, cfg.response,
+                                    cfg.interval_level))
     return records, pd.concat(rows, ignore_index=True)

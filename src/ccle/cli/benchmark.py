@@ -21,6 +21,8 @@ from ccle.benchmark.store import RESULTS_FILE
 from ccle.files import OutputLock, make_output_folder
 from ccle.benchmark.config import RunConfig
 from ccle.benchmark.datasets import data_fingerprint, drug_datasets, lineages_of, split_fingerprint, with_splits
+from ccle.cli.predict import level
+from ccle.evaluation.intervals import DEFAULT_LEVEL
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -89,6 +91,9 @@ def add_parser(subparsers):
     bench.add_argument("--wait", action="store_true",
                        help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    bench.add_argument("--interval-level", type=level, default=DEFAULT_LEVEL, metavar="LEVEL",
+                       help="nominal coverage of the prediction intervals in predictions.csv.gz "
+                            f"(default {DEFAULT_LEVEL})")
     return bench
 
 
@@ -152,7 +157,8 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                          search_options=QUICK_SEARCH if args.quick else {},
                          data_fingerprint=fingerprint, response=table.response, null=null,
                          fixed_widths=widths is not None, split_scheme=scheme,
-                         split_fingerprint=split_fingerprint(held))
+                         split_fingerprint=split_fingerprint(held),
+                         interval_level=getattr(args, "interval_level", DEFAULT_LEVEL))
                for protocol in protocols]
     cfg = configs[0]
     sensitive_direction(table.response)  # an unknown response is refused before any work

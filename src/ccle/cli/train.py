@@ -58,7 +58,10 @@ def run(args):
     expression, table, log2, source = load_inputs(args)
     drug = resolve_drugs(table, [args.drug])[0]  # unknown, case-only or constant response: refused now
     n_features = args.genes or (QUICK_GENES if args.quick else 1000)
-    print(f"ccle train: {drug} on {source}, {n_features} genes, seed {args.seed}, "
+    n_genes = len(expression.genes)
+    kept = (f"{n_features} of {n_genes} genes" if n_features < n_genes
+            else f"all {n_genes} genes (the file has no more than the {n_features} asked for)")
+    print(f"ccle train: {drug} on {source}, {kept}, seed {args.seed}, "
           f"{log2_banner(log2, args.log2)}", file=sys.stderr)
     trained = train_drug_model(expression, table, drug, seed=args.seed, path=out, widths=args.widths,
                                n_features=n_features, options=QUICK_TRAIN if args.quick else None, source=source,

@@ -148,6 +148,7 @@ def predict_multitask_file(model_path, expression, fill_missing=False, runtime_e
     model, meta, _, data = _open(model_path)
     expression = _as_expression(expression, sample_info)
     Z, report = model_inputs(meta, expression, fill_missing=fill_missing, model_path=model_path)
+    report.pop("transformed")   # the domain scores of a per-drug file; an MT file stores no domain
     if runtime_engine:
         out = runtime.loads(data, str(model_path)).networks[0].predict(Z)
     else:

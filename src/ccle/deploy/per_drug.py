@@ -18,6 +18,9 @@ a class in its metadata::
                 "direction": +1 | -1,            # ccle.evaluation.thresholds.sensitive_direction(response)
                 "training_cell_lines": [names], "oof_predictions": [sorted OOF predictions of those lines],
                 "genes_ranked": [[gene, importance], ...], "importance_method": str,
+                "domain": nnlite.domain.DomainProfile.to_dict() of the network's genes (after the transform)
+                          and the raw scale of the training matrix,   # optional: in_domain, diagnosis
+                "intervals": {"method", "abs_residuals": sorted |y - OOF prediction|},  # optional: intervals
                 "selector": GeneSelector params, "sizes": [per network: bytes per compression stage],
                 "training": {...}, "ensemble": {...}}
 
@@ -58,10 +61,14 @@ from ccle.files import atomic_write, read_bytes
 from nnlite import runtime
 from nnlite.compress.fileformat import ENSEMBLE_KEY, dumps_committee, encode_network, loads_committee
 from nnlite.compress.report import STAGES, LayerSizes
+from nnlite.conformal import conformal_quantile
+from nnlite.domain import DomainProfile, looks_transposed, scale_kind
+from nnlite.runtime import DEFAULT_LEVEL, MAX_MISSING_SHARE, trust_columns
 
 V1_NOTE = ("model file version 1 has no calibrated thresholds, training cell lines or out-of-fold predictions: "
            "class_calibrated, percentile and in_training_set are empty (retrain to get them)")
 _SHOW = 20
+INTERVAL_METHOD = "split-conformal-oof"   # nnlite.conformal.split_interval on the training lines' OOF residuals
 
 
 @dataclass
@@ -169,6 +176,9 @@ def train_drug_model(expression, drug_table, drug, *, seed=0, path=None, widths=
         "oof_predictions": [float(v) for v in np.sort(est.oof_predictions_)],
         "genes_ranked": importance_genes(selected, importance, top=None),
         "importance_method": IMPORTANCE_METHOD,
+        "domain": DomainProfile().fit(X[:, support], raw=ds.X).to_dict(),
+        "intervals": {"method": INTERVAL_METHOD,
+                      "abs_residuals": [float(v) for v in np.sort(np.abs(ds.y - est.oof_predictions_))]},
         "sizes": [_network_sizes(enc) for enc in encoded],
         "compression": est.compression_,
         "training": {"n_cell_lines": int(X.shape[0]), "n_genes_input": int(X.shape[1]),
@@ -242,17 +252,25 @@ def _as_expression(expression, sample_info=None):
     return read_expression(expression, sample_info=sample_info)
 
 
-def model_inputs(meta, expression, fill_missing=False, model_path="model"):
+def model_inputs(meta, expression, fill_missing=False, model_path="model", max_missing=MAX_MISSING_SHARE):
     """The network inputs Z (n, n_selected genes) float32 for ``expression`` (ExpressionMatrix), following the
     model's metadata: the training :class:`ExpressionTransform` replayed by gene name, missing genes and values
-    filled with the training minimum (``fill_missing``) or refused, min-max scaling with the training scaler.
+    filled with the training minimum (``fill_missing``, up to ``max_missing`` of the model's genes) or refused,
+    min-max scaling with the training scaler. A matrix whose row names are the model's genes is refused as
+    transposed (:func:`nnlite.domain.looks_transposed`).
 
-    Returns ``(Z, report)`` where ``report`` lists ``filled_genes`` and ``filled_values`` (count).
+    Returns ``(Z, report)`` where ``report`` lists ``filled_genes``, ``filled_values`` (count) and
+    ``transformed`` (n, n_selected genes), the values after the transform before any filling (NaN where
+    missing: what the domain scores read).
     """
     genes = list(meta["genes"])
     src = expression.source
     if expression.values.shape[0] == 0:
         raise CCLEError(f"{src}: no cell line in the expression data")
+    if looks_transposed(expression.cell_lines, expression.genes, genes):
+        hits = len(set(genes) & set(map(str, expression.cell_lines)))
+        raise CCLEError(f"{src}: the matrix looks transposed: {hits} of its row names are genes of model "
+                        f"{model_path} (give one row per cell line and one column per gene)")
     seen, dup = set(), set()
     for g in expression.genes:
         (dup if g in seen else seen).add(g)
@@ -260,9 +278,16 @@ def model_inputs(meta, expression, fill_missing=False, model_path="model"):
     if dup_needed:
         raise CCLEError(f"{src}: gene(s) the model needs appear more than once: {short_list(dup_needed)}")
     missing = [g for g in genes if g not in seen]
-    if missing and not fill_missing:
-        raise CCLEError(f"{src}: {len(missing)} of the {len(genes)} genes of model {model_path} are missing: "
-                        f"{short_list(missing)} (use --fill-missing to fill them with the training minimum)")
+    share = len(missing) / len(genes)
+    if missing and (not fill_missing or share > max_missing):
+        cost = (f"--fill-missing would set {100 * share:.1f} % of the model's inputs to the training minimum, a "
+                f"guess the intervals do not account for; it is allowed up to {100 * max_missing:g} % "
+                f"(--max-missing)")
+        what = f"{src}: {len(missing)} of the {len(genes)} genes of model {model_path} are missing"
+        if fill_missing:
+            raise CCLEError(f"{what} ({100 * share:.1f} %), more than the {100 * max_missing:g} % that "
+                            f"--fill-missing allows (--max-missing): {short_list(missing)}")
+        raise CCLEError(f"{what}: {short_list(missing)} ({cost})")
     try:
         scaler = MinMaxScaler.from_dict(meta["scaler"])
     except (KeyError, ValueError) as exc:
@@ -293,12 +318,14 @@ def model_inputs(meta, expression, fill_missing=False, model_path="model"):
     fill = np.broadcast_to(scaler.data_min_.astype(np.float32), X.shape)
     holes = ~np.isfinite(X)
     holes[:, ~have] = True
+    transformed = np.where(holes, np.float32(np.nan), X)
     X[holes] = fill[holes]
     Z = np.asarray(scaler.transform(X), dtype=np.float32)
-    return Z, {"filled_genes": missing, "filled_values": nan_count}
+    return Z, {"filled_genes": missing, "filled_values": nan_count, "transformed": transformed}
 
 
-def predict_file(model_path, expression, fill_missing=False, runtime=False, sample_info=None):
+def predict_file(model_path, expression, fill_missing=False, runtime=False, sample_info=None,
+                 level=DEFAULT_LEVEL, max_missing=MAX_MISSING_SHARE, allow_out_of_domain=False):
     """Predict the response and class of every cell line of ``expression`` (a path or an ExpressionMatrix)
     with the model file ``model_path``.
 
@@ -313,11 +340,19 @@ def predict_file(model_path, expression, fill_missing=False, runtime=False, samp
     ``note`` (why columns are empty for a version 1 file, else None), ``filled_genes`` (genes missing from the
     data and filled with the training minimum) and ``filled_values``.
     Missing genes or values without ``fill_missing``, a corrupt model or an unreadable file -> CCLEError.
+
+    How far to trust each row (:func:`nnlite.runtime.trust_columns`, the numpy runtime's own function; files
+    written before these existed give NaN / True): ``lower`` / ``upper`` (the ``level`` prediction interval
+    of the response, split conformal on the training lines' out-of-fold residuals), ``call_confident`` (the
+    interval lies within one class region of the paper rule), ``in_domain``, ``domain_outside_share`` and
+    ``domain_distance`` (:mod:`nnlite.domain`). A file where most rows are out of domain is refused
+    (CCLEError naming the likely cause) unless ``allow_out_of_domain``; ``df.attrs["diagnosis"]`` keeps it.
     """
     model = open_model(model_path, runtime_networks=runtime)
     meta = model.metadata
     expression = _as_expression(expression, sample_info)
-    Z, report = model_inputs(meta, expression, fill_missing=fill_missing, model_path=model_path)
+    Z, report = model_inputs(meta, expression, fill_missing=fill_missing, model_path=model_path,
+                             max_missing=max_missing)
     if Z.shape[1] != model.networks[0].n_in:
         raise CCLEError(f"{model_path}: the model lists {Z.shape[1]} genes but its network takes "
                         f"{model.networks[0].n_in}")
@@ -339,7 +374,13 @@ def predict_file(model_path, expression, fill_missing=False, runtime=False, samp
         df["class_paper_rule"] = paper.classify(pred)
         df["in_training_set"] = pd.Series([""] * n, dtype=object)
         note = V1_NOTE
-    df.attrs.update({"drug": meta["drug"], "note": note, **report})
+    trust, diagnosis = trust_columns(meta, report.pop("transformed"), pred, level, raw=expression.values)
+    if diagnosis and not allow_out_of_domain:
+        raise CCLEError(f"{expression.source}: {diagnosis} (model {model_path}; --allow-out-of-domain "
+                        f"predicts anyway)")
+    for name, column in trust.items():
+        df[name] = column
+    df.attrs.update({"drug": meta["drug"], "note": note, "diagnosis": diagnosis, "level": float(level), **report})
     return df
 
 
@@ -410,6 +451,13 @@ def inspect_model(path, all_genes=False):
                      f"(IQR of the {len(meta.get('oof_predictions', []))} training lines' out-of-fold predictions)")
     else:
         lines.append("classes, calibrated: none (model file version 1)")
+    if meta.get("intervals"):
+        res = meta["intervals"]["abs_residuals"]
+        lines.append(f"intervals: {meta['intervals']['method']} on {len(res)} out-of-fold residuals; "
+                     f"{100 * DEFAULT_LEVEL:g} % half-width {conformal_quantile(res, DEFAULT_LEVEL):.4g}")
+    if meta.get("domain"):
+        lines.append(f"domain: per-gene training range and quantiles of {meta['domain'].get('n_rows', '?')} lines; "
+                     f"raw scale {scale_kind(meta['domain'].get('raw_scale') or {})}")
     if meta.get("genes_ranked"):
         top = meta["genes_ranked"] if all_genes else meta["genes_ranked"][:_SHOW]
         lines.append(f"top genes by importance ({meta.get('importance_method', 'importance')}):")

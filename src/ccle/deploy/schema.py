@@ -17,6 +17,12 @@ refuses the first problem with one :class:`~ccle.errors.CCLEError` line naming t
     sizes: list (optional) of null or {totals: object of numbers with dense, huffman}
     compression: list (optional) of null or objects (val_mse: object of numbers when present)
     ensemble: {combine: one of nnlite.compress._layout.ENSEMBLE_COMBINE, members: list of strings} (optional)
+    domain: object (optional) {min, max: len(genes) numbers, quantiles: one list of len(genes) numbers per
+            level of nnlite.domain.QUANTILES, raw_scale: object or null}
+    intervals: object (optional) {method: string, abs_residuals: non-empty list of finite numbers >= 0}
+
+Files without ``domain`` or ``intervals`` (written before they existed) still predict, without the domain
+flags or the intervals.
 
 The packed ensemble itself is read by :func:`nnlite.compress._layout.committee_members` (shared by the engine
 and :mod:`nnlite.runtime`); this schema takes its allowed ``combine`` values from the same definition.
@@ -25,6 +31,7 @@ import math
 
 from ccle.errors import CCLEError
 from nnlite.compress._layout import ENSEMBLE_COMBINE, ENSEMBLE_KEY
+from nnlite.domain import QUANTILES
 
 KIND = "ccle.drug_model"
 VERSION = 2                    # written by train
@@ -168,11 +175,36 @@ def _check(meta):
         _strings(ensemble.get("members"), f"{ENSEMBLE_KEY}.members")
 
 
+def _check_trust(meta, n_genes):
+    domain = _object(meta, "domain", required=False)
+    if domain is not None:
+        for name in ("min", "max"):
+            _numbers(domain.get(name), f"domain.{name}", n_genes)
+        levels = _list(domain.get("quantiles"), "domain.quantiles")
+        if len(levels) != len(QUANTILES):
+            raise _Bad(f"domain.quantiles has {len(levels)} levels, expected {len(QUANTILES)}")
+        for i, row in enumerate(levels):
+            _numbers(row, f"domain.quantiles[{i}]", n_genes)
+        if domain.get("raw_scale") is not None and not isinstance(domain["raw_scale"], dict):
+            raise _Bad("domain.raw_scale must be an object or null")
+    intervals = _object(meta, "intervals", required=False)
+    if intervals is not None:
+        if not isinstance(intervals.get("method"), str):
+            raise _Bad("intervals.method must be a string")
+        residuals = _list(intervals.get("abs_residuals"), "intervals.abs_residuals")
+        if not residuals:
+            raise _Bad("intervals.abs_residuals is empty")
+        for i, value in enumerate(residuals):
+            if _number(value, f"intervals.abs_residuals[{i}]") < 0:
+                raise _Bad(f"intervals.abs_residuals[{i}] must be >= 0, got {value!r}")
+
+
 def validate_metadata(meta, path):
     """``meta`` (the header's metadata dict) when it follows the schema of the module text; otherwise one
     CCLEError naming ``path`` and the first field at fault."""
     try:
         _check(meta)
+        _check_trust(meta, len(meta["genes"]))
     except _Bad as exc:
         raise CCLEError(f"{path}: bad model metadata: {exc}") from None
     return meta

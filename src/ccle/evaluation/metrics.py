@@ -25,6 +25,8 @@ def _check_pair(y_true, y_pred):
 
 
 def _pearson(a, b):
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")   # undefined: a centred constant is rounding noise, whose correlation means nothing
     a = a - a.mean()
     b = b - b.mean()
     den = math.sqrt(float(a @ a) * float(b @ b))
@@ -36,7 +38,7 @@ def regression_metrics(y_true, y_pred):
 
     ``mse = mean((y - yhat)^2)``, ``rmse = sqrt(mse)``, ``r2 = 1 - SSE / SST`` (0 when ``y_true`` is constant),
     ``pearson`` = Pearson correlation, ``spearman`` = Pearson correlation of the average ranks; a correlation is
-    reported as 0.0 when either side is constant (e.g. the mean predictor), where it is undefined.
+    NaN when either side is constant (e.g. the mean predictor), where it is undefined (the report shows "n/a").
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
     resid = y_true - y_pred

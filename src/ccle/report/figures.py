@@ -288,3 +288,84 @@ def gene_heatmap(matrix, genes, drugs):
     ax.set_title("Selection stability of the top genes", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def coverage_figure(coverage, width, methods, level):
+    """Left: empirical coverage of the prediction intervals on the test rows per method (dot = mean over drugs,
+    line = minimum to maximum over drugs, dashed = the nominal ``level``); right: their median width likewise.
+    ``coverage[m]`` / ``width[m]``: per-drug values (lists)."""
+    plt = _plt()
+    colors = _colors(methods)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 0.45 * len(methods) + 1.8), sharey=True)
+    for ax, values, label in ((axes[0], coverage, "coverage of the test rows"),
+                              (axes[1], width, "median interval width (response units)")):
+        for i, m in enumerate(methods):
+            v = np.asarray([x for x in values.get(m, []) if np.isfinite(x)], dtype=float)
+            if not v.size:
+                continue
+            ax.plot([v.min(), v.max()], [i, i], color=colors[m], lw=1.4, alpha=0.7)
+            ax.plot([v.mean()], [i], "o", color=colors[m], ms=6)
+        ax.set_xlabel(label)
+    axes[0].axvline(level, color="0.3", lw=0.9, ls="--")
+    axes[0].set_yticks(range(len(methods)))
+    axes[0].set_yticklabels([method_label(m) for m in methods])
+    axes[0].set_ylim(len(methods) - 0.5, -0.5)
+    axes[0].set_title(f"Coverage of {100 * level:g} % intervals")
+    axes[1].set_title("Width")
+    fig.tight_layout()
+    return fig
+
+
+def leakage_dumbbell(strict, paper, published, drugs, methods):
+    """Per method (one panel each) and drug (rows): the test MSE under the strict protocol (filled dot) and the
+    paper protocol (open dot) joined by a line, and the paper's published value (cross) where there is one.
+    ``strict[(drug, method)]``, ``paper[(drug, method)]``, ``published[(drug, method)]``: numbers."""
+    plt = _plt()
+    colors = _colors(methods)
+    cols = min(len(methods), 4)
+    rows = int(math.ceil(len(methods) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols + 1.2, 0.3 * len(drugs) * rows + 1.5), sharey=True,
+                             squeeze=False)
+    legend = set()
+    for k, m in enumerate(methods):
+        ax = axes[k // cols][k % cols]
+
+        def once(kind):   # one legend entry per kind of mark in the figure
+            if kind in legend:
+                return None
+            legend.add(kind)
+            return kind
+
+        for i, d in enumerate(drugs):
+            # strict a little above, paper protocol a little below the drug's line: equal values stay visible
+            a, b = strict.get((d, m)), paper.get((d, m))
+            if a is not None and b is not None:
+                ax.plot([a, b], [i - 0.15, i + 0.15], color=colors[m], lw=1.0, alpha=0.6)
+            if a is not None:
+                ax.plot([a], [i - 0.15], "o", color=colors[m], ms=4.5)
+            if b is not None:
+                ax.plot([b], [i + 0.15], "o", mfc="white", mec=colors[m], ms=4.5)
+            if published.get((d, m)) is not None:
+                ax.plot([published[(d, m)]], [i], "x", color="k", ms=5, label=once("published (paper's Table I)"))
+        ax.set_title(method_label(m), fontsize=9)
+        ax.set_xlabel("test MSE", fontsize=8)
+        for i in range(1, len(drugs)):
+            ax.axhline(i - 0.5, color="0.93", lw=0.5, zorder=0)
+    for k in range(len(methods), rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    axes[0][0].set_yticks(range(len(drugs)))
+    axes[0][0].set_yticklabels(drugs)
+    axes[0][0].set_ylim(len(drugs) - 0.5, -0.5)
+    for ax in axes.ravel():
+        ax.tick_params(labelsize=8)
+    # legend entries for the two protocols in neutral grey (each panel has its method's colour)
+    handles = [plt.Line2D([], [], marker="o", ls="", color="0.3", ms=4.5),
+               plt.Line2D([], [], marker="o", ls="", mfc="white", mec="0.3", ms=4.5)]
+    labels = ["strict (above)", "paper protocol (below)"]
+    for ax in axes.ravel():
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    fig.legend(handles, labels, loc="upper center", ncol=3, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig

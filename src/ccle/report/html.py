@@ -13,7 +13,9 @@ nav a.absent{color:#aaa}
 table{border-collapse:collapse;margin:.8em 0;font-size:.85em}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}
 th{background:#f0f3f6;white-space:normal;vertical-align:bottom}
-.scroll{overflow-x:auto;max-width:100%}td:first-child,th:first-child{text-align:left}
+.scroll{overflow:auto;max-width:100%;max-height:85vh}td:first-child,th:first-child{text-align:left}
+.scroll thead th{position:sticky;top:0;z-index:1}.scroll td:first-child{position:sticky;left:0;background:#fff}
+.scroll tr.summary td:first-child{background:#fff}
 tr.summary td{border-top:2px solid #888;font-weight:600}
 td.best{background:#e3f2e1;font-weight:700}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}

@@ -21,12 +21,14 @@ HEADER_LABELS = {"train_s_per_drug_mean": "Mean", "train_s_per_drug_median": "Me
 
 
 def f3(v, digits=3):
-    """A number for a table cell ("–" for NaN / None)."""
+    """A number for a table cell: "–" for None (not measured), "n/a" for NaN (undefined, e.g. the correlation
+    of a constant predictor); a value that rounds to zero prints without a minus sign."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–" if v is None or math.isnan(v) else ("∞" if v > 0 else "-∞")
+        return "–" if v is None else "n/a" if math.isnan(v) else ("∞" if v > 0 else "-∞")
     if isinstance(v, (int, np.integer)):
         return str(int(v))
-    return f"{v:.{digits}f}"
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def fp(p):
@@ -74,22 +76,28 @@ def run_section(meta, records, drugs, methods):
 def table1_section(records, drugs, methods):
     """Table I: mean ± sd of the test MSE over splits, best per row marked, the average over drugs."""
     cells, best, average = table1_spread(records, drugs, methods)
-    header = ["Drug"] + [method_label(m) for m in methods]
+    header = ["Drug", "n train / n test"] + [method_label(m) for m in methods]
+    sizes = {}
+    for r in records:
+        if "n_train" in r and "n_test" in r:
+            sizes.setdefault(r["drug"], set()).add((int(r["n_train"]), int(r["n_test"])))
     rows, bold = [], set()
     for i, d in enumerate(drugs):
-        row = [d]
+        shown = sorted(sizes.get(d, ()))
+        row = [d, " or ".join(f"{a} / {b}" for a, b in shown) if shown else "–"]
         for j, m in enumerate(methods):
             mu, sd, k = cells[d][m]
             row.append(f"{f3(mu)} ± {f3(sd)}" if k > 1 else f3(mu))
             if best[d] == m:
-                bold.add((i, j + 1))
+                bold.add((i, j + 2))
         rows.append(row)
-    rows.append([SUMMARY_ROW_LABEL] + [f"{f3(average[m][0])} ± {f3(average[m][1])}" for m in methods])
+    rows.append([SUMMARY_ROW_LABEL, ""] + [f"{f3(average[m][0])} ± {f3(average[m][1])}" for m in methods])
     if best[SUMMARY_ROW_LABEL] in methods:
-        bold.add((len(drugs), methods.index(best[SUMMARY_ROW_LABEL]) + 1))
+        bold.add((len(drugs), methods.index(best[SUMMARY_ROW_LABEL]) + 2))
     paras = ["Mean ± standard deviation over the splits of the test MSE; the lowest mean of each row is "
              "highlighted in bold. The last row is the average over drugs of the per-drug means "
-             "(± their sd over drugs). \"per-drug mean\" is the baseline that predicts each drug's training mean."]
+             "(± their sd over drugs). \"per-drug mean\" is the baseline that predicts each drug's training mean. "
+             "n train / n test: the cell lines each split fits on and scores."]
     if "PM" in methods or "PM+" in methods:
         paras.append("PM is the paper's model as its text describes it: one network whose hidden widths the "
                      "paper's greedy search chose (10 nodes, +10 while the validation MSE improves, up to 200; "
@@ -125,6 +133,13 @@ def ranks_section(records, drugs, methods):
         return _absent("ranks", "Ranks over drugs", "fewer than 2 methods or 2 drugs with complete results")
     order = np.argsort(cd["avg_ranks"], kind="stable")
     rows = [[method_label(cd["methods"][i]), f"{cd['avg_ranks'][i]:.2f}"] for i in order]
+    title = "Ranks over drugs (critical-difference diagram)"
+    if cd["n_drugs"] < stats.MIN_DRUGS_CD:
+        return {"id": "ranks", "title": title, "tables": [{"header": ["Method", "Average rank"], "rows": rows}],
+                "paragraphs": [f"Methods ranked within each drug by mean test MSE (1 = lowest), averaged over "
+                               f"{cd['n_drugs']} drugs. With fewer than {stats.MIN_DRUGS_CD} drugs the Friedman "
+                               f"test and the Nemenyi critical difference are not meaningful (Demsar 2006), so no "
+                               f"diagram is drawn."]}
     text = (f"Methods ranked within each drug by mean test MSE (1 = lowest) and averaged over {cd['n_drugs']} "
             f"drugs. Friedman chi² = {f3(cd['friedman_stat'], 2)}, p = {fp(cd['friedman_p'])}; Nemenyi critical "
             f"difference at alpha {cd['alpha']}: {cd['cd']:.2f} (methods joined by a bar do not differ "
@@ -134,7 +149,7 @@ def ranks_section(records, drugs, methods):
         import ccle.report.figures as figures
         return figures.cd_diagram(cd)
 
-    return {"id": "ranks", "title": "Ranks over drugs (critical-difference diagram)", "paragraphs": [text],
+    return {"id": "ranks", "title": title, "paragraphs": [text],
             "tables": [{"header": ["Method", "Average rank"], "rows": rows}],
             "figures": [{"name": "fig_critical_difference", "caption": "Critical-difference diagram of the "
                          "average ranks (Friedman test, Nemenyi post hoc).", "make": make}]}

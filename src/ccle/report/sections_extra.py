@@ -129,9 +129,28 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
                        "rows": [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}" for r in
                                               mk[mk["drug"] == d].itertuples(index=False))
                                  or "none selected"] for d in order]})
-    wide = df.pivot_table(index="gene", columns="drug", values="selection_frequency", aggfunc="max").fillna(0.0)
-    wide = wide.reindex(columns=order, fill_value=0.0)
-    chosen = wide.mean(axis=1).sort_values(ascending=False, kind="stable").head(heat_genes).index
+    # a ranking that keeps every gene in every split (RFE asked for at least as many genes as the matrix has)
+    # says nothing about stability: the heat map uses the rankings whose frequencies vary
+    if "source" in df.columns:
+        spread = df.groupby("source")["selection_frequency"].transform(lambda v: v.max() - v.min())
+        informative = df[spread > 0]
+    else:
+        informative = df
+    constant = sorted(set(df["source"]) - set(informative["source"])) if "source" in df.columns else []
+    wide = informative.pivot_table(index="gene", columns="drug", values="selection_frequency",
+                                   aggfunc="max").fillna(0.0).reindex(columns=order, fill_value=0.0)
+    if informative.empty or wide.to_numpy().min() == wide.to_numpy().max():
+        return {"id": "genes", "title": title, "tables": tables,
+                "paragraphs": ["No stability heat map: every gene has the same selection frequency in every split "
+                               "and drug, so the frequencies carry no stability information (genes are listed by "
+                               "their mean rank)."]}
+    # ties in mean frequency are broken by the mean rank over drugs (better first), never by the gene's name
+    key = pd.DataFrame({"freq": wide.mean(axis=1)})
+    if "mean_rank" in informative.columns:
+        key["rank"] = informative.groupby("gene")["mean_rank"].mean().reindex(key.index)
+    else:
+        key["rank"] = 0.0
+    chosen = key.sort_values(["freq", "rank"], ascending=[False, True], kind="stable").head(heat_genes).index
     matrix, genes = wide.loc[chosen].to_numpy(), list(chosen)
 
     def make():
@@ -139,7 +158,10 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
         return figures.gene_heatmap(matrix, genes, order)
 
     return {"id": "genes", "title": title, "tables": tables,
-            "paragraphs": [f"The {len(genes)} genes with the highest mean selection frequency over drugs."],
+            "paragraphs": [f"The {len(genes)} genes with the highest mean selection frequency over drugs (ties: "
+                           f"the better mean rank first)."
+                           + (f" Left out of the heat map: {', '.join(constant)}, which kept every gene in every "
+                              f"split." if constant else "")],
             "figures": [{"name": "fig_gene_stability", "caption": "Selection frequency of the top genes per drug.",
                          "make": make}]}
 

@@ -1,5 +1,9 @@
 """Statistics over drugs for the report: average ranks with the Friedman test and the Nemenyi critical
 difference (Demsar 2006), and per-drug paired corrected t-tests with Benjamini-Hochberg across drugs.
+
+One multiple-testing rule for everything that counts significant drugs (the console, paired.csv /
+paired_summary.csv, report.html and report.md): Benjamini-Hochberg across the drugs of each comparison,
+q < alpha (:func:`paired_tests`, laid out as a table by :func:`paired_table`).
 """
 import math
 
@@ -60,6 +64,19 @@ def cliques(avg_ranks, cd):
         if j > i and not any(g[0] <= i and j <= g[1] for g in groups):
             groups.append((i, j))
     return [[order[x] for x in range(a, b + 1)] for a, b in groups]
+
+
+MIN_DRUGS_CD = 10   # Demsar (2006): the Friedman chi-square and the Nemenyi CD are meant for N > ~10 data sets
+
+
+def paired_table(records, reference="PM", drugs=None, methods=None, alpha=0.05):
+    """:func:`paired_tests` as CSV-ready tables -> ``(header, rows, summary_header, summary_rows)``: rows per
+    (baseline, drug) ``[baseline, drug, mean diff, t, p, q, k]``; summary per baseline ``[baseline, drugs,
+    reference lower, significantly better, significantly worse]`` (BH q < ``alpha``)."""
+    rows, summary = paired_tests(records, reference, drugs, methods, alpha)
+    return (["baseline", "drug", f"mean_mse_diff_{reference}_minus_baseline", "t", "p", "q_bh", "k"], rows,
+            ["baseline", "drugs", f"{reference}_lower_mse", f"{reference}_significantly_better_bh",
+             f"{reference}_significantly_worse_bh"], summary)
 
 
 def paired_tests(records, reference="PM", drugs=None, methods=None, alpha=0.05):

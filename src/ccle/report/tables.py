@@ -5,13 +5,13 @@
 - Table II: minimum, 25th percentile, mean, median, 75th percentile and maximum over drugs of the per-drug mean
   sensitivity accuracy (3 IQR classes) of each method (paper Table II).
 - Timing: training seconds per drug (mean over splits) summarized over drugs, per method (paper Fig. 3).
-- Paired: PM against each baseline per drug, corrected resampled t-test over the splits (Nadeau & Bengio 2003).
+- Paired: PM against each baseline per drug (:func:`ccle.report.stats.paired_table`: one rule for the console,
+  the CSV files and the pages).
 """
 import math
 
 import numpy as np
 
-from ccle.evaluation.metrics import corrected_resampled_ttest
 from ccle.methods import label
 
 TABLE2_ROWS = (("Minimum", lambda v: np.min(v)), ("25 perc.", lambda v: np.percentile(v, 25)),
@@ -210,10 +210,11 @@ def compression_table(records, methods=None):
     return keys, rows
 
 
-def table2(records, drugs=None, methods=None):
-    """Rows ``[statistic, value per method...]`` over drugs of the per-drug mean sensitivity accuracy."""
+def table2(records, drugs=None, methods=None, metric="sens_acc"):
+    """Rows ``[statistic, value per method...]`` over drugs of the per-drug mean of ``metric`` (default the
+    paper rule's sensitivity accuracy; ``"cal_bal_acc"``: the calibrated rule's balanced accuracy)."""
     methods = methods or _order(records, "method")
-    t, _ = per_drug(records, "sens_acc", drugs, methods)
+    t, _ = per_drug(records, metric, drugs, methods)
     rows = []
     for name, fn in TABLE2_ROWS:
         rows.append([name] + [float(fn(np.array([t[d][m] for d in t]))) for m in methods])
@@ -244,39 +245,10 @@ def metrics_table(records, drugs=None, methods=None):
         row = [m]
         for metric in SUMMARY_METRICS:
             t, _ = per_drug(records, metric, drugs, [m])
-            row.append(float(np.nanmean([t[d][m] for d in t])))
+            vals = [t[d][m] for d in t if math.isfinite(t[d][m])]
+            row.append(float(np.mean(vals)) if vals else float("nan"))   # NaN: undefined for every drug
         rows.append(row)
     return ["method"] + list(SUMMARY_METRICS), rows
-
-
-def paired_table(records, reference="PM", drugs=None, methods=None, alpha=0.05):
-    """PM against each baseline: per drug the corrected resampled t-test on the per-split MSE differences
-    (reference - baseline; negative = reference better). Rows per (baseline, drug) and a summary per baseline:
-    drugs where the reference has the lower mean MSE, and where it is significantly lower / higher at ``alpha``.
-    Returns ``(header, rows, summary_header, summary_rows)``."""
-    drugs = drugs or _order(records, "drug")
-    methods = methods or _order(records, "method")
-    by = {(r["drug"], r["method"], int(r["split"])): r for r in records}
-    rows, summary = [], []
-    for base in [m for m in methods if m != reference]:
-        wins = sig_better = sig_worse = n = 0
-        for d in drugs:
-            splits = sorted(s for (dd, mm, s) in by if dd == d and mm == reference and (d, base, s) in by)
-            if not splits:
-                continue
-            diffs = [by[(d, reference, s)]["mse"] - by[(d, base, s)]["mse"] for s in splits]
-            n_train, n_test = by[(d, reference, splits[0])]["n_train"], by[(d, reference, splits[0])]["n_test"]
-            res = corrected_resampled_ttest(diffs, n_train, n_test)
-            rows.append([base, d, res["mean"], res["t"], res["p"], res["k"]])
-            n += 1
-            wins += res["mean"] < 0
-            if res["p"] == res["p"] and res["p"] < alpha:
-                sig_better += res["mean"] < 0
-                sig_worse += res["mean"] > 0
-        summary.append([base, n, wins, sig_better, sig_worse])
-    return (["baseline", "drug", f"mean_mse_diff_{reference}_minus_baseline", "t", "p", "k"], rows,
-            ["baseline", "drugs", f"{reference}_lower_mse", f"{reference}_significantly_better",
-             f"{reference}_significantly_worse"], summary)
 
 
 def compression_summary(records, reference="PM"):

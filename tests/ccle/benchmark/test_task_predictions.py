@@ -22,7 +22,8 @@ TINY = {"PM+": {"cv": 2, "epochs": 15, "patience": 5, "l2": (1e-2,), "retrain_ep
         "ANN": {"epochs": 10, "patience": 5}, "EN": {"n_alphas": 8, "cv": 3, "l1_ratio": (1.0,)},
         "RF": {"n_estimators": 8}}
 SCALARS = ("mse", "rmse", "r2", "pearson", "spearman", "sens_acc", "paper_bal_acc", "paper_kappa", "cal_acc",
-           "cal_bal_acc", "cal_macro_f1", "cal_kappa", "auroc_sensitive", "auroc_resistant", "n_train", "n_test")
+           "cal_bal_acc", "cal_macro_f1", "cal_kappa", "auroc_sensitive", "auroc_resistant", "n_train", "n_test",
+           "interval_coverage", "interval_width", "confident_share", "confident_acc")
 
 
 def _datasets(n=70, p=12):

@@ -66,7 +66,8 @@ def test_round_trip_reproduces_the_in_memory_model_exactly(data):
     est = trained.estimator
     df = deploy.predict_file(data["model"], data["expr"])
     assert list(df.columns) == ["cell_line", "predicted_ActArea", "percentile_among_training_ActArea",
-                                "class_calibrated", "class_paper_rule", "in_training_set"]
+                                "class_calibrated", "class_paper_rule", "in_training_set", "lower", "upper",
+                                "call_confident", "in_domain", "domain_outside_share", "domain_distance"]
     assert len(df) == N_CELLS and df.attrs["drug"] == "DrugA" and df.attrs["filled_genes"] == []
     by_cell = df.set_index("cell_line")
     rows = by_cell.loc[trained.cell_lines]
@@ -156,10 +157,14 @@ def test_missing_genes_are_listed_or_filled(data):
     msg = str(err.value)
     assert "partial.gct" in msg and "2 of the 12 genes" in msg and all(g in msg for g in gone)
     assert "\n" not in msg and "--fill-missing" in msg
-    df = deploy.predict_file(data["model"], partial, fill_missing=True)
+    # what filling would cost: 2 of 12 inputs set to the training minimum, above the default 10 % allowed
+    assert "16.7 % of the model's inputs" in msg and "10 %" in msg
+    with pytest.raises(CCLEError, match=r"more than the 10 % that --fill-missing allows"):
+        deploy.predict_file(data["model"], partial, fill_missing=True)
+    df = deploy.predict_file(data["model"], partial, fill_missing=True, max_missing=0.2)
     assert df.attrs["filled_genes"] == gone and np.isfinite(_predicted(df)).all()
     meta = deploy.read_model_metadata(data["model"])
-    Z, report = deploy.model_inputs(meta, partial, fill_missing=True)
+    Z, report = deploy.model_inputs(meta, partial, fill_missing=True, max_missing=0.2)
     assert report["filled_genes"] == gone
     assert np.abs(Z[:, :2]).max() < 1e-6    # the training minimum scales to 0
 
@@ -221,6 +226,8 @@ def test_inspect_describes_the_file(data):
     assert "2 network(s)" in text and "bytes per stage: dense" in text and "huffman" in text
     assert f"dense 0: {N_SELECTED} x 8 ReLU" in text and "log2(x + 1)" in text
     assert all(g in text for g in meta["genes"])
+    assert "intervals: split-conformal-oof on 60 out-of-fold residuals; 90 % half-width" in text
+    assert "domain: per-gene training range and quantiles of 60 lines; raw scale unlogged" in text
 
 
 def test_cli_train_predict_inspect(data, tmp_path, capsys):

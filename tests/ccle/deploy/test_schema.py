@@ -71,6 +71,9 @@ CASES = {
     "target scale a string": (lambda m: m["target"].__setitem__("scale", "2"), "target.scale must be a number"),
     "training not a dict": (_set("training", 3), "training must be an object"),
     "unknown ensemble combine": (_set("ensemble", {"combine": "median", "members": []}), "'median'"),
+    "negative interval residual": (lambda m: m["intervals"]["abs_residuals"].__setitem__(0, -1.0),
+                                   "intervals.abs_residuals[0] must be >= 0"),
+    "domain of the wrong length": (lambda m: m["domain"]["max"].pop(), "domain.max has 5 values"),
 }
 
 
@@ -99,6 +102,20 @@ def test_unedited_model_passes_the_schema_and_predicts(model, capsys):
     assert main(["inspect", str(model["path"])]) == 0
     assert "committee: 2 network(s)" in capsys.readouterr().out
     assert main(["predict", str(model["path"]), "--expression", str(model["expr"])]) == 0
+
+
+def test_a_file_written_before_intervals_and_domain_still_predicts(model, tmp_path):
+    """Files without the ``domain`` and ``intervals`` fields predict as before; their trust columns are empty."""
+    def strip(meta):
+        meta.pop("domain")
+        meta.pop("intervals")
+
+    old = rewrite_metadata(model["path"], tmp_path / "old.nnz", strip)
+    new_df = deploy.predict_file(model["path"], model["expr"])
+    old_df = deploy.predict_file(old, model["expr"])
+    np.testing.assert_array_equal(old_df["predicted_ActArea"], new_df["predicted_ActArea"])
+    assert old_df["lower"].isna().all() and old_df["in_domain"].all() and not old_df["call_confident"].any()
+    assert new_df["lower"].notna().all()
 
 
 def test_schema_takes_the_ensemble_values_from_the_layout():

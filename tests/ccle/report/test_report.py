@@ -1,10 +1,14 @@
 """Table I / Table II / timing / paired tables and the files a report writes."""
 import json
+import re
 
 import numpy as np
 import pytest
 
-from ccle.report import paired_table, table1, table2, timing_table, to_markdown, write_report
+import pandas as pd
+
+from ccle.report import figures, paired_table, table1, table2, timing_table, to_markdown, write_report
+from ccle.report.stats import paired_tests
 
 
 def _records():
@@ -90,3 +94,41 @@ def test_fig3_seconds_labels_do_not_overlap(lo, hi):
         assert len(boxes) >= 2, [t.get_text() for t in ax.get_xticklabels()]
         for a, b in zip(boxes, boxes[1:]):
             assert a.x1 <= b.x0, (lo, hi, [t.get_text() for t in ax.get_xticklabels()])
+
+
+def _noisy_records(n_drugs=12, splits=5, seed=3):
+    """PM against EN on 12 drugs: per split MSE differences of mean -0.03 and noise, so that some drugs are
+    significant uncorrected (p < 0.05) but not after Benjamini-Hochberg across drugs."""
+    rng = np.random.default_rng(seed)
+    recs = []
+    for k in range(n_drugs):
+        d = f"drug{k:02d}"
+        for s in range(splits):
+            base = 0.5 + 0.05 * k
+            for m, mse in (("PM", base - 0.03 + 0.04 * rng.normal()), ("EN", base)):
+                recs.append({"drug": d, "split": s, "method": m, "mse": mse, "rmse": abs(mse) ** 0.5, "r2": 0.1,
+                             "pearson": 0.3, "spearman": 0.3, "sens_acc": 0.5, "train_seconds": 1.0,
+                             "predict_seconds": 0.01, "n_train": 70, "n_test": 30, "fit_seconds": 1.0})
+    return recs
+
+
+def test_console_csv_and_report_count_significance_with_one_rule(tmp_path):
+    recs = _noisy_records()
+    rows, summary = paired_tests(recs, "PM")
+    raw = sum(1 for r in rows if r[4] < 0.05)
+    bh = summary[0][3] + summary[0][4]
+    assert raw > bh          # the data tell the two rules apart, so the test would catch the uncorrected count
+    text = write_report(recs, tmp_path, {"protocol": "strict", "seed": 0})
+    csv = pd.read_csv(tmp_path / "paired_summary.csv")
+    assert csv.iloc[0].tolist()[1:] == summary[0][1:]
+    assert "q_bh" in pd.read_csv(tmp_path / "paired.csv").columns
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("PM against each baseline"))
+    line = next(ln for ln in lines[start:] if ln.strip().startswith("EN"))
+    assert [int(x) for x in line.split()[1:]] == summary[0][1:]
+    assert "Benjamini-Hochberg" in text
+    html = (tmp_path / "report.html").read_text()
+    cells = re.findall(r"<tr><td>EN</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
+    assert [int(x) for x in cells[0]] == summary[0][1:]
+    if figures.available():   # 12 drugs: enough for the critical-difference diagram
+        assert (tmp_path / "fig_critical_difference.png").exists()

@@ -37,6 +37,12 @@ window.addEventListener('load', function () {
     out.figures.push({tag: el.tagName, id: (el.closest('figure') || {}).id || '', w: r.width, h: r.height,
                       complete: el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0)});
   });
+  out.tables = [];
+  document.querySelectorAll('table').forEach(function (t) {
+    var box = t.parentElement;
+    out.tables.push({w: t.getBoundingClientRect().width, box: box.clientWidth, scroll: box.scrollWidth,
+                     overflow: getComputedStyle(box).overflowX});
+  });
   var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 });
@@ -90,12 +96,15 @@ def test_report_in_headless_chromium(browser, tmp_path):
     assert len(data["figures"]) == n_figures
     for fig in data["figures"]:
         assert fig["complete"] and fig["w"] > 100 and fig["h"] > 50, fig
+    # a table wider than the page scrolls inside its box instead of being cut at the page's edge
+    for tab in data["tables"]:
+        assert tab["overflow"] == "auto" and (tab["w"] <= tab["box"] + 1 or tab["scroll"] > tab["box"]), tab
 
     # Table I as the browser sees it: every drug a row, every method a column
     dom = res.stdout
     table1 = re.search(r'<section id="table1">.*?<table class="table1">(.*?)</table>', dom, re.S).group(1)
     headers = [htmlmod.unescape(h) for h in re.findall(r"<th>(.*?)</th>", table1)]
-    assert headers == ["Drug"] + [method_label(m) for m in helpers.METHODS]
+    assert headers == ["Drug", "n train / n test"] + [method_label(m) for m in helpers.METHODS]
     first_cells = [htmlmod.unescape(c) for c in re.findall(r"<tr[^>]*><td[^>]*>(.*?)</td>", table1)]
     assert first_cells == list(helpers.DRUGS) + ["Average over drugs"]
 

@@ -14,7 +14,7 @@ from ccle.report import build_report, figures, write_report
 
 DRUGS = ("17-AAG", "AEW541", "AZD0530")
 METHODS = ("PM", "EN", "RF", "SVR", "ANN", "mean")
-FULL = {"cal_acc", "confusion_paper", "test_mse_stages", "compression_ratio"}
+FULL = {"cal_acc", "confusion_paper", "test_mse_stages", "compression_ratio", "interval_coverage"}
 
 
 def make_records(drugs=DRUGS, methods=METHODS, splits=2, fields=FULL, protocol="strict", null=False, seed=0):
@@ -32,6 +32,9 @@ def make_records(drugs=DRUGS, methods=METHODS, splits=2, fields=FULL, protocol="
                      "pearson": 0.5, "spearman": 0.45, "sens_acc": 0.55 - 0.01 * mi + 0.01 * rng.random()}
                 if null:
                     r["null"] = True
+                if "interval_coverage" in fields:
+                    r.update(interval_level=0.9, interval_coverage=0.85 + 0.02 * mi + 0.01 * s,
+                             interval_width=1.0 + 0.1 * mi, confident_share=0.2, confident_acc=0.9)
                 if "cal_acc" in fields:
                     r.update(cal_acc=0.5, cal_bal_acc=0.45, cal_macro_f1=0.44, cal_kappa=0.2, paper_bal_acc=0.4,
                              paper_kappa=0.1, auroc_sensitive=0.7, auroc_resistant=0.68)
@@ -98,19 +101,27 @@ def test_every_section_renders_when_its_fields_are_present(tmp_path):
     html = (tmp_path / "report.html").read_text()
     md = (tmp_path / "report.md").read_text()
     for sid in ("run", "table1", "per-drug", "ranks", "paired", "table2", "timing", "scatter", "sensitivity",
-                "genes", "leakage", "compression"):
+                "genes", "leakage", "compression", "coverage", "leakage-headline"):
         assert "Not in this run" not in _section(html, sid), sid
+    # 3 drugs: the ranks are shown, the critical-difference diagram is not (Friedman / Nemenyi need ~10)
+    assert "no diagram is drawn" in _section(html, "ranks") and not (tmp_path / "fig_critical_difference.png").exists()
+    cov = _section(html, "coverage")
+    assert "90 % interval" in cov and "<td>0.855</td>" in cov    # PM: 0.85 + 0.005 on average over splits
+    head = _section(html, "leakage-headline")
+    assert "AEW541" not in head or "published" in head
+    assert "<td>PM (paper, as described)</td><td>3</td>" in head
     t1 = _section(html, "table1")
     assert "per-drug mean" in t1 and "Average over drugs" in t1 and "<th>mean</th>" not in t1
     assert re.search(r"<td>0\.\d{3} ± 0\.\d{3}</td>", t1)
     assert t1.count('class="best"') == len(DRUGS) + 1      # PM (lowest MSE by construction) in every row
+    assert "<td>70 / 30</td>" in t1                          # n train / n test per drug
     assert "Steps that saw test rows" in _section(html, "run") and "strict, paper" in _section(html, "run")
     assert "strict, pairs, permuted (null)" in _section(html, "leakage")
     assert "GENE0 (1.00)" in _section(html, "genes") and "GENE3 #4" in _section(html, "genes")
     assert "validation MSE, pruned" in _section(html, "compression") and "test MSE, huffman" in html
     assert 'always &quot;moderate&quot; / chance' in _section(html, "sensitivity")
-    for name in ("fig3", "fig_per_drug_r2", "fig_critical_difference", "fig_observed_predicted", "fig_confusion",
-                 "fig_gene_stability"):
+    for name in ("fig3", "fig_per_drug_r2", "fig_observed_predicted", "fig_confusion", "fig_gene_stability",
+                 "fig_interval_coverage", "fig_leakage_per_drug"):
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (tmp_path / f"{name}.svg").read_text().lstrip().startswith("<?xml")
         assert f'<figure id="{name}">' in html and f"![" in md and f"({name}.png)" in md
