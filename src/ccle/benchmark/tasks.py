@@ -28,11 +28,11 @@ so a reader follows one result from its inputs to its line in results.jsonl.
 """
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from ccle.benchmark.datasets import DrugData
 from ccle.benchmark.predictions import PredictionsStore
 from ccle.benchmark.predictions import task_rows as prediction_frame
 from ccle.benchmark.store import ResultStore
@@ -236,8 +236,7 @@ def task_dataset(ds, cfg):
     split and protocol of a run seed)."""
     if not cfg.null:
         return ds
-    return DrugData(drug=ds.drug, X=ds.X, y=permuted_responses(ds.y, ds.drug, cfg.seed),
-                    cell_lines=list(ds.cell_lines), genes=list(ds.genes))
+    return replace(ds, y=permuted_responses(ds.y, ds.drug, cfg.seed))
 
 
 def run_task(ds, split, method, cfg, cache_dir=None):
@@ -356,10 +355,9 @@ def execute(task, ctx):
     ``predictions.csv.gz`` rows (one DataFrame; a cross-drug task's holds every drug's rows). The one place that
     dispatches cross-drug tasks; every back end (serial, process pool, Dask) calls it."""
     drug, split, method = task
-    by_drug = ctx.by_drug()
     if is_cross_drug(task):
-        return run_multitask_task_with_predictions(list(by_drug.values()), split, ctx.cfg, method)
-    rec, rows = run_task_with_predictions(by_drug[drug], split, method, ctx.cfg, ctx.cache_dir)
+        return run_multitask_task_with_predictions(ctx.lazy_datasets(), split, ctx.cfg, method)
+    rec, rows = run_task_with_predictions(ctx.dataset(drug), split, method, ctx.cfg, ctx.cache_dir)
     return [rec], rows
 
 
@@ -392,7 +390,7 @@ def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
     if cfg.split_scheme == "pairs":
         raise ValueError("MT needs a split scheme that holds out cell lines for every drug (cell-lines, tissues)")
     held = datasets[0].held_out[split]
-    warmup_seconds = warm_up(method, datasets[0].X, cfg.options)
+    warmup_seconds = warm_up(method, np.asarray(datasets[0].X[0, :])[None, :], cfg.options)  # one row: the dtype
     datasets = [task_dataset(ds, cfg) for ds in datasets]
     seed = split_seed(cfg.seed, ALL_DRUGS, split) % (2 ** 31)
     model = make_method(method, seed=seed, options=cfg.options)

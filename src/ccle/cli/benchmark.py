@@ -6,7 +6,6 @@ import time
 from ccle.evaluation.audit import LEAKING_STEPS
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
                              layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
-from ccle.data.drugs import check_drug_responses
 from ccle.evaluation.thresholds import sensitive_direction
 from ccle.errors import CCLEError
 from ccle.evaluation.genes import GENES_FILE, genes_table
@@ -14,13 +13,14 @@ from ccle.methods import default_methods, load_plugins, names, parse_methods, sp
 from ccle.methods.estimators import DEFAULT_WIDTHS
 from ccle.benchmark.predictions import PREDICTIONS_FILE
 from ccle.report import write_genes_csv, write_report
-from ccle.benchmark.runner import run_benchmark
-from ccle.benchmark.shared_data import share_datasets, shared_folder
+from ccle.benchmark.runner import run_benchmark, splittable
+from ccle.benchmark.shared_data import shared_drug_rows, shared_folder
 from ccle.evaluation.splits import SCHEMES
 from ccle.benchmark.store import RESULTS_FILE
 from ccle.files import OutputLock, make_output_folder
 from ccle.benchmark.config import RunConfig
-from ccle.benchmark.datasets import data_fingerprint, drug_datasets, lineages_of, split_fingerprint, with_splits
+from ccle.benchmark.datasets import data_fingerprint, lineages_of, split_fingerprint, with_splits
+from ccle.benchmark.inputs import input_lines, input_meta
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -130,21 +130,27 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
         shutil.rmtree(out / "cache", ignore_errors=True)
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
-    drugs = resolve_drugs(table, args.drug) if args.drug else list(table.drugs)
-    if args.quick and not args.drug:
+    explicit = bool(args.drug)
+    drugs = resolve_drugs(table, args.drug) if explicit else list(table.drugs)
+    if args.quick and not explicit:
         drugs = drugs[:QUICK_DRUGS]
-    if not args.drug:
-        drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
-    folder = shared_folder(out / "cache")
-    datasets, transforms = drug_datasets(expression, table, drugs, log2,
-                                         share=lambda ds: share_datasets([ds], folder)[0])
+    # one shared matrix, each drug its rows of it (memory of one drug at a time); a drug the user did not name
+    # that cannot be run is left out with its reason, a named one is an error before any work
+    datasets, transforms, digests, skipped = shared_drug_rows(expression, table, drugs, log2,
+                                                              shared_folder(out / "cache"), skip=not explicit)
     quality = data_quality(expression)
-    del expression  # the drugs' matrices are memory-mapped now
+    del expression  # the drugs' rows are in the shared file now
     description += "; expression: " + transforms
-    lineages, tissue_text = lineages_of(args.sample_info)
+    lineages, tissue_text = lineages_of(args.sample_info, table.tissues)
     datasets, held = with_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
+    if not explicit:
+        datasets, unsplit = splittable(datasets, RunConfig(seed=args.seed, split_scheme=scheme), n_splits)
+        skipped.update(unsplit)
+    if not datasets:
+        raise CCLEError(f"{table.source}: no drug can be run ({len(skipped)} left out: "
+                        f"{'; '.join(f'{d}: {r}' for d, r in list(skipped.items())[:3])})")
     load_seconds = time.perf_counter() - t_load
-    fingerprint = data_fingerprint(datasets)
+    fingerprint = data_fingerprint(datasets, digests)
     widths = getattr(args, "widths", None)
     configs = [RunConfig(protocol=protocol, seed=args.seed, search=bool(args.search),
                          n_features=args.genes or 1000, widths=tuple(widths or DEFAULT_WIDTHS),
@@ -160,6 +166,8 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
           f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
           f"split {scheme}, {tissue_text}, {description}, {log2_banner(log2, args.log2)}, out {out}",
           file=sys.stderr)
+    for line in input_lines(table, skipped):
+        print(line, file=sys.stderr)
     t0 = time.perf_counter()
     records = []
     for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
@@ -177,7 +185,8 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                        "fixed_widths": cfg.fixed_widths,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
-            "n_genes": int(datasets[0].X.shape[1]) if datasets else 0,
+            "n_genes": len(datasets[0].genes) if datasets else 0,
+            "inputs": input_meta(table, skipped),
             "versions": versions(), "load_seconds": load_seconds, "run_seconds_this_invocation": run_seconds,
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_genes_csv(out, [genes_table(records)])  # beside the report, which shows its top genes and markers
