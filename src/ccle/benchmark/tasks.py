@@ -68,7 +68,7 @@ def task_rows(ds, split, cfg):
                       cell_lines=ds.cell_lines, held_out=ds.held_out)
 
 
-def _row_kw(ds, method, rows):
+def row_keywords(ds, method, rows):
     """The per-row keywords of a method's fit/predict (the tissues of ``rows`` for the tissue baseline)."""
     if spec(method).needs_tissues:
         # DrugData built without tissues (by hand, or before tissues existed): the CCLE name's suffix
@@ -187,7 +187,7 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     est = make_method(method, widths=widths, n_features=cfg.n_features, seed=seed, selector=selector,
                       options=cfg.options)
     t0 = time.perf_counter()
-    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **_row_kw(ds, method, train_idx))
+    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **row_keywords(ds, method, train_idx))
     fit_seconds = time.perf_counter() - t0
     est.thresholds_ = IQRThresholds().fit(ds.y[prep_rows])
     fields = {"fit_seconds": fit_seconds, "selector_seconds": selector_seconds, "search_seconds": search_seconds,
@@ -265,7 +265,7 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     train_idx, test_idx = task_rows(ds, split, cfg)
     s = spec(method)
     t0 = time.perf_counter()
-    pred = _guarded(s, "predict", est.predict, ds.X[test_idx], **_row_kw(ds, method, test_idx))
+    pred = _guarded(s, "predict", est.predict, ds.X[test_idx], **row_keywords(ds, method, test_idx))
     predict_seconds = time.perf_counter() - t0
     pred = checked_predictions(s, pred, test_idx.size)
     y_test, y_train = ds.y[test_idx], ds.y[train_idx]

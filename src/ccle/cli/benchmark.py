@@ -13,6 +13,7 @@ from ccle.methods import default_methods, load_plugins, names, parse_methods, sp
 from ccle.methods.estimators import DEFAULT_WIDTHS
 from ccle.benchmark.predictions import PREDICTIONS_FILE
 from ccle.report import write_genes_csv, write_report
+from ccle.report.cross_study import consistency_text
 from ccle.benchmark.runner import run_benchmark, splittable
 from ccle.benchmark.shared_data import shared_drug_rows, shared_folder
 from ccle.evaluation.splits import SCHEMES
@@ -20,7 +21,12 @@ from ccle.benchmark.store import RESULTS_FILE
 from ccle.files import OutputLock, make_output_folder
 from ccle.benchmark.config import RunConfig
 from ccle.benchmark.datasets import data_fingerprint, lineages_of, split_fingerprint, with_splits
+from ccle.benchmark.cross_study import (LINE_CHOICES, match_lines, require_matches, run_cross_study,
+                                        write_consistency)
 from ccle.benchmark.inputs import input_lines, input_meta
+from ccle.data.loader import load_data
+from ccle.evaluation.cross_study import match_drugs
+from ccle.methods.preprocess import decide_log2
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -89,7 +95,35 @@ def add_parser(subparsers):
     bench.add_argument("--wait", action="store_true",
                        help="when another run holds --out, wait for it to finish instead of refusing")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    cross = bench.add_argument_group("cross-study test: train on --drugs, score on another study's measurements")
+    cross.add_argument("--test-drugs", metavar="FILE", default=None,
+                       help="a second drug-response file (any layout of --drugs); its compounds are matched to "
+                            "the training ones by name (case, spaces and punctuation ignored) and known synonyms, "
+                            "and every method trained on all training lines of a drug is scored on this file's "
+                            "lines (sign-aligned Spearman and Pearson; cross-study/consistency.csv)")
+    cross.add_argument("--test-expression", metavar="FILE", default=None,
+                       help="the test study's expression (default: --expression)")
+    cross.add_argument("--test-lines", choices=LINE_CHOICES, default="held-out",
+                       help="held-out (default): the test study's lines that are not training lines of the drug; "
+                            "shared: the lines both studies measured")
     return bench
+
+
+def load_test_study(args, table):
+    """The test study of ``--test-drugs`` (its responses joined to ``--test-expression`` or ``--expression``)
+    and its compounds matched to ``table``'s -> dict ``table``, ``expression``, ``log2``, ``matches``,
+    ``unmatched``."""
+    path = args.test_expression or args.expression
+    if path is None:
+        raise CCLEError("--test-drugs needs the test lines' expression: give --test-expression FILE or --expression")
+    expression, test_table = load_data(path, args.test_drugs, sample_info=args.sample_info,
+                                       impute=getattr(args, "impute", "none"),
+                                       drop_incomplete_genes=getattr(args, "drop_incomplete_genes", False),
+                                       duplicate_genes=getattr(args, "duplicate_genes", "error"))
+    matches, unmatched = match_drugs(table.drugs, test_table.drugs, table.drug_names, test_table.drug_names)
+    require_matches(matches, table.source, test_table.source)
+    return {"table": test_table, "expression": expression, "log2": decide_log2(expression.values, args.log2),
+            "matches": matches, "unmatched": unmatched}
 
 
 def quick_options():
@@ -132,6 +166,9 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
     expression, table, log2, description = load_inputs(args)
     explicit = bool(args.drug)
     drugs = resolve_drugs(table, args.drug) if explicit else list(table.drugs)
+    cross = load_test_study(args, table) if getattr(args, "test_drugs", None) else None
+    if cross is not None and not explicit:
+        drugs = [d for d in drugs if d in {m.train for m in cross["matches"]}]
     if args.quick and not explicit:
         drugs = drugs[:QUICK_DRUGS]
     # one shared matrix, each drug its rows of it (memory of one drug at a time); a drug the user did not name
@@ -168,11 +205,21 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
           file=sys.stderr)
     for line in input_lines(table, skipped):
         print(line, file=sys.stderr)
+    if cross is not None:
+        print(f"cross-study: test {args.test_drugs} ({cross['table'].response}), {args.test_lines} lines; "
+              f"compounds matched:", file=sys.stderr)
+        for line in match_lines(cross["matches"], cross["unmatched"]):
+            print(line, file=sys.stderr)
     t0 = time.perf_counter()
     records = []
     for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
         records += run_benchmark(datasets, c, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
                                  progress=not args.quiet, scheduler=args.scheduler, plugins=args.plugin)
+    if cross is not None:
+        rows = run_cross_study(datasets, cross["matches"], table, cross["table"], cross["expression"], cfg, methods,
+                               out, log2=cross["log2"], lines=args.test_lines, lineages=lineages,
+                               progress=not args.quiet)
+        write_consistency(out, rows, cross["matches"], cross["unmatched"])
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": cfg.protocol, "protocols": list(protocols), "null": null,
@@ -187,8 +234,15 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
             "n_genes": len(datasets[0].genes) if datasets else 0,
             "inputs": input_meta(table, skipped),
+            "cross_study": None if cross is None else {
+                "test_drugs": args.test_drugs, "test_expression": args.test_expression or args.expression,
+                "lines": args.test_lines, "test_inputs": input_meta(cross["table"]),
+                "sign": int(table.direction) * int(cross["table"].direction),
+                "matches": len(cross["matches"]), "unmatched": cross["unmatched"]},
             "versions": versions(), "load_seconds": load_seconds, "run_seconds_this_invocation": run_seconds,
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_genes_csv(out, [genes_table(records)])  # beside the report, which shows its top genes and markers
     print(write_report(records, out, meta, [d.drug for d in datasets], methods))
+    if cross is not None:
+        print(consistency_text(out))
     return 0
