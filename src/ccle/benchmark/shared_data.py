@@ -252,4 +252,13 @@ def shared_drug_rows(expression, table, drugs, log2, folder, skip=False):
         del ds
         digests[drug] = drug_digest(handle.load())
         rows_of.append(handle)
-    return rows_of, ", ".join(sorted(transforms)), digests, skipped
+    return rows_of, _transforms_text(transforms), digests, skipped
+
+
+def _transforms_text(transforms):
+    """The distinct transform descriptions, or over many drugs their range: "124-642 constant genes dropped"."""
+    if len(transforms) <= 3:
+        return ", ".join(sorted(transforms))
+    counts = sorted(0 if "no constant gene" in t else int(t.split(" constant")[0].split()[-1]) for t in transforms)
+    log2 = "log2(x+1), " if any(t.startswith("log2") for t in transforms) else ""
+    return f"{log2}{counts[0]}-{counts[-1]} constant genes dropped per drug"
