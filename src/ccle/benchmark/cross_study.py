@@ -1,7 +1,7 @@
 """The cross-study part of a benchmark (``benchmark --test-drugs FILE``): train each method on one study's
 measurements of a drug, score it on another study's measurements of the same compound.
 
-- :func:`test_data`: the test study's lines of one matched drug, their expression put through the training
+- :func:`scored_rows`: the test study's lines of one matched drug, their expression put through the training
   drug's transform (genes by name; a gene the test expression lacks takes the training lines' mean, counted)
   and their responses. ``lines="held-out"`` (default): the test study's lines that are not training lines of the
   drug (nothing the model saw); ``"shared"``: the lines both studies measured (Haibe-Kains et al. 2013's setting).
@@ -49,7 +49,7 @@ def line_key(name):
     return normalize_cell_line(name)
 
 
-def test_data(train_ds, test_table, test_drug, test_expression, log2, lines="held-out", lineages=None):
+def scored_rows(train_ds, test_table, test_drug, test_expression, log2, lines="held-out", lineages=None):
     """The test study's rows of ``test_drug`` for a model of ``train_ds`` -> ``(X, y, cell_lines, tissues,
     missing_genes)``: X (m, len(train_ds.genes)) float32 through the training drug's transform, y (m,) the test
     study's responses, the lines in test-expression order. See the module text for ``lines``."""
@@ -77,7 +77,7 @@ def test_data(train_ds, test_table, test_drug, test_expression, log2, lines="hel
 
 def run_cross_task(train_ds, test, method, cfg, sign):
     """Fit ``method`` on every row of ``train_ds`` (:func:`ccle.benchmark.tasks.fit_pipeline`, strict: nothing
-    learns from a test row) and score its predictions of ``test`` (:func:`test_data`'s tuple) -> ``(record
+    learns from a test row) and score its predictions of ``test`` (:func:`scored_rows`'s tuple) -> ``(record
     fields, predictions)``: ``n_train``, ``n_test``, ``train_seconds`` and the sign-aligned correlations."""
     X_test, y_test, cells, tissues, _ = test
     ds = DrugData(drug=train_ds.drug, X=np.vstack([np.asarray(train_ds.X, dtype=np.float32), X_test]),
@@ -145,7 +145,7 @@ def run_cross_study(handles, matches, train_table, test_table, test_expression, 
         if missing:
             h = by_drug[m.train]
             train_ds = h.load() if hasattr(h, "load") else h
-            test = test_data(train_ds, test_table, m.test, test_expression, log2, lines, lineages)
+            test = scored_rows(train_ds, test_table, m.test, test_expression, log2, lines, lineages)
             if test[1].size < 3:
                 if progress:
                     print(f"cross-study: {pair}: {test[1].size} {lines} test line(s) with expression; skipped",
