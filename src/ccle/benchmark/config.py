@@ -50,7 +50,8 @@ class RunContext:
     results and caches go, and the plugin files that registered methods (a worker process loads them again).
 
     ``datasets``: the run's :class:`ccle.benchmark.datasets.DrugData` in drug order, or, in a worker, their
-    picklable :class:`ccle.benchmark.shared_data.DrugDataHandle` s (:meth:`by_drug` opens them).
+    picklable handles (:class:`ccle.benchmark.shared_data.DrugDataHandle`, :class:`~ccle.benchmark.shared_data.DrugRows`;
+    :meth:`dataset` opens one).
     ``cache_dir``: None computes everything (a worker that cannot reach the run's folder).
     """
     cfg: RunConfig
@@ -59,9 +60,17 @@ class RunContext:
     cache_dir: Path = None
     plugins: tuple = ()
 
-    def by_drug(self):
-        """``{drug: DrugData}`` in the run's drug order (handles opened memory-mapped, once per process)."""
-        return {d.drug: (d.load() if hasattr(d, "load") else d) for d in self.datasets}
+    def dataset(self, drug):
+        """The :class:`DrugData` of ``drug``, its ``X`` in memory (a handle gathers or maps it in this process)."""
+        for d in self.datasets:
+            if d.drug == drug:
+                return d.load() if hasattr(d, "load") else d
+        raise KeyError(drug)
+
+    def lazy_datasets(self):
+        """Every drug's :class:`DrugData` in the run's order, each ``X`` read on demand where it is shared (a
+        cross-drug task reads each line once instead of holding every drug's matrix)."""
+        return [d.lazy() if hasattr(d, "lazy") else d for d in self.datasets]
 
     @property
     def drugs(self):

@@ -29,15 +29,23 @@ class DrugData:
     held_out: list = field(default_factory=list)
 
 
-def data_fingerprint(datasets):
-    """SHA-256 (first 16 hex digits) over every drug's name, X, y, cell lines and genes, in drug order."""
+def drug_digest(ds):
+    """SHA-256 (hex) of one drug's name, X (float32), y (float64), cell lines and genes."""
+    h = hashlib.sha256()
+    h.update(ds.drug.encode())
+    h.update(np.ascontiguousarray(ds.X, dtype=np.float32).tobytes())
+    h.update(np.ascontiguousarray(ds.y, dtype=np.float64).tobytes())
+    h.update("\x00".join(map(str, ds.cell_lines)).encode())
+    h.update("\x00".join(map(str, ds.genes)).encode())
+    return h.hexdigest()
+
+
+def data_fingerprint(datasets, digests=None):
+    """SHA-256 (first 16 hex digits) over the drugs' :func:`drug_digest` s in drug order. ``digests``: ``{drug:
+    digest}`` already computed (a run over shared rows hashes each drug while it builds it, never all at once)."""
     h = hashlib.sha256()
     for ds in datasets:
-        h.update(ds.drug.encode())
-        h.update(np.ascontiguousarray(ds.X, dtype=np.float32).tobytes())
-        h.update(np.ascontiguousarray(ds.y, dtype=np.float64).tobytes())
-        h.update("\x00".join(map(str, ds.cell_lines)).encode())
-        h.update("\x00".join(map(str, ds.genes)).encode())
+        h.update((digests[ds.drug] if digests is not None else drug_digest(ds)).encode())
     return h.hexdigest()[:16]
 
 
@@ -49,31 +57,44 @@ def split_fingerprint(held_out):
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def drug_datasets(expression, table, drugs, log2, share=None):
-    """One :class:`DrugData` per drug, after the label-free :class:`ExpressionTransform` of the drug's rows ->
-    ``(datasets, description of the transforms)``. ``share``: a function applied to each drug's data as soon as
-    it is built (the benchmark memory-maps each matrix, :func:`ccle.benchmark.shared_data.share_datasets`, so
-    the drugs' matrices are never all in this process's memory and the workers open the same files)."""
+def drug_datasets(expression, table, drugs, log2):
+    """One in-memory :class:`DrugData` per drug, after the label-free :class:`ExpressionTransform` of the drug's
+    rows -> ``(datasets, description of the transforms)``. A run over many drugs uses :func:`shared_drug_rows`
+    (:func:`ccle.benchmark.shared_data.shared_drug_rows`: the same values, one shared matrix)."""
     datasets, transforms = [], set()
     for drug in drugs:
         ds = drug_dataset(expression, table, drug)
         transform = ExpressionTransform.fit(ds.X, ds.genes, log2)
         transforms.add(transform.describe())
-        data = DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
-                        cell_lines=list(ds.cell_lines), genes=list(transform.genes))
-        datasets.append(share(data) if share is not None else data)
+        datasets.append(DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
+                                 cell_lines=list(ds.cell_lines), genes=list(transform.genes)))
     return datasets, ", ".join(sorted(transforms))
 
 
-def lineages_of(sample_info):
-    """``{CCLE name: lineage}`` from a sample-info file with a lineage column, else None (tissues are then the
-    CCLE names' suffixes) -> ``(lineages, description)``."""
-    if sample_info is None:
-        return None, "tissue = CCLE name suffix"
-    try:
-        return read_lineages(sample_info), "tissue = sample-info lineage"
-    except CCLEError:   # a sample info without a lineage column still maps ids to names
-        return None, "tissue = CCLE name suffix (no lineage column in --sample-info)"
+def response_problem(y, drug, response):
+    """Why a drug's responses ``y`` cannot be fitted and scored (fewer than 2, all equal), or None."""
+    if y.size < 2:
+        return f"{y.size} {response} value(s) on lines with expression; at least 2 are needed"
+    if np.ptp(y) == 0:
+        return f"all {y.size} {response} values are {y[0]:g} (a constant response cannot be fitted or scored)"
+    return None
+
+
+def lineages_of(sample_info, table_tissues=None):
+    """``{cell line: tissue}`` for the tissue splits and the tissue baseline -> ``(lineages or None,
+    description)``: the lineage column of a sample-info file when given, else the drug file's own tissue per
+    line (``table_tissues``: GDSC ``TCGA_DESC``, CTRP primary site), else None (tissues are then the CCLE names'
+    suffixes)."""
+    if sample_info is not None:
+        try:
+            return read_lineages(sample_info), "tissue = sample-info lineage"
+        except CCLEError:   # a sample info without a lineage column still maps ids to names
+            if table_tissues:
+                return dict(table_tissues), "tissue = the drug file's tissue per line (no lineage column in --sample-info)"
+            return None, "tissue = CCLE name suffix (no lineage column in --sample-info)"
+    if table_tissues:
+        return dict(table_tissues), "tissue = the drug file's tissue per line"
+    return None, "tissue = CCLE name suffix"
 
 
 def run_cell_lines(datasets):
@@ -91,10 +112,13 @@ def run_cell_lines(datasets):
 def with_splits(datasets, scheme, n_splits, seed, test_fraction, lineages):
     """The datasets with their rows' tissues and, unless ``scheme`` is "pairs", the run's held-out cell-line
     sets (one per split, shared by all drugs: :func:`ccle.evaluation.splits.held_out_sets` over every cell line
-    of the run) -> ``(datasets, held-out sets or None)``; the given datasets are not changed."""
+    of the run) -> ``(datasets, held-out sets or None)``; the given datasets are not changed. Works on
+    :class:`DrugData` and on the handles of :mod:`ccle.benchmark.shared_data` that have ``with_data``."""
     held = None
     if scheme != "pairs":
         held = held_out_sets(scheme, run_cell_lines(datasets), n_splits, seed, test_fraction, lineages=lineages)
-    out = [replace(ds, tissues=tissues_of(ds.cell_lines, lineages), held_out=list(held) if held else [])
-           for ds in datasets]
+    out = []
+    for ds in datasets:
+        changes = {"tissues": tissues_of(ds.cell_lines, lineages), "held_out": list(held) if held else []}
+        out.append(ds.with_data(**changes) if hasattr(ds, "with_data") else replace(ds, **changes))
     return out, held

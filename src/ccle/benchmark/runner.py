@@ -26,6 +26,7 @@ from ccle.benchmark.progress import Progress, summary_record
 from ccle.benchmark.shared_data import handles, shared_folder
 from ccle.benchmark.store import ResultStore, latest_records
 from ccle.benchmark.tasks import ALL_DRUGS, THREAD_ENV, execute, limit_threads, save_task, task_drugs, task_rows
+from ccle.errors import CCLEError
 from ccle.methods import load_plugins, names, spec
 
 
@@ -46,6 +47,22 @@ def pending_tasks(tasks, done, drugs):
     return [t for t in tasks if any((d, t[1], t[2]) not in done for d in task_drugs(t, drugs))]
 
 
+def splittable(datasets, cfg, n_splits):
+    """The datasets whose every split has enough training and test rows under ``cfg`` (:func:`task_rows`), and
+    ``{drug: reason}`` for the others -> ``(datasets, skipped)``. A run over every drug of a large file leaves
+    out such a drug with its reason; :func:`run_benchmark` refuses one."""
+    kept, skipped = [], {}
+    for ds in datasets:
+        try:
+            for s in range(1 if cfg.split_scheme == "pairs" else int(n_splits)):
+                task_rows(ds, s, cfg)
+        except CCLEError as exc:
+            skipped[ds.drug] = str(exc).split(": ", 1)[-1].split(" in this split")[0] + " in a split"
+            continue
+        kept.append(ds)
+    return kept, skipped
+
+
 # ----------------------------------------------------------------------------------------- the task loop
 _WORKER = {}
 
@@ -56,8 +73,8 @@ def _init_worker(ctx, parent_pid=None):
         die_with_parent(parent_pid)  # no orphan keeps appending to results.jsonl after a SIGKILL of the run
     limit_threads(env=True)
     load_plugins(ctx.plugins)   # a spawned process starts with the built-in methods only
-    # memory-mapped (one copy per machine); the context keeps the run's drug order
-    _WORKER["ctx"] = ctx.replace(datasets=tuple(ctx.by_drug().values()))
+    # handles: a task opens its drug's matrix from the shared file (ccle.benchmark.config.RunContext.dataset)
+    _WORKER["ctx"] = ctx
 
 
 def _worker_task(task):

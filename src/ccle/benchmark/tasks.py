@@ -28,11 +28,11 @@ so a reader follows one result from its inputs to its line in results.jsonl.
 """
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from ccle.benchmark.datasets import DrugData
 from ccle.benchmark.predictions import PredictionsStore
 from ccle.benchmark.predictions import task_rows as prediction_frame
 from ccle.benchmark.store import ResultStore
@@ -69,7 +69,7 @@ def task_rows(ds, split, cfg):
                       cell_lines=ds.cell_lines, held_out=ds.held_out)
 
 
-def _row_kw(ds, method, rows):
+def row_keywords(ds, method, rows):
     """The per-row keywords of a method's fit/predict (the tissues of ``rows`` for the tissue baseline)."""
     if spec(method).needs_tissues:
         # DrugData built without tissues (by hand, or before tissues existed): the CCLE name's suffix
@@ -188,7 +188,7 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     est = make_method(method, widths=widths, n_features=cfg.n_features, seed=seed, selector=selector,
                       options=cfg.options)
     t0 = time.perf_counter()
-    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **_row_kw(ds, method, train_idx))
+    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **row_keywords(ds, method, train_idx))
     fit_seconds = time.perf_counter() - t0
     est.thresholds_ = IQRThresholds().fit(ds.y[prep_rows])
     fields = {"fit_seconds": fit_seconds, "selector_seconds": selector_seconds, "search_seconds": search_seconds,
@@ -237,8 +237,7 @@ def task_dataset(ds, cfg):
     split and protocol of a run seed)."""
     if not cfg.null:
         return ds
-    return DrugData(drug=ds.drug, X=ds.X, y=permuted_responses(ds.y, ds.drug, cfg.seed),
-                    cell_lines=list(ds.cell_lines), genes=list(ds.genes))
+    return replace(ds, y=permuted_responses(ds.y, ds.drug, cfg.seed))
 
 
 def run_task(ds, split, method, cfg, cache_dir=None):
@@ -267,7 +266,7 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     train_idx, test_idx = task_rows(ds, split, cfg)
     s = spec(method)
     t0 = time.perf_counter()
-    pred = _guarded(s, "predict", est.predict, ds.X[test_idx], **_row_kw(ds, method, test_idx))
+    pred = _guarded(s, "predict", est.predict, ds.X[test_idx], **row_keywords(ds, method, test_idx))
     predict_seconds = time.perf_counter() - t0
     pred = checked_predictions(s, pred, test_idx.size)
     y_test, y_train = ds.y[test_idx], ds.y[train_idx]
@@ -363,10 +362,9 @@ def execute(task, ctx):
     ``predictions.csv.gz`` rows (one DataFrame; a cross-drug task's holds every drug's rows). The one place that
     dispatches cross-drug tasks; every back end (serial, process pool, Dask) calls it."""
     drug, split, method = task
-    by_drug = ctx.by_drug()
     if is_cross_drug(task):
-        return run_multitask_task_with_predictions(list(by_drug.values()), split, ctx.cfg, method)
-    rec, rows = run_task_with_predictions(by_drug[drug], split, method, ctx.cfg, ctx.cache_dir)
+        return run_multitask_task_with_predictions(ctx.lazy_datasets(), split, ctx.cfg, method)
+    rec, rows = run_task_with_predictions(ctx.dataset(drug), split, method, ctx.cfg, ctx.cache_dir)
     return [rec], rows
 
 
@@ -399,7 +397,7 @@ def run_multitask_task_with_predictions(datasets, split, cfg, method="MT"):
     if cfg.split_scheme == "pairs":
         raise ValueError("MT needs a split scheme that holds out cell lines for every drug (cell-lines, tissues)")
     held = datasets[0].held_out[split]
-    warmup_seconds = warm_up(method, datasets[0].X, cfg.options)
+    warmup_seconds = warm_up(method, np.asarray(datasets[0].X[0, :])[None, :], cfg.options)  # one row: the dtype
     datasets = [task_dataset(ds, cfg) for ds in datasets]
     seed = split_seed(cfg.seed, ALL_DRUGS, split) % (2 ** 31)
     model = make_method(method, seed=seed, options=cfg.options)

@@ -6,7 +6,6 @@ import time
 from ccle.evaluation.audit import LEAKING_STEPS
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
                              layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
-from ccle.data.drugs import check_drug_responses
 from ccle.evaluation.thresholds import sensitive_direction
 from ccle.errors import CCLEError
 from ccle.evaluation.genes import GENES_FILE, genes_table
@@ -14,15 +13,22 @@ from ccle.methods import default_methods, load_plugins, names, parse_methods, sp
 from ccle.methods.estimators import DEFAULT_WIDTHS
 from ccle.benchmark.predictions import PREDICTIONS_FILE
 from ccle.report import write_genes_csv, write_report
-from ccle.benchmark.runner import run_benchmark
-from ccle.benchmark.shared_data import share_datasets, shared_folder
+from ccle.report.cross_study import consistency_text
+from ccle.benchmark.runner import run_benchmark, splittable
+from ccle.benchmark.shared_data import shared_drug_rows, shared_folder
 from ccle.evaluation.splits import SCHEMES
 from ccle.benchmark.store import RESULTS_FILE
 from ccle.files import OutputLock, make_output_folder
 from ccle.benchmark.config import RunConfig
-from ccle.benchmark.datasets import data_fingerprint, drug_datasets, lineages_of, split_fingerprint, with_splits
+from ccle.benchmark.datasets import data_fingerprint, lineages_of, split_fingerprint, with_splits
 from ccle.cli.predict import level
 from ccle.evaluation.intervals import DEFAULT_LEVEL
+from ccle.benchmark.cross_study import (LINE_CHOICES, match_lines, require_matches, run_cross_study,
+                                        write_consistency)
+from ccle.benchmark.inputs import input_lines, input_meta
+from ccle.data.loader import load_data
+from ccle.evaluation.cross_study import match_drugs
+from ccle.methods.preprocess import decide_log2
 
 NAME = "benchmark"
 PROTOCOL_CHOICES = ("strict", "paper", "both")
@@ -94,7 +100,35 @@ def add_parser(subparsers):
     bench.add_argument("--interval-level", type=level, default=DEFAULT_LEVEL, metavar="LEVEL",
                        help="nominal coverage of the prediction intervals in predictions.csv.gz "
                             f"(default {DEFAULT_LEVEL})")
+    cross = bench.add_argument_group("cross-study test: train on --drugs, score on another study's measurements")
+    cross.add_argument("--test-drugs", metavar="FILE", default=None,
+                       help="a second drug-response file (any layout of --drugs); its compounds are matched to "
+                            "the training ones by name (case, spaces and punctuation ignored) and known synonyms, "
+                            "and every method trained on all training lines of a drug is scored on this file's "
+                            "lines (sign-aligned Spearman and Pearson; cross-study/consistency.csv)")
+    cross.add_argument("--test-expression", metavar="FILE", default=None,
+                       help="the test study's expression (default: --expression)")
+    cross.add_argument("--test-lines", choices=LINE_CHOICES, default="held-out",
+                       help="held-out (default): the test study's lines that are not training lines of the drug; "
+                            "shared: the lines both studies measured")
     return bench
+
+
+def load_test_study(args, table):
+    """The test study of ``--test-drugs`` (its responses joined to ``--test-expression`` or ``--expression``)
+    and its compounds matched to ``table``'s -> dict ``table``, ``expression``, ``log2``, ``matches``,
+    ``unmatched``."""
+    path = args.test_expression or args.expression
+    if path is None:
+        raise CCLEError("--test-drugs needs the test lines' expression: give --test-expression FILE or --expression")
+    expression, test_table = load_data(path, args.test_drugs, sample_info=args.sample_info,
+                                       impute=getattr(args, "impute", "none"),
+                                       drop_incomplete_genes=getattr(args, "drop_incomplete_genes", False),
+                                       duplicate_genes=getattr(args, "duplicate_genes", "error"))
+    matches, unmatched = match_drugs(table.drugs, test_table.drugs, table.drug_names, test_table.drug_names)
+    require_matches(matches, table.source, test_table.source)
+    return {"table": test_table, "expression": expression, "log2": decide_log2(expression.values, args.log2),
+            "matches": matches, "unmatched": unmatched}
 
 
 def quick_options():
@@ -135,21 +169,30 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
         shutil.rmtree(out / "cache", ignore_errors=True)
     t_load = time.perf_counter()
     expression, table, log2, description = load_inputs(args)
-    drugs = resolve_drugs(table, args.drug) if args.drug else list(table.drugs)
-    if args.quick and not args.drug:
+    explicit = bool(args.drug)
+    drugs = resolve_drugs(table, args.drug) if explicit else list(table.drugs)
+    cross = load_test_study(args, table) if getattr(args, "test_drugs", None) else None
+    if cross is not None and not explicit:
+        drugs = [d for d in drugs if d in {m.train for m in cross["matches"]}]
+    if args.quick and not explicit:
         drugs = drugs[:QUICK_DRUGS]
-    if not args.drug:
-        drugs = check_drug_responses(table, drugs)  # a constant response is refused before any work
-    folder = shared_folder(out / "cache")
-    datasets, transforms = drug_datasets(expression, table, drugs, log2,
-                                         share=lambda ds: share_datasets([ds], folder)[0])
+    # one shared matrix, each drug its rows of it (memory of one drug at a time); a drug the user did not name
+    # that cannot be run is left out with its reason, a named one is an error before any work
+    datasets, transforms, digests, skipped = shared_drug_rows(expression, table, drugs, log2,
+                                                              shared_folder(out / "cache"), skip=not explicit)
     quality = data_quality(expression)
-    del expression  # the drugs' matrices are memory-mapped now
+    del expression  # the drugs' rows are in the shared file now
     description += "; expression: " + transforms
-    lineages, tissue_text = lineages_of(args.sample_info)
+    lineages, tissue_text = lineages_of(args.sample_info, table.tissues)
     datasets, held = with_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
+    if not explicit:
+        datasets, unsplit = splittable(datasets, RunConfig(seed=args.seed, split_scheme=scheme), n_splits)
+        skipped.update(unsplit)
+    if not datasets:
+        raise CCLEError(f"{table.source}: no drug can be run ({len(skipped)} left out: "
+                        f"{'; '.join(f'{d}: {r}' for d, r in list(skipped.items())[:3])})")
     load_seconds = time.perf_counter() - t_load
-    fingerprint = data_fingerprint(datasets)
+    fingerprint = data_fingerprint(datasets, digests)
     widths = getattr(args, "widths", None)
     configs = [RunConfig(protocol=protocol, seed=args.seed, search=bool(args.search),
                          n_features=args.genes or 1000, widths=tuple(widths or DEFAULT_WIDTHS),
@@ -166,11 +209,23 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
           f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
           f"split {scheme}, {tissue_text}, {description}, {log2_banner(log2, args.log2)}, out {out}",
           file=sys.stderr)
+    for line in input_lines(table, skipped):
+        print(line, file=sys.stderr)
+    if cross is not None:
+        print(f"cross-study: test {args.test_drugs} ({cross['table'].response}), {args.test_lines} lines; "
+              f"compounds matched:", file=sys.stderr)
+        for line in match_lines(cross["matches"], cross["unmatched"]):
+            print(line, file=sys.stderr)
     t0 = time.perf_counter()
     records = []
     for c in configs:   # the splits depend on seed, drug and split only: both protocols see identical splits
         records += run_benchmark(datasets, c, out, n_splits=n_splits, methods=methods, jobs=args.jobs,
                                  progress=not args.quiet, scheduler=args.scheduler, plugins=args.plugin)
+    if cross is not None:
+        rows = run_cross_study(datasets, cross["matches"], table, cross["table"], cross["expression"], cfg, methods,
+                               out, log2=cross["log2"], lines=args.test_lines, lineages=lineages,
+                               progress=not args.quiet)
+        write_consistency(out, rows, cross["matches"], cross["unmatched"])
     run_seconds = time.perf_counter() - t0
     meta = {"command": NAME, "args": dict(vars(args)), "argv": sys.argv,
             "protocol": cfg.protocol, "protocols": list(protocols), "null": null,
@@ -183,9 +238,17 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                        "fixed_widths": cfg.fixed_widths,
                        "options": cfg.options, "test_fraction": cfg.test_fraction},
             "n_cell_lines": {d.drug: int(len(d.y)) for d in datasets},
-            "n_genes": int(datasets[0].X.shape[1]) if datasets else 0,
+            "n_genes": len(datasets[0].genes) if datasets else 0,
+            "inputs": input_meta(table, skipped),
+            "cross_study": None if cross is None else {
+                "test_drugs": args.test_drugs, "test_expression": args.test_expression or args.expression,
+                "lines": args.test_lines, "test_inputs": input_meta(cross["table"]),
+                "sign": int(table.direction) * int(cross["table"].direction),
+                "matches": len(cross["matches"]), "unmatched": cross["unmatched"]},
             "versions": versions(), "load_seconds": load_seconds, "run_seconds_this_invocation": run_seconds,
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_genes_csv(out, [genes_table(records)])  # beside the report, which shows its top genes and markers
     print(write_report(records, out, meta, [d.drug for d in datasets], methods))
+    if cross is not None:
+        print(consistency_text(out))
     return 0

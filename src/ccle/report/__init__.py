@@ -24,6 +24,7 @@ from ccle.report.stats import paired_table
 from ccle.report.markdown import report_markdown, to_csv, to_markdown, to_text
 from ccle.report import figures, sections as core, sections_audit as audit_sections, sections_extra as extra
 from ccle.report import sections_trust as trust
+from ccle.report import cross_study
 
 __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", "timing_table", "metrics_table",
            "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
@@ -78,7 +79,8 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
             audit_sections.inflation_section(all_records),
             audit_sections.widths_section(recs, drugs),
             extra.compression_section(recs, methods),
-            audit_sections.compression_change_section(recs, drugs)]
+            audit_sections.compression_change_section(recs, drugs),
+            cross_study.consistency_section(out_dir)]
 
 
 def _render_figures(sections, out_dir):

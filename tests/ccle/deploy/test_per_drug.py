@@ -97,7 +97,7 @@ def test_committee_mean_of_the_engine_equals_the_runtime_copy(data):
 
 def test_benchmark_and_train_see_the_same_matrix(data):
     """One transform: the benchmark's rows of a drug are train's rows, bit for bit, with the file's log2 decision."""
-    from ccle.cli.benchmark import drug_datasets
+    from ccle.benchmark.datasets import drug_datasets
     from ccle.methods.preprocess import decide_log2
 
     expression, table = load_data(data["expr"], data["drugs"])
