@@ -33,6 +33,7 @@ _EXPORTS = {
     # trees and simple baselines
     "DecisionTreeRegressor": "nnlite.tree",
     "RandomForestRegressor": "nnlite.forest",
+    "HistGradientBoostingRegressor": "nnlite.gbm",
     "MeanRegressor": "nnlite.baselines",
     # compression (Han et al., Deep Compression)
     "prune_model": "nnlite.compress.prune",
