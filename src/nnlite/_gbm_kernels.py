@@ -97,10 +97,11 @@ def _scan_scratch(row, idx, og, s, nn, nb, G, lam, msl, h):
     nl = 0.0
     gl = 0.0
     if nn > _DENSE_SCAN:
+        two = np.uintp(2)
         for k in range(s, s + nn):
-            b = 2 * np.int64(row[idx[k]])
-            h[b] += og[k]
-            h[b + 1] += 1.0
+            u = two * np.uintp(row[idx[k]])
+            h[u] += og[k]
+            h[u + np.uintp(1)] += 1.0
         for b in range(nb - 1):
             gl += h[2 * b]
             nl += h[2 * b + 1]
@@ -167,18 +168,33 @@ def _best_split_scratch(codes, n_bins, idx, og, s, nn, G, lam, msl, h):
 
 
 @njit(cache=True)
-def _build_pool(codes, offsets, idx, og, s, nn, hist):
+def _build_pool(codes, codes_rows, offsets, idx, og, s, nn, hist, identity):
     """Histogram of every feature of the node's samples into one pool slot ``hist`` (2 B,): (gradient sum,
-    count) pairs per bin, zeroed first."""
+    count) pairs per bin, zeroed first. ``identity`` (the root: idx[s:s+nn] is s..s+nn-1): feature by feature
+    over the code rows (p, n), read straight through. Otherwise sample by sample over ``codes_rows`` (n, p):
+    a node's samples are scattered over the rows, and reading one sample's p codes from one cache line beat
+    gathering them from p code rows (measured 1.7 vs 2.9 ns per update at n = 100,000, p = 20)."""
     hist[:] = 0.0
     p = codes.shape[0]
-    for f in range(p):
-        row = codes[f]
-        base = 2 * offsets[f]
+    two = np.uintp(2)
+    one = np.uintp(1)
+    # unsigned bin indices: Numba then skips the negative-index wraparound on every update
+    if identity:
+        for f in range(p):
+            row = codes[f]
+            h = hist[2 * offsets[f]:2 * offsets[f + 1]]
+            for k in range(s, s + nn):
+                b = two * np.uintp(row[k])
+                h[b] += og[k]
+                h[b + one] += 1.0
+    else:
         for k in range(s, s + nn):
-            b = base + 2 * np.int64(row[idx[k]])
-            hist[b] += og[k]
-            hist[b + 1] += 1.0
+            r = codes_rows[idx[k]]
+            g = og[k]
+            for f in range(p):
+                b = two * (np.uintp(offsets[f]) + np.uintp(r[f]))
+                hist[b] += g
+                hist[b + one] += 1.0
 
 
 @njit(cache=True)
@@ -208,11 +224,11 @@ def _best_split_pool(n_bins, offsets, nn, G, lam, msl, hist):
 
 
 @njit(cache=True)
-def grow_tree(codes, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, lam, lr, retain_min,
+def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, lam, lr, retain_min,
               hist, idx, og, feature, threshold, left, right, value, bins, importance, raw):
     """Grow one least-squares boosting tree best first (module docstring) and add its leaf values to ``raw``.
 
-    codes (p, n) uint8, n_bins (p,), offsets (p + 1,) into the pool's flat bins, edges (p, MAX_BINS) from
+    codes (p, n) uint8 and the same codes_rows (n, p) (or (0, p) when nothing is retained), n_bins (p,), offsets (p + 1,) into the pool's flat bins, edges (p, MAX_BINS) from
     ``bin_edges``, grad (n,) float64; max_leaves (-1: no limit), max_depth (-1: none), msl = min_samples_leaf,
     lam = lambda, lr = learning rate, retain_min: nodes of at least this many samples keep their histogram in
     the pool ``hist`` (S, 2 B) float64 of (gradient sum, count) pairs (S >= 2 slots, or none when nothing is
@@ -265,7 +281,7 @@ def grow_tree(codes, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, l
             n_free -= 1
             slot = free[n_free]
             nd_slot[0] = slot
-            _build_pool(codes, offsets, idx, og, 0, n, hist[slot])
+            _build_pool(codes, codes_rows, offsets, idx, og, 0, n, hist[slot], True)
             sc, bf, bb, bnl = _best_split_pool(n_bins, offsets, n, G, lam, msl, hist[slot])
         else:
             sc, bf, bb, bnl = _best_split_scratch(codes, n_bins, idx, og, 0, n, G, lam, msl, h)
@@ -351,7 +367,7 @@ def grow_tree(codes, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, l
             n_free -= 1
             t = free[n_free]
             cs = kids[small]
-            _build_pool(codes, offsets, idx, og, nd_s[cs], nd_e[cs] - nd_s[cs], hist[t])
+            _build_pool(codes, codes_rows, offsets, idx, og, nd_s[cs], nd_e[cs] - nd_s[cs], hist[t], False)
             hist[pslot] -= hist[t]
             nd_slot[cs] = t
             nd_slot[kids[large]] = pslot
@@ -385,7 +401,7 @@ def grow_tree(codes, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, l
                     n_free -= 1
                     sl = free[n_free]
                     nd_slot[c] = sl
-                    _build_pool(codes, offsets, idx, og, cs, cn, hist[sl])
+                    _build_pool(codes, codes_rows, offsets, idx, og, cs, cn, hist[sl], False)
                     sc, bf, bb, bnl = _best_split_pool(n_bins, offsets, cn, nd_G[c], lam, msl, hist[sl])
                 else:
                     sc, bf, bb, bnl = _best_split_scratch(codes, n_bins, idx, og, cs, cn, nd_G[c], lam, msl, h)

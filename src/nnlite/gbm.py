@@ -187,6 +187,7 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseEstimator):
             leaves_cap = min(leaves_cap, 2 ** min(max_depth, 40))
         K = 2 * leaves_cap - 1
         retain_min, hist = _pool(n, offsets[-1], p, leaves_cap)
+        codes_rows = np.ascontiguousarray(codes.T) if len(hist) else np.empty((0, p), dtype=np.uint8)
 
         self.baseline_ = float(y.mean())
         raw = np.full(n, self.baseline_)
@@ -207,7 +208,7 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseEstimator):
         watched = val_score if raw_val is not None else train_score
         for _ in range(int(self.max_iter)):
             np.subtract(raw, y, out=grad)
-            count = _gk.grow_tree(codes, n_bins, offsets, edges, grad, max_leaves, max_depth, msl,
+            count = _gk.grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_depth, msl,
                                   float(self.l2_regularization), float(self.learning_rate), retain_min, hist,
                                   idx, og, node["feature"], node["threshold"], node["left"], node["right"],
                                   node["value"], node["bins"], importance, raw)
