@@ -225,7 +225,7 @@ def _best_split_pool(n_bins, offsets, nn, G, lam, msl, hist):
 
 @njit(cache=True)
 def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_depth, msl, lam, lr, retain_min,
-              hist, idx, og, feature, threshold, left, right, value, bins, importance, raw):
+              hist, idx, og, feature, threshold, left, right, value, importance, raw):
     """Grow one least-squares boosting tree best first (module docstring) and add its leaf values to ``raw``.
 
     codes (p, n) uint8 and the same codes_rows (n, p) (or (0, p) when nothing is retained), n_bins (p,), offsets (p + 1,) into the pool's flat bins, edges (p, MAX_BINS) from
@@ -234,7 +234,7 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
     the pool ``hist`` (S, 2 B) float64 of (gradient sum, count) pairs (S >= 2 slots, or none when nothing is
     retained);
     idx (n,) int64 and og (n,) float64 work arrays. Outputs: node arrays feature (-1 at leaves), threshold
-    (go left when x <= threshold), left, right, value, bins (the split bin) of length >= 2 * leaves - 1,
+    (go left when x <= threshold), left, right, value of length >= 2 * leaves - 1,
     importance (p,) += each split's gain; raw (n,) += the value of each sample's leaf. Returns the node count.
     """
     p, n = codes.shape
@@ -272,7 +272,6 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
     left[0] = -1
     right[0] = -1
     value[0] = -lr * G / (n + lam)
-    bins[0] = -1
     threshold[0] = 0.0
 
     # the root
@@ -308,7 +307,6 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
         nl = c_nl[node]
         c_f[node] = -1
         feature[node] = f
-        bins[node] = b
         threshold[node] = edges[f, b]
         importance[f] += c_gain[node]
         row = codes[f]
@@ -349,7 +347,6 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
             feature[c] = -1
             left[c] = -1
             right[c] = -1
-            bins[c] = -1
             threshold[c] = 0.0
             value[c] = -lr * nd_G[c] / (cn + lam)
 

@@ -197,7 +197,7 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseEstimator):
         importance = np.zeros(p)
         node = {name: np.empty(K, dtype=dt) for name, dt in
                 (("feature", np.int32), ("threshold", np.float64), ("left", np.int32), ("right", np.int32),
-                 ("value", np.float64), ("bins", np.int64))}
+                 ("value", np.float64))}
         trees = []
         train_score, val_score = [], []
         raw_val = None if X_val is None else np.full(X_val.shape[0], self.baseline_)
@@ -211,7 +211,7 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseEstimator):
             count = _gk.grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_depth, msl,
                                   float(self.l2_regularization), float(self.learning_rate), retain_min, hist,
                                   idx, og, node["feature"], node["threshold"], node["left"], node["right"],
-                                  node["value"], node["bins"], importance, raw)
+                                  node["value"], importance, raw)
             tree = {name: node[name][:count].copy() for name in ("feature", "threshold", "left", "right", "value")}
             trees.append(tree)
             if self.do_early_stopping_:
