@@ -23,7 +23,8 @@ A node's histogram (per feature and bin: sum of g, count) is found by one of two
 * kept in a slot of the histogram pool (all features, ``offsets`` (p + 1,) into the flat bins of size sum
   n_bins): a node of at least ``retain_min`` samples keeps its histogram; when it is split, the smaller child's
   histogram is built and the larger child's is the parent's minus the smaller's (the subtraction trick, Ke et
-  al. 2017), in the parent's slot. Subtracting costs ~ sum n_bins, building ~ p * n_child.
+  al. 2017), in the parent's slot. Subtracting costs ~ sum n_bins, building ~ p * n_child (sample by sample
+  over a row-major copy of the codes: a child's samples are scattered, and one sample's codes share a line).
 
 Scanning a feature's bins in ascending order, a candidate must beat the best so far strictly, so among bins
 inducing the same partition (empty bins in the node) the first one wins, and among features the first in index
@@ -228,14 +229,14 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
               hist, idx, og, feature, threshold, left, right, value, importance, raw):
     """Grow one least-squares boosting tree best first (module docstring) and add its leaf values to ``raw``.
 
-    codes (p, n) uint8 and the same codes_rows (n, p) (or (0, p) when nothing is retained), n_bins (p,), offsets (p + 1,) into the pool's flat bins, edges (p, MAX_BINS) from
-    ``bin_edges``, grad (n,) float64; max_leaves (-1: no limit), max_depth (-1: none), msl = min_samples_leaf,
-    lam = lambda, lr = learning rate, retain_min: nodes of at least this many samples keep their histogram in
-    the pool ``hist`` (S, 2 B) float64 of (gradient sum, count) pairs (S >= 2 slots, or none when nothing is
-    retained);
-    idx (n,) int64 and og (n,) float64 work arrays. Outputs: node arrays feature (-1 at leaves), threshold
-    (go left when x <= threshold), left, right, value of length >= 2 * leaves - 1,
-    importance (p,) += each split's gain; raw (n,) += the value of each sample's leaf. Returns the node count.
+    codes (p, n) uint8 and the same codes_rows (n, p) (or (0, p) when nothing is retained), n_bins (p,),
+    offsets (p + 1,) into the pool's flat bins, edges (p, MAX_BINS) from ``bin_edges``, grad (n,) float64;
+    max_leaves (-1: no limit), max_depth (-1: none), msl = min_samples_leaf, lam = lambda, lr = learning rate;
+    retain_min: nodes of at least this many samples keep their histogram in the pool ``hist`` (S, 2 B) float64
+    of (gradient sum, count) pairs (S >= 2 slots, or none when nothing is retained); idx (n,) int64 and og (n,)
+    float64 work arrays. Outputs: node arrays feature (-1 at leaves), threshold (go left when x <= threshold),
+    left, right, value of length >= 2 * leaves - 1; importance (p,) += each split's gain; raw (n,) += the value
+    of each sample's leaf. Returns the node count.
     """
     p, n = codes.shape
     K = feature.shape[0]

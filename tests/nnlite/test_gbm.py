@@ -70,8 +70,9 @@ def test_constant_target_gives_constant_predictions_and_no_split():
 
 def test_growth_limits_are_respected():
     X, y, _, _ = friedman(500, 5)
-    for kwargs, max_leaves, max_depth in [({"max_leaf_nodes": 5}, 5, None), ({"max_depth": 2, "max_leaf_nodes": None}, 4, 2),
-                                          ({"max_leaf_nodes": 31, "min_samples_leaf": 100}, 5, None)]:
+    limits = [({"max_leaf_nodes": 5}, 5, None), ({"max_depth": 2, "max_leaf_nodes": None}, 4, 2),
+              ({"max_leaf_nodes": 31, "min_samples_leaf": 100}, 5, None)]
+    for kwargs, max_leaves, max_depth in limits:
         model = HistGradientBoostingRegressor(max_iter=5, **kwargs).fit(X, y)
         for t in range(model.n_iter_):
             leaves, depth = leaves_and_depth(model, t)
