@@ -30,10 +30,15 @@ _EXPORTS = {
     "ElasticNetCV": "nnlite.linear.enet",
     "enet_path": "nnlite.linear.enet",
     "RFE": "nnlite.selection",
+    "nnls": "nnlite.linear.nnls",
     # trees and simple baselines
     "DecisionTreeRegressor": "nnlite.tree",
     "RandomForestRegressor": "nnlite.forest",
+    "HistGradientBoostingRegressor": "nnlite.gbm",
     "MeanRegressor": "nnlite.baselines",
+    # stacking
+    "NonNegativeStacker": "nnlite.stacking",
+    "cross_fit_predict": "nnlite.stacking",
     # compression (Han et al., Deep Compression)
     "prune_model": "nnlite.compress.prune",
     "quantize_model": "nnlite.compress.quantize",

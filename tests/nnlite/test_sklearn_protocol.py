@@ -25,7 +25,9 @@ ESTIMATORS = [
     nnlite.RFE(nnlite.LinearSVR(), n_features_to_select=1),
     nnlite.DecisionTreeRegressor(),
     nnlite.RandomForestRegressor(n_estimators=10),
+    nnlite.HistGradientBoostingRegressor(max_iter=20),
     nnlite.MeanRegressor(),
+    nnlite.NonNegativeStacker(),
     nnlite.NetworkRegressor(**FAST_NET, lr=1e-2),
     nnlite.SimpleANNRegressor(**FAST_NET, lr=1e-2),
 ]
@@ -116,6 +118,7 @@ def test_dataframe_columns_are_checked_by_name():
 @pytest.mark.parametrize("est", [nnlite.ElasticNet(), nnlite.ElasticNetCV(), nnlite.LinearSVR(),
                                  nnlite.RFE(nnlite.LinearSVR()), nnlite.MeanRegressor(),
                                  nnlite.DecisionTreeRegressor(), nnlite.RandomForestRegressor(),
+                                 nnlite.HistGradientBoostingRegressor(), nnlite.NonNegativeStacker(),
                                  nnlite.NetworkRegressor(), nnlite.SimpleANNRegressor()],
                          ids=lambda e: type(e).__name__)
 def test_predict_before_fit_raises_not_fitted_error(est):
