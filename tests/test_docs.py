@@ -25,7 +25,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 # nnlite modules with docstring examples: those that run in about 2 s even on a cold Numba cache are in the
 # fast suite; the others compile kernels first (5-50 s cold) and run in the slow suite
 CHEAP_DOCTESTS = ["nnlite.baselines", "nnlite.layers", "nnlite.networks", "nnlite.compress.sparse",
-                  "nnlite.compress.prune", "nnlite.compress.quantize"]
+                  "nnlite.compress.prune", "nnlite.compress.quantize", "ccle.errors", "ccle.evaluation.metrics",
+                  "ccle.evaluation.splits"]
 SLOW_DOCTESTS = ["nnlite.runtime", "nnlite.optim", "nnlite.model", "nnlite.ann", "nnlite.linear.enet",
                  "nnlite.linear.svr", "nnlite.selection", "nnlite.tree", "nnlite.forest", "nnlite.compress.huffman",
                  "nnlite.compress.fileformat"]

@@ -27,7 +27,18 @@ DESCRIPTION = ("Drug-sensitivity prediction from gene expression on CCLE-shaped 
 
 
 def build_parser(prog="ccle"):
-    """The argument parser with every command of :data:`COMMANDS`; ``prog`` is the name usage lines show."""
+    """The argument parser with every command of :data:`COMMANDS`.
+
+    Parameters
+    ----------
+    prog : str
+        The program name usage lines show (``ccle``, ``python -m ccle``, ``python cli.py``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        One sub-command per command module (benchmark, train, predict, inspect, export, report, data).
+    """
     parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"ccle {ccle.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,9 +48,28 @@ def build_parser(prog="ccle"):
 
 
 def main(argv=None, prog="ccle"):
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the command, return its exit code.
+    """Parse ``argv``, run the command and return its exit code.
 
-    ``prog`` is how the caller was started (``ccle``, ``python -m ccle``, ``python cli.py``), for usage lines."""
+    A :class:`ccle.errors.CCLEError` becomes one line on stderr and exit code 2; Ctrl-C (or SIGTERM) keeps every
+    finished result and exits 130.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+    prog : str
+        How the caller was started (``ccle``, ``python -m ccle``, ``python cli.py``), for usage lines.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 for bad input.
+
+    Examples
+    --------
+    >>> from ccle.cli import main
+    >>> main(["data", "--help"])  # doctest: +SKIP
+    """
     args = build_parser(prog).parse_args(argv)
     run = {command.NAME: command.run for command in COMMANDS}[args.command]
     previous = terminate_as_interrupt()  # `kill PID` takes the Ctrl-C path: finished results kept, workers stopped

@@ -36,13 +36,34 @@ def expression_format(path):
 
 
 def read_expression(path, sample_info=None, *, impute="keep", drop_incomplete_genes=False, duplicate_genes="error"):
-    """Read an expression file of either format into an :class:`~ccle.data.expression.ExpressionMatrix`.
+    """Read an expression file of any accepted layout into an :class:`~ccle.data.expression.ExpressionMatrix`.
 
-    ``impute`` ("none" | "median" | "keep"), ``drop_incomplete_genes`` and ``duplicate_genes`` ("error" |
-    "mean"): the missing-value and repeated-gene policy, the same for both formats (:mod:`ccle.data.expression`).
-    The default here is "keep" (missing values stay NaN, counted in ``quality``) because this is the entry
-    point of ``predict``, which needs only the model's genes and refuses or fills missing values among those
-    itself; :func:`load_data` (benchmark, train) refuses them by default.
+    The default policy here is "keep" (missing values stay NaN, counted in ``quality``) because this is the
+    entry point of ``predict``, which needs only the model's genes and refuses or fills missing values among
+    those itself; :func:`load_data` (benchmark, train) refuses them by default.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A GCT file (1.2 / 1.3) or a DepMap-style CSV matrix (lines x genes), plain or gzipped.
+    sample_info : str or path-like, optional
+        DepMap ``sample_info.csv`` or ``Model.csv``, naming rows keyed by ``ACH-`` ids.
+    impute : {"none", "median", "keep"}
+        Missing values: refused, filled with the gene's median, or kept as NaN.
+    drop_incomplete_genes : bool
+        Drop genes with a missing value instead of imputing them.
+    duplicate_genes : {"error", "mean"}
+        A repeated gene name: refused, or its columns averaged.
+
+    Returns
+    -------
+    ExpressionMatrix
+        ``values`` (lines, genes) float32, ``cell_lines``, ``genes``, ``quality``.
+
+    Raises
+    ------
+    ccle.errors.CCLEError
+        A file that cannot be read, naming the file and line.
     """
     policy = dict(impute=impute, drop_incomplete_genes=drop_incomplete_genes, duplicate_genes=duplicate_genes)
     if expression_format(path) == "gct":
@@ -52,21 +73,39 @@ def read_expression(path, sample_info=None, *, impute="keep", drop_incomplete_ge
 
 def load_data(expression_path=None, drugs_path=None, sample_info=None, response=None, *, impute="none",
               drop_incomplete_genes=False, duplicate_genes="error", long_table=None, **synthetic_kw):
-    """Return ``(ExpressionMatrix, DrugTable)``.
+    """The inputs of a run: an expression matrix and a drug-response table, joined by cell line.
 
     Parameters
     ----------
-    expression_path, drugs_path : paths or None
+    expression_path, drugs_path : str or path-like, optional
         Both None: the embedded default data set (``synthetic_kw`` go to ``default_data``: ``cache_dir``,
         ``n_genes``, ``seed``, ...). Otherwise both must be given.
-    sample_info : DepMap ``sample_info.csv`` or ``Model.csv``: names the rows of matrices keyed by ``ACH-`` ids
-        and gives the identifiers that join the drug file's cell lines to the expression's.
-    response : drug-table column to read; None: the layout's default (``ActArea`` for the CCLE file,
-        ``LN_IC50`` GDSC, ``area_under_curve`` CTRPv2, ``auc`` PRISM).
-    long_table : :class:`ccle.data.longtable.LongTableSpec` (or a dict of its fields) to read the drug file as
-        a long table with the named columns and direction, whatever its header.
-    impute, drop_incomplete_genes, duplicate_genes : the expression reader's policy for missing values and
-        repeated gene names (:func:`read_expression`); ``expression.quality.summary()`` says what was done.
+    sample_info : str or path-like, optional
+        DepMap ``sample_info.csv`` or ``Model.csv``: names the rows of matrices keyed by ``ACH-`` ids and gives
+        the identifiers that join the drug file's cell lines to the expression's.
+    response : str, optional
+        Drug-table column to read; None: the layout's default (``ActArea`` for the CCLE file, ``LN_IC50`` GDSC,
+        ``area_under_curve`` CTRPv2, ``auc`` PRISM).
+    impute, drop_incomplete_genes, duplicate_genes
+        The expression reader's policy for missing values and repeated gene names (:func:`read_expression`);
+        ``expression.quality.summary()`` says what was done.
+    long_table : LongTableSpec or dict, optional
+        Read the drug file as a long table with the named columns and direction, whatever its header
+        (:class:`ccle.data.longtable.LongTableSpec`).
+    **synthetic_kw
+        Arguments of the default data generator.
+
+    Returns
+    -------
+    expression : ExpressionMatrix
+        Lines x genes.
+    table : DrugTable
+        The responses per (cell line, drug), with the response's direction and the join report.
+
+    Raises
+    ------
+    ccle.errors.CCLEError
+        A file that cannot be read or joined, naming the file (and line).
     """
     if expression_path is None and drugs_path is None:
         from ccle.data.synthetic import default_data

@@ -34,11 +34,28 @@ def _pearson(a, b):
 
 
 def regression_metrics(y_true, y_pred):
-    """Dict of the regression metrics of predictions ``y_pred`` (n,) against ``y_true`` (n,).
+    """The regression metrics of predictions against observed responses.
 
     ``mse = mean((y - yhat)^2)``, ``rmse = sqrt(mse)``, ``r2 = 1 - SSE / SST`` (0 when ``y_true`` is constant),
     ``pearson`` = Pearson correlation, ``spearman`` = Pearson correlation of the average ranks; a correlation is
     NaN when either side is constant (e.g. the mean predictor), where it is undefined (the report shows "n/a").
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        Observed and predicted responses.
+
+    Returns
+    -------
+    dict
+        ``mse``, ``rmse``, ``r2``, ``pearson``, ``spearman`` (floats).
+
+    Examples
+    --------
+    >>> from ccle.evaluation.metrics import regression_metrics
+    >>> m = regression_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    >>> round(m["mse"], 4), round(m["spearman"], 4)
+    (0.3333, 1.0)
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
     resid = y_true - y_pred
@@ -60,8 +77,31 @@ def corrected_resampled_ttest(differences, n_train, n_test):
     ``differences`` (k,) holds, per split, score(A) - score(B) measured on the same test rows. With mean ``d`` and
     sample variance ``s^2`` (ddof 1), ``t = d / sqrt((1/k + n_test/n_train) * s^2)`` with ``k - 1`` degrees of
     freedom; the ``n_test/n_train`` term corrects the naive test for the overlap between training sets.
-    Returns ``dict(mean, t, p, k)`` with a two-sided ``p``; ``t`` and ``p`` are NaN for ``k < 2``, and when all
-    differences are equal ``t`` is 0 (p = 1) if they are zero, else +-inf (p = 0).
+
+    Parameters
+    ----------
+    differences : array-like of shape (k,)
+        Per split, score(A) - score(B) on the same test rows.
+    n_train, n_test : int
+        Training and test rows of one split.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``t``, ``p`` (two-sided) and ``k``; ``t`` and ``p`` are NaN for ``k < 2``, and when all
+        differences are equal ``t`` is 0 (p = 1) if they are zero, else +-inf (p = 0).
+
+    Raises
+    ------
+    ValueError
+        Empty or non-finite differences, or a non-positive row count.
+
+    Examples
+    --------
+    >>> from ccle.evaluation.metrics import corrected_resampled_ttest
+    >>> r = corrected_resampled_ttest([-0.02, -0.03, -0.01, -0.02, -0.04], n_train=70, n_test=30)
+    >>> r["k"], round(r["t"], 2), round(r["p"], 3)   # the naive t-test would give p = 0.009
+    (5, -2.65, 0.057)
     """
     d = np.asarray(differences, dtype=np.float64).ravel()
     if d.size == 0 or not np.all(np.isfinite(d)):

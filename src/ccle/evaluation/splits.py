@@ -227,11 +227,48 @@ def drug_rows(drug_cell_lines, held_out, drug="?"):
 
 
 def split_rows(scheme, drug, n_rows, split, *, seed=0, test_fraction=0.3, cell_lines=(), held_out=()):
-    """``(train_idx, test_idx)`` of one drug in split ``split`` under ``scheme``: the one place that turns a
-    scheme into rows. "pairs": the drug's own Monte Carlo split (:func:`split_indices`); "cell-lines" /
-    "tissues": the run's shared held-out set ``held_out[split]`` (:func:`held_out_sets`) applied to the drug's
-    ``cell_lines`` (:func:`drug_rows`), so every method of a run uses the same rows. Too few rows on either side
-    -> :class:`ccle.errors.CCLEError`."""
+    """The training and test rows of one drug in one split: the one place that turns a scheme into rows.
+
+    "pairs": the drug's own Monte Carlo split (:func:`split_indices`); "cell-lines" / "tissues": the run's shared
+    held-out set ``held_out[split]`` (:func:`held_out_sets`) applied to the drug's ``cell_lines``
+    (:func:`drug_rows`), so every method of a run uses the same rows.
+
+    Parameters
+    ----------
+    scheme : {"pairs", "cell-lines", "tissues"}
+        The split scheme.
+    drug : str
+        The drug (it seeds its "pairs" splits).
+    n_rows : int
+        The drug's number of cell lines.
+    split : int
+        The split number.
+    seed : int
+        The run seed.
+    test_fraction : float
+        Share of the rows tested under "pairs".
+    cell_lines : sequence of str
+        The drug's cell lines (the shared schemes).
+    held_out : sequence of set
+        The run's held-out cell-line keys per split (the shared schemes).
+
+    Returns
+    -------
+    train_idx, test_idx : ndarray of int
+        Sorted row indices.
+
+    Raises
+    ------
+    ccle.errors.CCLEError
+        Too few rows on either side.
+
+    Examples
+    --------
+    >>> from ccle.evaluation.splits import split_rows
+    >>> train, test = split_rows("pairs", "Nutlin-3", 100, 0)
+    >>> len(train), len(test)
+    (70, 30)
+    """
     if scheme == "pairs":
         return split_indices(n_rows, drug, split, seed, test_fraction)
     if split >= len(held_out):
