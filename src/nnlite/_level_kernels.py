@@ -136,13 +136,6 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             orig[k] = i
             k += 1
     root_key = _next_u64(state)
-    # a private copy of the in-bag samples' codes (p, m): every row read is ~0.63 n bytes instead of n
-    XBt = np.empty((p, m), dtype=np.uint8)
-    for f in range(p):
-        src = XB[f]
-        dst = XBt[f]
-        for k in range(m):
-            dst[k] = src[orig[k]]
 
     # nodes in breadth-first ids while growing, renumbered depth first at the end
     cap = 2 * m + 2
@@ -170,7 +163,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     n_nodes = 1
 
     idx = np.arange(m)  # sample positions -> in-bag index (into orig), partitioned node by node
-    gidx = np.empty(m, dtype=np.int64)  # position -> column of XBt, for the current level
+    gidx = np.empty(m, dtype=np.int64)  # position -> column of XB, for the current level
     ncw = np.empty(m, dtype=np.int64)
     nwy = np.empty(m, dtype=np.float64)
     tmp = np.empty(m, dtype=np.int64)
@@ -206,8 +199,8 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             ymin = np.inf
             ymax = -np.inf
             for k in range(s, e):
-                gidx[k] = idx[k]
                 i = orig[idx[k]]
+                gidx[k] = i
                 ncw[k] = 1 + (np.int64(w[i]) << 32)
                 nwy[k] = wy[i]
                 W += w[i]
@@ -255,7 +248,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 if word == np.uint64(0):
                     continue
                 dmask[f] = np.uint64(0)
-                row = XBt[f]
+                row = XB[f]
                 while word != np.uint64(0):
                     slot = np.int64(trailing_zeros(word))
                     word &= word - one
@@ -363,7 +356,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                         feats[jf] = feats[fi]
                         feats[fi] = f
                         jfs[fi] = jf
-                        fbest, fbin, fpos, touched = _best_bin_split(XBt[f], gidx, ncw, nwy, s, e - s, S, W,
+                        fbest, fbin, fpos, touched = _best_bin_split(XB[f], gidx, ncw, nwy, s, e - s, S, W,
                                                                      min_samples_leaf, h_cw, h_wy, mask)
                         if touched > 1:
                             sl_found[slot] = True
@@ -381,13 +374,13 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 if best_f < 0:
                     continue
                 best_bin = sl_bin[slot]
-                row = XBt[best_f]
+                row = XB[best_f]
                 xf = XT[best_f]
                 lo = -np.inf
                 hi = np.inf
                 for k in range(s, e):
                     i = gidx[k]
-                    v = np.float64(xf[orig[i]])
+                    v = np.float64(xf[i])
                     if row[i] <= best_bin:
                         if v > lo:
                             lo = v
