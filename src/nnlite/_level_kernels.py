@@ -1,6 +1,7 @@
 """Numba kernels growing binned CART trees level by level (breadth first), for wide data (p >> n).
-Long on purpose: the level-wise grower keeps every open node of a depth in flat arrays; its scan, split and
-partition steps are inlined Numba helpers of one algorithm.
+Long on purpose: the level-wise grower keeps every open node of a depth in flat arrays, and its per-(node,
+feature) histogram search is written out inside the pass over the code rows (called as a function, Numba
+reference-counts its array arguments on every call, which cost ~12 % of a tree).
 
 ``build_tree_levels`` grows the same tree as ``_hist_kernels.build_tree_binned`` (same bootstrap, same per-node
 feature streams, same split rule, same tie rule; node ids renumbered to the depth-first order at the end), but
@@ -32,7 +33,8 @@ _LEVEL_DENSE_SCAN = 180
 @njit(cache=True)
 def _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W, min_samples_leaf, h_cw, h_wy, mask, dense_scan=_LEVEL_DENSE_SCAN):
     """Histogram of the node's samples (positions s..s+nn-1) on one code row, then the best "code <= b" split:
-    returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf."""
+    returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf.
+    ``build_tree_levels`` runs the same code written out in its main pass and calls this for the rare extra draws."""
     one = np.uint64(1)
     nl = 0
     wl = 0.0
