@@ -5,6 +5,7 @@ trees; 100 and 500 trees on 1 and 2 threads. Both libraries run in the same sess
 (ours / scikit-learn, best of the rounds) are printed at the end of the module.
 Run: python -m pytest benchmarks/bench_forest.py --benchmark-enable
 """
+import os
 import time
 
 import numpy as np
@@ -66,7 +67,9 @@ def test_predict(benchmark, data, lib, trees, threads):
 
 def test_ratio_report(capsys):
     """Print ours / scikit-learn ratios of the best times measured above (runs last in this module)."""
-    lines = ["", "random forest, n=350 p=1000 max_features=1/3: time nnlite / scikit-learn (best of rounds)"]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    lines = ["", "random forest, n=350 p=1000 max_features=1/3: time nnlite / scikit-learn (best of rounds; "
+             f"load average {load})"]
     for stage in ("fit", "predict"):
         for trees, threads in CASES:
             ours, ref = _best.get((stage, "nnlite", trees, threads)), _best.get((stage, "sklearn", trees, threads))
@@ -136,8 +139,9 @@ def test_fit_paper_scale(benchmark, paper_data, label, trees, factory):
 def test_paper_scale_ratio_report(capsys):
     """Print the CPU seconds per 100 trees and the ratios against scikit-learn (runs after the fits above)."""
     ref = _paper.get("sklearn")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     lines = ["", f"random forest at the paper's scale, n={PAPER_N} p={PAPER_P} max_features=1/3 min_samples_leaf=5, "
-             f"1 thread: CPU seconds per {PAPER_TREES} trees"]
+             f"1 thread: CPU seconds per {PAPER_TREES} trees (load average {load})"]
     for label, sec in _paper.items():
         ratio = f"  ratio {sec / ref:6.3f}" if ref else ""
         lines.append(f"  {label:14s} {sec:8.2f} s{ratio}")

@@ -1,6 +1,7 @@
 """Numba kernels growing binned CART trees level by level (breadth first), for wide data (p >> n).
-Long on purpose: the level-wise grower keeps every open node of a depth in flat arrays; its scan, split and
-partition steps are inlined Numba helpers of one algorithm.
+Long on purpose: the level-wise grower keeps every open node of a depth in flat arrays, and its per-(node,
+feature) histogram search is written out inside the pass over the code rows (called as a function, Numba
+reference-counts its array arguments on every call, which cost ~12 % of a tree).
 
 ``build_tree_levels`` grows the same tree as ``_hist_kernels.build_tree_binned`` (same bootstrap, same per-node
 feature streams, same split rule, same tie rule; node ids renumbered to the depth-first order at the end), but
@@ -32,7 +33,8 @@ _LEVEL_DENSE_SCAN = 180
 @njit(cache=True)
 def _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W, min_samples_leaf, h_cw, h_wy, mask, dense_scan=_LEVEL_DENSE_SCAN):
     """Histogram of the node's samples (positions s..s+nn-1) on one code row, then the best "code <= b" split:
-    returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf."""
+    returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf.
+    ``build_tree_levels`` runs the same code written out in its main pass and calls this for the rare extra draws."""
     one = np.uint64(1)
     nl = 0
     wl = 0.0
@@ -136,13 +138,6 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             orig[k] = i
             k += 1
     root_key = _next_u64(state)
-    # a private copy of the in-bag samples' codes (p, m): every row read is ~0.63 n bytes instead of n
-    XBt = np.empty((p, m), dtype=np.uint8)
-    for f in range(p):
-        src = XB[f]
-        dst = XBt[f]
-        for k in range(m):
-            dst[k] = src[orig[k]]
 
     # nodes in breadth-first ids while growing, renumbered depth first at the end
     cap = 2 * m + 2
@@ -170,7 +165,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     n_nodes = 1
 
     idx = np.arange(m)  # sample positions -> in-bag index (into orig), partitioned node by node
-    gidx = np.empty(m, dtype=np.int64)  # position -> column of XBt, for the current level
+    gidx = np.empty(m, dtype=np.int64)  # position -> column of XB, for the current level
     ncw = np.empty(m, dtype=np.int64)
     nwy = np.empty(m, dtype=np.float64)
     tmp = np.empty(m, dtype=np.int64)
@@ -206,8 +201,8 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             ymin = np.inf
             ymax = -np.inf
             for k in range(s, e):
-                gidx[k] = idx[k]
                 i = orig[idx[k]]
+                gidx[k] = i
                 ncw[k] = 1 + (np.int64(w[i]) << 32)
                 nwy[k] = wy[i]
                 W += w[i]
@@ -255,15 +250,80 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 if word == np.uint64(0):
                     continue
                 dmask[f] = np.uint64(0)
-                row = XBt[f]
+                row = XB[f]
                 while word != np.uint64(0):
                     slot = np.int64(trailing_zeros(word))
                     word &= word - one
                     c = open_c[c0 + slot]
                     s = cur_s[c]
-                    fbest, fbin, fpos, touched = _best_bin_split(row, gidx, ncw, nwy, s, cur_e[c] - s,
-                                                                 node_S[c0 + slot], node_W[c0 + slot],
-                                                                 min_samples_leaf, h_cw, h_wy, mask)
+                    nn = cur_e[c] - s
+                    S = node_S[c0 + slot]
+                    W = node_W[c0 + slot]
+                    # _best_bin_split written out: as a call, Numba reference-counts its six array arguments
+                    # (atomic increments and decrements, ~50 ns per node and feature, ~12 % of a tree)
+                    nl = 0
+                    wl = 0.0
+                    sl = 0.0
+                    touched = 0
+                    fbest = -np.inf
+                    fbin = 0
+                    fpos = 0
+                    if nn > _LEVEL_DENSE_SCAN:
+                        for k in range(s, s + nn):
+                            b = row[gidx[k]]
+                            h_cw[b] += ncw[k]
+                            h_wy[b] += nwy[k]
+                        for b in range(MAX_BINS):
+                            cw = h_cw[b]
+                            nl += cw & _LOW32
+                            wl += np.float64(cw >> 32)
+                            sl += h_wy[b]
+                            h_cw[b] = 0
+                            h_wy[b] = 0.0
+                            touched += cw != 0
+                            if nl >= min_samples_leaf and nn - nl >= min_samples_leaf:
+                                sr = S - sl
+                                wr = W - wl
+                                lhs = sl * sl * wr + sr * sr * wl
+                                if lhs > fbest * _TIE * wl * wr:
+                                    fbest = lhs / (wl * wr)
+                                    fbin = b
+                                    fpos = nl
+                    else:
+                        m0 = np.uint64(0)
+                        m1 = np.uint64(0)
+                        m2 = np.uint64(0)
+                        m3 = np.uint64(0)
+                        for k in range(s, s + nn):
+                            b = np.int64(row[gidx[k]])
+                            h_cw[b] += ncw[k]
+                            h_wy[b] += nwy[k]
+                            bit = one << np.uint64(b & 63)
+                            q = b >> 6
+                            m0 |= bit * np.uint64(q == 0)
+                            m1 |= bit * np.uint64(q == 1)
+                            m2 |= bit * np.uint64(q == 2)
+                            m3 |= bit * np.uint64(q == 3)
+                        for q in range(MAX_BINS // 64):
+                            bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
+                            while bits != np.uint64(0):
+                                b = q * 64 + np.int64(trailing_zeros(bits))
+                                bits &= bits - one
+                                cw = h_cw[b]
+                                nl += cw & _LOW32
+                                wl += np.float64(cw >> 32)
+                                sl += h_wy[b]
+                                h_cw[b] = 0
+                                h_wy[b] = 0.0
+                                touched += 1
+                                if nl >= min_samples_leaf and nn - nl >= min_samples_leaf:
+                                    sr = S - sl
+                                    wr = W - wl
+                                    lhs = sl * sl * wr + sr * sr * wl
+                                    if lhs > fbest * _TIE * wl * wr:
+                                        fbest = lhs / (wl * wr)
+                                        fbin = b
+                                        fpos = nl
                     if touched > 1:
                         sl_found[slot] = True
                     rank = rank_of[slot, f]
@@ -298,7 +358,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                         feats[jf] = feats[fi]
                         feats[fi] = f
                         jfs[fi] = jf
-                        fbest, fbin, fpos, touched = _best_bin_split(XBt[f], gidx, ncw, nwy, s, e - s, S, W,
+                        fbest, fbin, fpos, touched = _best_bin_split(XB[f], gidx, ncw, nwy, s, e - s, S, W,
                                                                      min_samples_leaf, h_cw, h_wy, mask)
                         if touched > 1:
                             sl_found[slot] = True
@@ -316,13 +376,13 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 if best_f < 0:
                     continue
                 best_bin = sl_bin[slot]
-                row = XBt[best_f]
+                row = XB[best_f]
                 xf = XT[best_f]
                 lo = -np.inf
                 hi = np.inf
                 for k in range(s, e):
                     i = gidx[k]
-                    v = np.float64(xf[orig[i]])
+                    v = np.float64(xf[i])
                     if row[i] <= best_bin:
                         if v > lo:
                             lo = v
