@@ -378,8 +378,13 @@ def over_drugs_boxes(r2, mse, methods, relative=True):
     """Box plots over drugs, one row per method: left the per-drug test R² (``r2[m]``: one value per drug), right
     the per-drug test MSE (``mse[m]``; with ``relative`` the ratio to the per-drug mean baseline, on a log axis
     with 1 marked). Box = quartiles and median, whiskers to 1.5 IQR, the drugs beyond as dots, diamond = mean."""
+    import matplotlib  # optional extra: imported with the figure
+
     plt = _plt()
     colors = _colors(methods)
+    # matplotlib 3.10 renamed vert=False (deprecated since) to orientation="horizontal"
+    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
+    horizontal = {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
     fig, axes = plt.subplots(1, 2, figsize=(10.0, 0.42 * len(methods) + 1.6), sharey=True)
     for ax, values, label, log in ((axes[0], r2, "test R² per drug (mean over splits)", False),
                                    (axes[1], mse, "test MSE / per-drug mean's MSE, per drug" if relative
@@ -388,7 +393,7 @@ def over_drugs_boxes(r2, mse, methods, relative=True):
         rows = [(i, m, v[np.isfinite(v) & (v > 0)] if log else v[np.isfinite(v)]) for i, m, v in rows]
         rows = [(i, m, v) for i, m, v in rows if v.size]
         if rows:
-            bp = ax.boxplot([v for _, _, v in rows], positions=[i for i, _, _ in rows], vert=False, widths=0.6,
+            bp = ax.boxplot([v for _, _, v in rows], positions=[i for i, _, _ in rows], widths=0.6, **horizontal,
                             patch_artist=True, showmeans=True, manage_ticks=False,
                             meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black",
                                        "markersize": 4},

@@ -2,11 +2,10 @@
 
 Above :data:`MANY_DRUGS` drugs (GDSC screens 265 and more) the report leads with summaries over drugs
 (:func:`ccle.report.sections_overview.overview_section`: per-method distribution of the per-drug test R² and
-MSE, wins, the average row),
-folds every per-drug table into a ``<details>`` block (:func:`fold`) and draws its per-drug figures for a
-subset of the drugs (:func:`figure_drugs`). Every per-drug table is also written in full as CSV next to
-``table1.csv``: a section lists them under its ``csv`` key, ``[{name, header, rows}]`` with raw values. Runs with fewer drugs (the default 24, ``--quick``'s 3) keep
-every drug in every table and figure.
+MSE, wins, the average row), folds every per-drug table into a ``<details>`` block (:func:`fold`) and draws
+its per-drug figures for a subset of the drugs (:func:`figure_drugs`). Every per-drug table is also written in
+full as CSV next to ``table1.csv``: a section lists them under its ``csv`` key, ``[{name, header, rows}]`` with
+raw values. Runs with fewer drugs (the default 24, ``--quick``'s 3) keep every drug in every table and figure.
 """
 import math
 

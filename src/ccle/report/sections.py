@@ -196,8 +196,9 @@ def paired_section(records, drugs, methods, reference="PM", alpha=0.05):
             "tables": [{"header": ["Compared with", "Drugs", f"{ref} lower MSE", f"{ref} significantly better",
                                    f"{ref} significantly worse"], "rows": srows},
                        {"header": ["Compared with", "Drug", "Mean MSE difference", "t", "p", "q (BH)", "Splits"],
-                        "rows": drows, "collapsed": f"Every drug's test ({len(drows)} rows; also in paired.csv)"
-                        if overview.many(drugs) else "Every drug's test", "csv": "paired.csv"}]}
+                        "rows": drows, "collapsed": "Every drug's test",
+                        **({"collapsed": f"Every drug's test ({len(drows)} rows; also in paired.csv)",
+                            "csv": "paired.csv"} if overview.many(drugs) else {})}]}
 
 
 def accuracy_section(records, drugs, methods):

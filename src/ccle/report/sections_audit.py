@@ -52,9 +52,9 @@ def inflation_section(all_records):
                         "rows": [[method_label(s["method"]), str(s["n_drugs"]), f3(s["strict_mse"]),
                                   f3(s["paper_mse"]), _pct(s["mean_gain"]), _pct(s["median_gain"]),
                                   f"{s['n_paper_better']} of {s['n_drugs']}"] for s in t["summary"]]})
-            out.append({"caption": f"Per drug and method{tag}", "csv": "inflation.csv",
-                        "collapsed": f"Per drug and method{tag}" + (f" ({len(t['rows'])} rows; also in inflation.csv)"
-                                                                   if len(t["rows"]) > overview.MANY_DRUGS else ""),
+            folded = ({"collapsed": f"Per drug and method{tag} ({len(t['rows'])} rows; also in inflation.csv)",
+                       "csv": "inflation.csv"} if overview.many({r["drug"] for r in t["rows"]}) else {})
+            out.append({"caption": f"Per drug and method{tag}", "collapsed": f"Per drug and method{tag}", **folded,
                         "header": ["Drug", "Method", "Strict MSE", "Paper MSE", "Gain from leakage"],
                         "rows": [[r["drug"], method_label(r["method"]), f3(r["strict_mse"]), f3(r["paper_mse"]),
                                   _pct(r["gain"])] for r in t["rows"]]})

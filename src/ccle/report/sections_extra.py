@@ -116,9 +116,11 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30, records=None, methods
     order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
     sources = sorted(set(df["source"])) if "source" in df.columns else [None]
 
+    # one pass over the file: a filter per drug would cost hundreds of scans on a GDSC-sized run
+    parts = {key if isinstance(key, tuple) else (key,): g for key, g in df.groupby(group, sort=False)}
+
     def part(d, src):
-        sel = df["drug"] == d
-        return df[sel if src is None else sel & (df["source"] == src)]
+        return parts.get((d,) if src is None else (d, src), df.iloc[:0])
 
     rows = [[d] + ([src] if src is not None else []) + [
             ", ".join(f"{g} ({f:.2f})" for g, f in part(d, src)[["gene", "selection_frequency"]].head(top)
@@ -130,14 +132,16 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30, records=None, methods
     marker_col = next((c for c in MARKER_COLUMNS if c in df.columns), None)
     if marker_col:
         mk = df[df[marker_col].astype(str).str.lower().isin(("1", "true", "yes"))]
+        by_drug = {d: g for d, g in mk.groupby("drug", sort=False)}
         label = (lambda r: f" {r.source}") if sources != [None] else (lambda r: "")
-        tables.append(overview.fold({"cls": "text", "caption": "Known markers: their rank among the drug's genes (1 = most stable)"
-                       + (" in each ranking (RFE = SVR-RFE weights, EN = elastic net, PM = network importance)."
-                          if sources != [None] else "."),
-                       "header": ["Drug", "Marker ranks"],
-                       "rows": [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}" for r in
-                                              mk[mk["drug"] == d].itertuples(index=False))
-                                 or "none selected"] for d in order]}, order, "genes.csv", "Markers of every drug"))
+        caption = ("Known markers: their rank among the drug's genes (1 = most stable)"
+                   + (" in each ranking (RFE = SVR-RFE weights, EN = elastic net, PM = network importance)."
+                      if sources != [None] else "."))
+        marker_rows = [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}"
+                                     for r in by_drug[d].itertuples(index=False)) if d in by_drug else
+                        "none selected"] for d in order]
+        tables.append(overview.fold({"cls": "text", "caption": caption, "header": ["Drug", "Marker ranks"],
+                                     "rows": marker_rows}, order, "genes.csv", "Markers of every drug"))
     # a ranking that keeps every gene in every split (RFE asked for at least as many genes as the matrix has)
     # says nothing about stability: the heat map uses the rankings whose frequencies vary
     if "source" in df.columns:

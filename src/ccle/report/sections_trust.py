@@ -65,10 +65,11 @@ def coverage_section(records, drugs, methods):
                                 "confident_acc"]}],
             "tables": [{"header": header, "rows": rows},
                        {"header": ["Drug"] + [method_label(m) for m in shown], "rows": per_drug_rows,
-                        "caption": "Per drug: coverage / median width (mean over splits).", "csv": "coverage_per_drug.csv",
-                        "collapsed": f"Coverage and width per drug ({len(per_drug_rows)} rows; also in "
-                                     f"coverage_per_drug.csv)" if overview.many(drugs) else
-                                     "Coverage and width per drug"}],
+                        "caption": "Per drug: coverage / median width (mean over splits).",
+                        "collapsed": "Coverage and width per drug",
+                        **({"collapsed": f"Coverage and width per drug ({len(per_drug_rows)} rows; also in "
+                                         f"coverage_per_drug.csv)", "csv": "coverage_per_drug.csv"}
+                           if overview.many(drugs) else {})}],
             "figures": [{"name": "fig_interval_coverage", "make": make,
                          "caption": "Coverage of the test rows (left; dashed: nominal level) and median interval "
                                     "width (right) per method: dot = mean over drugs, line = lowest to highest drug."}]}
