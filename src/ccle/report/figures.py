@@ -412,8 +412,9 @@ def over_drugs_boxes(r2, mse, methods, relative=True):
         finite = finite[np.isfinite(finite) & (finite > 0)]
         # a ratio is read on a log axis when it spans more than a factor 4; a narrow one keeps its linear labels
         if finite.size and finite.max() / finite.min() > 4:
-            from matplotlib.ticker import FuncFormatter, NullFormatter  # optional extra: imported with the figure
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # optional extra
             axes[1].set_xscale("log")
+            axes[1].xaxis.set_major_locator(LogLocator(base=10, subs=_label_subs(finite.min(), finite.max())))
             axes[1].xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}"))
             axes[1].xaxis.set_minor_formatter(NullFormatter())
     axes[0].set_yticks(range(len(methods)))

@@ -21,7 +21,7 @@ td.best{background:#e3f2e1;font-weight:700}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 table.kv td{text-align:left;white-space:normal;max-width:820px;word-break:break-word}
 table.text td{text-align:left;white-space:normal;min-width:6em}
-table.table1{font-size:.8em}table.table1 td,table.table1 th{padding:.25em .4em}
+table.table1{font-size:.8em}table.table1 td,table.table1 th{padding:.25em .4em}table.wide{width:100%}
 figcaption{font-size:.85em;color:#555;max-width:900px}
 p.note{color:#777;font-style:italic}.subtitle{color:#555}
 details{margin:.6em 0}summary{cursor:pointer;color:#245}

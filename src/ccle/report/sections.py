@@ -117,10 +117,10 @@ def table1_section(records, drugs, methods):
                      f"table1.csv, the mean over splits without the sd).")
         return {"id": "table1", "title": "Table I: test MSE per drug", "paragraphs": paras,
                 "tables": [{"header": header, "rows": rows[-1:], "bold": average_bold, "summary_rows": {0},
-                            "cls": "table1"},
+                            "cls": "table1 wide"},   # full width, so its columns line up with the folded ones
                            overview.fold({"header": header, "rows": rows[:-1],
                                           "bold": {(i, j) for (i, j) in bold if i < len(drugs)},
-                                          "cls": "table1"}, drugs, "table1.csv")]}
+                                          "cls": "table1 wide"}, drugs, "table1.csv")]}
     return {"id": "table1", "title": "Table I: test MSE per drug", "paragraphs": paras,
             "tables": [{"header": header, "rows": rows, "bold": bold, "summary_rows": {len(drugs)},
                         "cls": "table1"}]}
