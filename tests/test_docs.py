@@ -218,3 +218,39 @@ def test_numpy_only_example_reproduces_predict(tmp_path):
     assert list(ours["cell_line"]) == list(reference["cell_line"])
     np.testing.assert_allclose(ours["predicted"], reference["predicted_ActArea"], atol=6e-5)
     assert list(ours["class"]) == list(reference["class_calibrated"])
+
+
+def test_response_layout_and_model_examples_are_read_by_the_readers():
+    """The input-formats page's examples of the GDSC, CTRPv2, PRISM and long-table readers, DepMap Model.csv and
+    the current DepMap expression layouts, read with the program's readers; the join report it quotes."""
+    from ccle.data.drug_formats import drug_layout, read_drugs
+    from ccle.data.loader import load_data, read_expression
+    page = (DOCS / "input-formats.rst").read_text()
+    for name, layout, drugs, lines in (("gdsc2_fitted_dose_response.csv", "gdsc", ["Camptothecin", "Selumetinib"], 3),
+                                       ("ctrpv2", "ctrp", ["camptothecin", "selumetinib"], 2),
+                                       ("prism_secondary_screen.csv", "prism", ["8-bromo-cGMP"], 3)):
+        table = read_drugs(EXAMPLES / name)
+        assert drug_layout(EXAMPLES / name) == layout and table.drugs == drugs, name
+        assert len(table.cell_lines) == lines and table.direction == -1, name
+        assert f"examples/{name}" in page, name
+    assert read_drugs(EXAMPLES / "gdsc2_fitted_dose_response.csv").responses("Selumetinib").to_dict() == {"A549": 0.72}
+    assert read_drugs(EXAMPLES / "ctrpv2").responses("selumetinib").to_dict() == {"A549": 8.5, "MCF7": 13.9}
+    # the ';'-separated long table: decimal commas, an empty response left out
+    long = read_drugs(EXAMPLES / "long_table.csv", long_table={"cell_column": "line", "drug_column": "compound",
+                                                                "response_column": "score", "sensitive": "high"})
+    assert long.responses("Drug A").to_dict() == {"A549_LUNG": 0.82, "MCF7_BREAST": 0.40}
+    assert long.response == "score (high = sensitive)" and long.missing.values.tolist() == [["MCF7_BREAST", "Drug B"]]
+    models = read_expression(EXAMPLES / "expression_omics_models.csv", EXAMPLES / "Model.csv")
+    assert models.cell_lines == ["A549_LUNG", "MCF7_BREAST", "NCIH460_LUNG", "TT_THYROID"]
+    profiles = read_expression(EXAMPLES / "expression_omics_profiles.csv", EXAMPLES / "Model.csv")
+    assert profiles.cell_lines == ["A549_LUNG", "MCF7_BREAST", "NCIH460_LUNG"]
+    assert profiles.genes == ["TSPAN6", "TNMD", "DPM1", "SCYL3"] and profiles.quality.non_default_profiles == 1
+    for name in ("long_table.csv", "expression_omics_models.csv", "expression_omics_profiles.csv", "Model.csv"):
+        assert f"examples/{name}" in page, name
+    # the join lines the page quotes are the readers' own
+    for drugs, summary in (("gdsc2_fitted_dose_response.csv", "3 of 3 matched (cosmic 3), 0 without a match"),
+                           ("prism_secondary_screen.csv", "3 of 3 matched (depmap 3), 0 without a match"),
+                           ("ctrpv2", "2 of 2 matched (stripped 2), 0 without a match")):
+        _, table = load_data(EXAMPLES / "expression_omics_profiles.csv", EXAMPLES / drugs,
+                             sample_info=EXAMPLES / "Model.csv")
+        assert table.join.summary() == f"cell lines: {summary}" and f"join: cell lines: {summary}" in page, drugs

@@ -295,8 +295,25 @@ class RuntimeModel:
 
     def predict_samples(self, X, genes=None, samples=None, level=DEFAULT_LEVEL, fill_missing=False,
                         max_missing=MAX_MISSING_SHARE, allow_out_of_domain=False):
-        """The whole pipeline of the file's metadata on raw values -> :class:`SamplePredictions`
-        (see :func:`predict_samples`)."""
+        """The whole pipeline of the file's metadata on raw values (see :func:`predict_samples`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, g) or pandas DataFrame
+            Raw values of n samples.
+        genes : sequence of str, optional
+            The g column names of ``X`` (None: the model's gene order).
+        samples : sequence, optional
+            The sample names (default: the DataFrame's index, else row numbers).
+        level : float
+            Nominal coverage of the prediction intervals.
+        fill_missing, max_missing, allow_out_of_domain
+            As in :func:`predict_samples`.
+
+        Returns
+        -------
+        SamplePredictions
+        """
         return predict_samples(self, X, genes=genes, samples=samples, level=level, fill_missing=fill_missing,
                                max_missing=max_missing, allow_out_of_domain=allow_out_of_domain)
 

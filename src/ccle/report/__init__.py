@@ -24,6 +24,7 @@ from ccle.report.stats import paired_table
 from ccle.report.markdown import report_markdown, to_csv, to_markdown, to_text
 from ccle.report import figures, sections as core, sections_audit as audit_sections, sections_extra as extra
 from ccle.report import sections_trust as trust
+from ccle.report import overview, sections_overview as overview_sections
 from ccle.report import cross_study
 
 __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", "timing_table", "metrics_table",
@@ -63,7 +64,8 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
     recs = main_records(all_records, meta.get("protocol"), meta.get("split_scheme", "pairs"))
     out_dir = Path(out_dir)
     preds = next((p for p in (out_dir / "predictions.csv.gz", out_dir / "predictions.csv") if p.exists()), None)
-    return [core.run_section(meta, all_records, drugs, methods),
+    lead = [overview_sections.overview_section(recs, drugs, methods)] if overview.many(drugs) else []
+    return [core.run_section(meta, all_records, drugs, methods), *lead,
             core.table1_section(recs, drugs, methods),
             trust.leakage_headline_section(all_records, drugs, methods),
             core.dotplot_section(recs, drugs, methods),
@@ -74,13 +76,20 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
             extra.scatter_section(preds, recs, drugs, methods),
             extra.sensitivity_section(recs, drugs, methods),
             trust.coverage_section(recs, drugs, methods),
-            extra.genes_section(out_dir / "genes.csv", drugs),
+            extra.genes_section(out_dir / "genes.csv", drugs, records=recs, methods=methods),
             extra.leakage_section(all_records, methods),
             audit_sections.inflation_section(all_records),
             audit_sections.widths_section(recs, drugs),
             extra.compression_section(recs, methods),
             audit_sections.compression_change_section(recs, drugs),
             cross_study.consistency_section(out_dir)]
+
+
+def _write_section_csvs(sections, out_dir):
+    """Write every per-drug table the sections list under ``csv`` (raw values, one file each)."""
+    for s in sections:
+        for c in s.get("csv", []):
+            atomic_write(Path(out_dir) / c["name"], to_csv(c["header"], c["rows"]))
 
 
 def _render_figures(sections, out_dir):
@@ -156,6 +165,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
              f"seed {meta.get('seed')} | "
              f"data {meta.get('data', '?')} (fingerprint {meta.get('data_fingerprint', '?')})")
     sections = build_sections(all_records, out_dir, meta, drugs, methods)
+    _write_section_csvs(sections, out_dir)
     svgs = _render_figures(sections, out_dir)
     note = None if svgs or not any(s.get("figures") for s in sections) else NO_PLOT_NOTE
     md_intro = (f"{title}\n\nProtocol **{protocol}**: " +
@@ -179,8 +189,12 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
              for i, r in enumerate(r1)]
     h1_shown = ["drug"] + labels + ["best"]
     shown = [row[:-1] + [method_label(row[-1])] for row in shown]
-    text = [title, "",
-            "Table I: mean test MSE over splits (* = best in row)", to_text(h1_shown, shown, mark_best=True),
+    if overview.many(drugs):   # hundreds of rows would scroll the summaries off the terminal
+        table1_text = [f"Table I: mean test MSE over splits, average over the {len(drugs)} drugs (* = best; every "
+                       f"drug in {out_dir / 'table1.csv'})", to_text(h1_shown, shown[-1:], mark_best=True)]
+    else:
+        table1_text = ["Table I: mean test MSE over splits (* = best in row)", to_text(h1_shown, shown, mark_best=True)]
+    text = [title, "", *table1_text,
             *(["Table II: balanced accuracy of the calibrated calls (3 classes) over drugs",
                to_text(["statistic"] + labels, r2c)] if calibrated else []),
             "Table II (paper rule): sensitivity accuracy (3 IQR classes of the observed training responses) over "

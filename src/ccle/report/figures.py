@@ -45,7 +45,7 @@ def save(fig, out_dir, name):
     png = out_dir / f"{name}.png"
     fig.savefig(png, dpi=150, bbox_inches="tight", metadata={"Software": None})
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", dpi=150, bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     (out_dir / f"{name}.svg").write_text(svg)
     plt.close(fig)
@@ -212,7 +212,8 @@ def scatter_grid(panels, methods):
             if m not in panels[d]["points"]:
                 continue
             obs, pred = panels[d]["points"][m]
-            ax.scatter(obs, pred, s=7, alpha=0.55, color=colors[m], label=method_label(m), lw=0)
+            # thousands of points per panel: drawn as pixels inside the SVG, which would otherwise hold MBs
+            ax.scatter(obs, pred, s=7, alpha=0.55, color=colors[m], label=method_label(m), lw=0, rasterized=True)
             lo_hi += [np.min(obs), np.max(obs), np.min(pred), np.max(pred)]
         if lo_hi:
             lo, hi = min(lo_hi), max(lo_hi)
@@ -230,7 +231,8 @@ def scatter_grid(panels, methods):
         ax.set_ylabel("predicted", fontsize=8)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False, markerscale=3)
-    fig.tight_layout(rect=(0, 0.06 if nrow > 1 else 0.1, 1, 1))
+    # room for the one legend line (about 0.35 inch), whatever the number of rows of panels
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -367,5 +369,58 @@ def leakage_dumbbell(strict, paper, published, drugs, methods):
         handles += h
         labels += lab
     fig.legend(handles, labels, loc="upper center", ncol=3, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    # room for the one legend line (about 0.35 inch) above the panels, whatever the figure's height
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+    return fig
+
+
+def over_drugs_boxes(r2, mse, methods, relative=True):
+    """Box plots over drugs, one row per method: left the per-drug test R² (``r2[m]``: one value per drug), right
+    the per-drug test MSE (``mse[m]``; with ``relative`` the ratio to the per-drug mean baseline, on a log axis
+    with 1 marked). Box = quartiles and median, whiskers to 1.5 IQR, the drugs beyond as dots, diamond = mean."""
+    import matplotlib  # optional extra: imported with the figure
+
+    plt = _plt()
+    colors = _colors(methods)
+    # matplotlib 3.10 renamed vert=False (deprecated since) to orientation="horizontal"
+    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
+    horizontal = {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 0.42 * len(methods) + 1.6), sharey=True)
+    for ax, values, label, log in ((axes[0], r2, "test R² per drug (mean over splits)", False),
+                                   (axes[1], mse, "test MSE / per-drug mean's MSE, per drug" if relative
+                                    else "test MSE per drug (mean over splits)", relative)):
+        rows = [(i, m, np.asarray(values[m], float)) for i, m in enumerate(methods) if m in values]
+        rows = [(i, m, v[np.isfinite(v) & (v > 0)] if log else v[np.isfinite(v)]) for i, m, v in rows]
+        rows = [(i, m, v) for i, m, v in rows if v.size]
+        if rows:
+            bp = ax.boxplot([v for _, _, v in rows], positions=[i for i, _, _ in rows], widths=0.6, **horizontal,
+                            patch_artist=True, showmeans=True, manage_ticks=False,
+                            meanprops={"marker": "D", "markerfacecolor": "white", "markeredgecolor": "black",
+                                       "markersize": 4},
+                            flierprops={"marker": "o", "markersize": 2.5, "alpha": 0.6, "markeredgewidth": 0},
+                            medianprops={"color": "black", "lw": 1.2})
+            for patch, flier, (_, m, _) in zip(bp["boxes"], bp["fliers"], rows):
+                patch.set_facecolor(colors[m])
+                patch.set_alpha(0.55)
+                flier.set_markerfacecolor(colors[m])
+        ax.set_xlabel(label, fontsize=9)
+        ax.grid(True, axis="x", color="0.92")
+    axes[0].axvline(0.0, color="0.4", lw=0.8, ls="--")
+    if relative:
+        axes[1].axvline(1.0, color="0.4", lw=0.8, ls="--")
+        finite = np.concatenate([np.asarray(v, float) for v in mse.values()] or [np.ones(1)])
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        # a ratio is read on a log axis when it spans more than a factor 4; a narrow one keeps its linear labels
+        if finite.size and finite.max() / finite.min() > 4:
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # optional extra
+            axes[1].set_xscale("log")
+            axes[1].xaxis.set_major_locator(LogLocator(base=10, subs=_label_subs(finite.min(), finite.max())))
+            axes[1].xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}"))
+            axes[1].xaxis.set_minor_formatter(NullFormatter())
+    axes[0].set_yticks(range(len(methods)))
+    axes[0].set_yticklabels([method_label(m) for m in methods])
+    axes[0].set_ylim(len(methods) - 0.5, -0.5)
+    axes[0].set_title("R² over drugs", fontsize=10)
+    axes[1].set_title("MSE relative to the per-drug mean" if relative else "MSE over drugs", fontsize=10)
+    fig.tight_layout()
     return fig

@@ -5,7 +5,7 @@ from html import escape
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
-main{max-width:1100px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}
+main{max-width:1280px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;
 margin-top:2em}
 nav{font-size:.9em;line-height:1.7}nav a{margin-right:1em;color:#245;text-decoration:none}
@@ -20,6 +20,8 @@ tr.summary td{border-top:2px solid #888;font-weight:600}
 td.best{background:#e3f2e1;font-weight:700}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 table.kv td{text-align:left;white-space:normal;max-width:820px;word-break:break-word}
+table.text td{text-align:left;white-space:normal;min-width:6em}
+table.table1{font-size:.8em}table.table1 td,table.table1 th{padding:.25em .4em}table.wide{width:100%}
 figcaption{font-size:.85em;color:#555;max-width:900px}
 p.note{color:#777;font-style:italic}.subtitle{color:#555}
 details{margin:.6em 0}summary{cursor:pointer;color:#245}

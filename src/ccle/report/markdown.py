@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ccle.report.overview import MANY_DRUGS
+
 
 def _fmt(v, digits=3):
     if isinstance(v, str):
@@ -73,6 +75,10 @@ def section_markdown(sec, figures_written):
     for tab in sec.get("tables", []):
         if tab.get("caption"):
             out.append(f"{tab['caption']}\n")
+        if tab.get("collapsed") and tab.get("csv") and len(tab["rows"]) > MANY_DRUGS:
+            # a folded table of hundreds of drugs would bury the page: its CSV holds it
+            out.append(f"_{len(tab['rows'])} rows, not repeated here: see {tab['csv']}._\n")
+            continue
         bold = tab.get("bold", set())
         lines = ["| " + " | ".join(tab["header"]) + " |", "|" + "|".join("---" for _ in tab["header"]) + "|"]
         for i, row in enumerate(tab["rows"]):

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 import ccle.report.stats as stats
+import ccle.report.overview as overview
 from ccle.evaluation.audit import LEAKING_STEPS, leaking_steps_text
 from ccle.report.tables import (METRIC_LABELS, SUMMARY_ROW_LABEL, TABLE2_ROWS, mean_over_drugs, method_label,
                                 per_drug, table1_spread, timing_table)
@@ -36,6 +37,12 @@ def fp(p):
     if p is None or not math.isfinite(p):
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _p_text(p):
+    """``"= 0.012"`` or ``"< 0.001"``: a p-value after its "p" in running text."""
+    text = fp(p)
+    return text if text.startswith("<") else f"= {text}"
 
 
 def _absent(sid, title, what):
@@ -104,26 +111,43 @@ def table1_section(records, drugs, methods):
                      "new layers grown before they are judged), then Deep Compression. PM+ is this project's "
                      "regularized variant: a fixed architecture, L2 chosen by inner CV, a committee of the fold "
                      "networks.")
+    if overview.many(drugs):   # the average row stays in view; the drugs fold below it
+        average_bold = {(0, j) for (i, j) in bold if i == len(drugs)}
+        paras.append(f"{len(drugs)} drugs: the average row first, every drug's row folded below it (and in "
+                     f"table1.csv, the mean over splits without the sd).")
+        return {"id": "table1", "title": "Table I: test MSE per drug", "paragraphs": paras,
+                "tables": [{"header": header, "rows": rows[-1:], "bold": average_bold, "summary_rows": {0},
+                            "cls": "table1 wide"},   # full width, so its columns line up with the folded ones
+                           overview.fold({"header": header, "rows": rows[:-1],
+                                          "bold": {(i, j) for (i, j) in bold if i < len(drugs)},
+                                          "cls": "table1 wide"}, drugs, "table1.csv")]}
     return {"id": "table1", "title": "Table I: test MSE per drug", "paragraphs": paras,
             "tables": [{"header": header, "rows": rows, "bold": bold, "summary_rows": {len(drugs)},
                         "cls": "table1"}]}
 
 
 def dotplot_section(records, drugs, methods):
-    """Per-drug dot plot of test R^2 per method with the spread over splits."""
+    """Per-drug dot plot of test R^2 per method with the spread over splits (a subset of the drugs when there are
+    many: :func:`ccle.report.overview.figure_drugs`); every drug's numbers go to ``per_drug_metrics.csv``."""
     vals = {}
     for r in records:
         vals.setdefault((r["drug"], r["method"]), []).append(float(r.get("r2", float("nan"))))
+    shown = overview.figure_drugs(records, drugs, methods)
+    csv_header, csv_rows = overview.per_drug_metric_rows(records, drugs, methods)
 
     def make():
         import ccle.report.figures as figures
-        return figures.dot_plot(vals, drugs, methods, "R²")
+        return figures.dot_plot(vals, shown, methods, "R²")
 
     return {"id": "per-drug", "title": "Per-drug results",
             "paragraphs": ["R² is on the same scale for every drug (0 = no better than the test rows' own mean), "
-                           "which MSE is not; the spread shows how much one 70/30 split can move a result."],
+                           "which MSE is not; the spread shows how much one 70/30 split can move a result. Every "
+                           "drug's MSE, R² (mean, sd, minimum and maximum over splits) and other metrics per method: "
+                           "per_drug_metrics.csv."],
+            "csv": [{"name": "per_drug_metrics.csv", "header": csv_header, "rows": csv_rows}],
             "figures": [{"name": "fig_per_drug_r2", "caption": "Test R² per drug and method: dot = mean over "
-                         "splits, line = minimum to maximum over splits.", "make": make}]}
+                         "splits, line = minimum to maximum over splits."
+                         + overview.subset_note(shown, drugs, "per_drug_metrics.csv"), "make": make}]}
 
 
 def ranks_section(records, drugs, methods):
@@ -141,7 +165,7 @@ def ranks_section(records, drugs, methods):
                                f"test and the Nemenyi critical difference are not meaningful (Demsar 2006), so no "
                                f"diagram is drawn."]}
     text = (f"Methods ranked within each drug by mean test MSE (1 = lowest) and averaged over {cd['n_drugs']} "
-            f"drugs. Friedman chi² = {f3(cd['friedman_stat'], 2)}, p = {fp(cd['friedman_p'])}; Nemenyi critical "
+            f"drugs. Friedman chi² = {f3(cd['friedman_stat'], 2)}, p {_p_text(cd['friedman_p'])}; Nemenyi critical "
             f"difference at alpha {cd['alpha']}: {cd['cd']:.2f} (methods joined by a bar do not differ "
             f"significantly).")
 
@@ -172,7 +196,9 @@ def paired_section(records, drugs, methods, reference="PM", alpha=0.05):
             "tables": [{"header": ["Compared with", "Drugs", f"{ref} lower MSE", f"{ref} significantly better",
                                    f"{ref} significantly worse"], "rows": srows},
                        {"header": ["Compared with", "Drug", "Mean MSE difference", "t", "p", "q (BH)", "Splits"],
-                        "rows": drows, "collapsed": "Every drug's test"}]}
+                        "rows": drows, "collapsed": "Every drug's test",
+                        **({"collapsed": f"Every drug's test ({len(drows)} rows; also in paired.csv)",
+                            "csv": "paired.csv"} if overview.many(drugs) else {})}]}
 
 
 def accuracy_section(records, drugs, methods):

@@ -9,9 +9,16 @@ from collections import Counter
 import numpy as np
 
 from ccle.evaluation.audit import LEAKING_STEPS, format_inflation, inflation_table
+import ccle.report.overview as overview
 from ccle.report.markdown import to_csv
 from ccle.report.sections import _absent, f3
 from ccle.report.tables import SUMMARY_ROW_LABEL, method_label
+
+
+def _pct(v):
+    """A signed percentage for a table cell; one that rounds to zero prints as +0.0% (never -0.0%)."""
+    text = f"{v:+.1%}"
+    return "+0.0%" if text == "-0.0%" else text
 
 
 def _audit_tables(records):
@@ -43,12 +50,14 @@ def inflation_section(all_records):
                         "header": ["Method", "Drugs", "Strict MSE", "Paper MSE", "Mean gain", "Median gain",
                                    "Paper better on"],
                         "rows": [[method_label(s["method"]), str(s["n_drugs"]), f3(s["strict_mse"]),
-                                  f3(s["paper_mse"]), f"{s['mean_gain']:+.1%}", f"{s['median_gain']:+.1%}",
+                                  f3(s["paper_mse"]), _pct(s["mean_gain"]), _pct(s["median_gain"]),
                                   f"{s['n_paper_better']} of {s['n_drugs']}"] for s in t["summary"]]})
-            out.append({"caption": f"Per drug and method{tag}", "collapsed": f"Per drug and method{tag}",
+            folded = ({"collapsed": f"Per drug and method{tag} ({len(t['rows'])} rows; also in inflation.csv)",
+                       "csv": "inflation.csv"} if overview.many({r["drug"] for r in t["rows"]}) else {})
+            out.append({"caption": f"Per drug and method{tag}", "collapsed": f"Per drug and method{tag}", **folded,
                         "header": ["Drug", "Method", "Strict MSE", "Paper MSE", "Gain from leakage"],
                         "rows": [[r["drug"], method_label(r["method"]), f3(r["strict_mse"]), f3(r["paper_mse"]),
-                                  f"{r['gain']:+.1%}"] for r in t["rows"]]})
+                                  _pct(r["gain"])] for r in t["rows"]]})
     nulls = next((t["null_ratio"] for t in tables.values() if t["null_ratio"]), [])
     if nulls:
         paras.append("Under the permutation control no method can truly beat the per-drug mean: a ratio below 1 "
@@ -121,8 +130,14 @@ def widths_section(records, drugs, method="PM"):
         (r for r in recs if r["drug"] == d), key=lambda r: int(r["split"])))] for d in drugs
         if any(r["drug"] == d for r in recs)]
     t_drug = {"caption": "Per drug (splits in order)", "header": ["Drug", "Widths per split"], "rows": by_drug,
-              "collapsed": "Per drug"}
-    return {"id": "widths", "title": title, "paragraphs": paras, "tables": [t_depth, t_arch, t_drug]}
+              "collapsed": "Per drug", "cls": "text"}
+    csv_rows = [[r["drug"], int(r["split"]), len(r["widths"]), " ".join(map(str, r["widths"]))]
+                for r in sorted(recs, key=lambda r: (drugs.index(r["drug"]) if r["drug"] in drugs else len(drugs),
+                                                     int(r["split"])))]
+    return {"id": "widths", "title": title, "paragraphs": paras,
+            "tables": [t_depth, t_arch, overview.fold(t_drug, drugs, "pm_widths.csv", "Per drug")],
+            "csv": [{"name": "pm_widths.csv", "header": ["drug", "split", "hidden_layers", "widths"],
+                     "rows": csv_rows}]}
 
 
 def compression_change_section(records, drugs, method="PM"):
@@ -133,21 +148,31 @@ def compression_change_section(records, drugs, method="PM"):
     if not recs:
         return _absent("compression_change", title, "per-stage test MSE (test_mse_stages)")
     stages = [s for s in ("dense", "pruned", "quantized", "huffman") if all(s in r["test_mse_stages"] for r in recs)]
-    rows, changes = [], []
+    rows, changes, csv_rows = [], [], []
+    by_drug = {}
+    for r in recs:
+        by_drug.setdefault(r["drug"], []).append(r["test_mse_stages"])
     for d in drugs:
-        mine = [r["test_mse_stages"] for r in recs if r["drug"] == d]
+        mine = by_drug.get(d)
         if not mine:
             continue
         means = [float(np.mean([m[s] for m in mine])) for s in stages]
         change = (means[-1] - means[0]) / means[0] if means[0] > 0 else float("nan")
         changes.append(change)
-        rows.append([d] + [f3(v) for v in means] + [f"{change:+.1%}"])
+        rows.append([d] + [f3(v) for v in means] + [_pct(change)])
+        csv_rows.append([d, len(mine)] + means + [change])
     ch = np.array(changes)
     rows.append([SUMMARY_ROW_LABEL] + [f3(float(np.mean([r["test_mse_stages"][s] for r in recs]))) for s in stages]
-                + [f"{np.nanmean(ch):+.1%}"])
+                + [_pct(np.nanmean(ch))])
     paras = [f"Mean test MSE over splits after each Deep Compression stage of {method_label(method)}; change = "
              f"(last stage - dense) / dense. Worse after compression on {int(np.sum(ch > 0))} of {len(ch)} drugs; "
-             f"median change {np.nanmedian(ch):+.1%}, largest {np.nanmax(ch):+.1%}."]
-    return {"id": "compression_change", "title": title, "paragraphs": paras,
-            "tables": [{"header": ["Drug"] + [s.capitalize() for s in stages] + ["Change"], "rows": rows,
-                        "summary_rows": {len(rows) - 1}}]}
+             f"median change {_pct(np.nanmedian(ch))}, largest {_pct(np.nanmax(ch))}."]
+    header = ["Drug"] + [s.capitalize() for s in stages] + ["Change"]
+    csv = [{"name": "compression_per_drug.csv", "header": ["drug", "n_splits"] + [f"test_mse_{s}" for s in stages]
+            + ["change"], "rows": csv_rows}]
+    if overview.many(drugs):   # the average row in view, the drugs folded below it
+        return {"id": "compression_change", "title": title, "paragraphs": paras, "csv": csv,
+                "tables": [{"header": header, "rows": rows[-1:], "summary_rows": {0}},
+                           overview.fold({"header": header, "rows": rows[:-1]}, drugs, "compression_per_drug.csv")]}
+    return {"id": "compression_change", "title": title, "paragraphs": paras, "csv": csv,
+            "tables": [{"header": header, "rows": rows, "summary_rows": {len(rows) - 1}}]}

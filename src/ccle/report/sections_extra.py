@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ccle.evaluation.thresholds import IQRThresholds
+import ccle.report.overview as overview
 from ccle.report.sections import _absent, f3
 from ccle.report.tables import (METRIC_LABELS, SENSITIVITY_METRICS, compression_table, confusion_totals,
                                 leakage_table, mean_over_drugs, method_label, per_drug)
@@ -31,8 +32,12 @@ def scatter_section(predictions_path, records, drugs, methods):
     show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"])]
     if not show:
         return _absent("scatter", title, "predictions of PM or a baseline")
+    present = set(df["drug"])
+    listed = [d for d in drugs if d in present]
+    shown = overview.figure_drugs(records, listed, methods, overview.PANEL_DRUGS) if overview.many(drugs) else listed
+    df = df[df["drug"].isin(shown)]
     panels = {}
-    for d in [d for d in drugs if d in set(df["drug"])]:
+    for d in shown:
         sub = df[df["drug"] == d]
         points = {m: (sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "observed"].to_numpy(float),
                       sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "predicted"].to_numpy(float))
@@ -54,7 +59,8 @@ def scatter_section(predictions_path, records, drugs, methods):
                            f"with the lowest average MSE). Dashed: the IQR thresholds of the observed training "
                            f"responses (mean over splits), which define the three sensitivity classes."],
             "figures": [{"name": "fig_observed_predicted", "caption": "Observed against predicted test responses "
-                         "per drug; dotted diagonal = perfect prediction.", "make": make}]}
+                         "per drug; dotted diagonal = perfect prediction."
+                         + overview.subset_note(shown, listed, "predictions.csv.gz"), "make": make}]}
 
 
 def sensitivity_section(records, drugs, methods):
@@ -91,8 +97,10 @@ def sensitivity_section(records, drugs, methods):
             "figures": figs}
 
 
-def genes_section(genes_path, drugs, top=5, heat_genes=30):
-    """Top genes per drug by selection frequency, the stability heat map and known-marker ranks."""
+def genes_section(genes_path, drugs, top=5, heat_genes=30, records=None, methods=None):
+    """Top genes per drug by selection frequency, the stability heat map and known-marker ranks. With many drugs
+    the tables fold and the heat map's columns are the drugs of :func:`ccle.report.overview.figure_drugs` (chosen
+    from ``records`` and ``methods``; without them evenly spaced in the run's order)."""
     title = "Genes"
     if genes_path is None or not genes_path.exists():
         return _absent("genes", title, "genes.csv (selected genes per drug)")
@@ -108,27 +116,32 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
     order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
     sources = sorted(set(df["source"])) if "source" in df.columns else [None]
 
+    # one pass over the file: a filter per drug would cost hundreds of scans on a GDSC-sized run
+    parts = {key if isinstance(key, tuple) else (key,): g for key, g in df.groupby(group, sort=False)}
+
     def part(d, src):
-        sel = df["drug"] == d
-        return df[sel if src is None else sel & (df["source"] == src)]
+        return parts.get((d,) if src is None else (d, src), df.iloc[:0])
 
     rows = [[d] + ([src] if src is not None else []) + [
             ", ".join(f"{g} ({f:.2f})" for g, f in part(d, src)[["gene", "selection_frequency"]].head(top)
                       .itertuples(index=False))] for d in order for src in sources if len(part(d, src))]
     header = ["Drug"] + (["Ranking"] if sources != [None] else []) + [f"Top {top} genes (selection frequency "
                                                                         "over splits)"]
-    tables = [{"header": header, "rows": rows}]
+    tables = [overview.fold({"header": header, "rows": rows, "cls": "text"}, order, "genes.csv",
+                            "Top genes of every drug")]
     marker_col = next((c for c in MARKER_COLUMNS if c in df.columns), None)
     if marker_col:
         mk = df[df[marker_col].astype(str).str.lower().isin(("1", "true", "yes"))]
+        by_drug = {d: g for d, g in mk.groupby("drug", sort=False)}
         label = (lambda r: f" {r.source}") if sources != [None] else (lambda r: "")
-        tables.append({"caption": "Known markers: their rank among the drug's genes (1 = most stable)"
-                       + (" in each ranking (RFE = SVR-RFE weights, EN = elastic net, PM = network importance)."
-                          if sources != [None] else "."),
-                       "header": ["Drug", "Marker ranks"],
-                       "rows": [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}" for r in
-                                              mk[mk["drug"] == d].itertuples(index=False))
-                                 or "none selected"] for d in order]})
+        caption = ("Known markers: their rank among the drug's genes (1 = most stable)"
+                   + (" in each ranking (RFE = SVR-RFE weights, EN = elastic net, PM = network importance)."
+                      if sources != [None] else "."))
+        marker_rows = [[d, ", ".join(f"{r.gene} #{r.rank_in_drug}{label(r)}"
+                                     for r in by_drug[d].itertuples(index=False)) if d in by_drug else
+                        "none selected"] for d in order]
+        tables.append(overview.fold({"cls": "text", "caption": caption, "header": ["Drug", "Marker ranks"],
+                                     "rows": marker_rows}, order, "genes.csv", "Markers of every drug"))
     # a ranking that keeps every gene in every split (RFE asked for at least as many genes as the matrix has)
     # says nothing about stability: the heat map uses the rankings whose frequencies vary
     if "source" in df.columns:
@@ -139,6 +152,8 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
     constant = sorted(set(df["source"]) - set(informative["source"])) if "source" in df.columns else []
     wide = informative.pivot_table(index="gene", columns="drug", values="selection_frequency",
                                    aggfunc="max").fillna(0.0).reindex(columns=order, fill_value=0.0)
+    # the heat map's genes are ranked over every drug; its columns are a readable subset when there are many
+    columns = overview.figure_drugs(records or [], order, methods or [])
     if informative.empty or wide.to_numpy().min() == wide.to_numpy().max():
         return {"id": "genes", "title": title, "tables": tables,
                 "paragraphs": ["No stability heat map: every gene has the same selection frequency in every split "
@@ -151,19 +166,19 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30):
     else:
         key["rank"] = 0.0
     chosen = key.sort_values(["freq", "rank"], ascending=[False, True], kind="stable").head(heat_genes).index
-    matrix, genes = wide.loc[chosen].to_numpy(), list(chosen)
+    matrix, genes = wide.loc[chosen, columns].to_numpy(), list(chosen)
 
     def make():
         import ccle.report.figures as figures
-        return figures.gene_heatmap(matrix, genes, order)
+        return figures.gene_heatmap(matrix, genes, columns)
 
     return {"id": "genes", "title": title, "tables": tables,
             "paragraphs": [f"The {len(genes)} genes with the highest mean selection frequency over drugs (ties: "
                            f"the better mean rank first)."
                            + (f" Left out of the heat map: {', '.join(constant)}, which kept every gene in every "
                               f"split." if constant else "")],
-            "figures": [{"name": "fig_gene_stability", "caption": "Selection frequency of the top genes per drug.",
-                         "make": make}]}
+            "figures": [{"name": "fig_gene_stability", "caption": "Selection frequency of the top genes per drug."
+                         + overview.subset_note(columns, order, "genes.csv"), "make": make}]}
 
 
 def leakage_section(all_records, methods):

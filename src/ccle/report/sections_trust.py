@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+import ccle.report.overview as overview
 from ccle.report.paper_values import paper_mse
 from ccle.report.sections import _absent, f3
 from ccle.report.tables import condition, method_label, per_drug
@@ -41,6 +42,8 @@ def coverage_section(records, drugs, methods):
                      f3(float(np.mean(_finite([share[d][m] for d in share]) or [float("nan")]))),
                      f3(float(np.mean(a)) if a else float("nan"))])
     per_drug_rows = [[d] + [f"{f3(cov[d][m])} / {f3(wid[d][m])}" for m in shown] for d in cov]
+    csv_rows = [[d, m, cov[d][m], wid[d][m], share[d][m], acc[d][m]] for d in cov for m in shown
+                if math.isfinite(cov[d][m])]
     nominal = f"{100 * level:g} %" if math.isfinite(level) else "several levels"
     text = (f"Every prediction comes with a {nominal} interval: split conformal on the absolute out-of-fold "
             "residuals of the method's training rows (half-width = the ceil((n + 1) x level)-th smallest). "
@@ -57,10 +60,16 @@ def coverage_section(records, drugs, methods):
         return figures.coverage_figure(cover, width, shown, level if math.isfinite(level) else 0.9)
 
     return {"id": "coverage", "title": title, "paragraphs": [text],
+            "csv": [{"name": "coverage_per_drug.csv", "rows": csv_rows,
+                     "header": ["drug", "method", "interval_coverage", "interval_width", "confident_share",
+                                "confident_acc"]}],
             "tables": [{"header": header, "rows": rows},
                        {"header": ["Drug"] + [method_label(m) for m in shown], "rows": per_drug_rows,
                         "caption": "Per drug: coverage / median width (mean over splits).",
-                        "collapsed": "Coverage and width per drug"}],
+                        "collapsed": "Coverage and width per drug",
+                        **({"collapsed": f"Coverage and width per drug ({len(per_drug_rows)} rows; also in "
+                                         f"coverage_per_drug.csv)", "csv": "coverage_per_drug.csv"}
+                           if overview.many(drugs) else {})}],
             "figures": [{"name": "fig_interval_coverage", "make": make,
                          "caption": "Coverage of the test rows (left; dashed: nominal level) and median interval "
                                     "width (right) per method: dot = mean over drugs, line = lowest to highest drug."}]}
@@ -102,9 +111,14 @@ def leakage_headline_section(all_records, drugs, methods):
             "ANN). A gap between the dots is what the leak buys; a published value far below both is not reproduced "
             "by either protocol.")
 
+    drawn = overview.figure_drugs(strict, shown, both)
+    csv_rows = [[d, m, s_val.get((d, m), float("nan")), p_val.get((d, m), float("nan")),
+                 published.get((d, m), float("nan"))] for d in shown for m in both
+                if (d, m) in s_val or (d, m) in p_val]
+
     def make():
         import ccle.report.figures as figures
-        return figures.leakage_dumbbell(s_val, p_val, published, shown, both)
+        return figures.leakage_dumbbell(s_val, p_val, published, drawn, both)
 
     return {"id": "leakage-headline", "title": title, "paragraphs": [text],
             "tables": [{"header": ["Method", "Drugs", "Strict MSE (mean)", "Paper-protocol MSE (mean)",
@@ -113,4 +127,6 @@ def leakage_headline_section(all_records, drugs, methods):
             "figures": [{"name": "fig_leakage_per_drug", "make": make,
                          "caption": "Per drug and method: test MSE (mean over splits) under the strict protocol "
                                     "(filled) and the paper protocol (open), and the paper's published Table I "
-                                    "value (cross)."}]}
+                                    "value (cross)." + overview.subset_note(drawn, shown, "leakage_per_drug.csv")}],
+            "csv": [{"name": "leakage_per_drug.csv", "rows": csv_rows,
+                     "header": ["drug", "method", "strict_mse", "paper_mse", "published_mse"]}]}

@@ -90,11 +90,14 @@ def paired_tests(records, reference="PM", drugs=None, methods=None, alpha=0.05):
     if reference not in methods:
         return [], []
     by = {(r["drug"], r["method"], int(r["split"])): r for r in records}
+    splits_of = {}
+    for d, m, s in by:
+        splits_of.setdefault((d, m), set()).add(s)
     rows, summary = [], []
     for other in [m for m in methods if m != reference]:
         block = []
         for d in drugs:
-            splits = sorted(s for (dd, mm, s) in by if dd == d and mm == reference and (d, other, s) in by)
+            splits = sorted(splits_of.get((d, reference), set()) & splits_of.get((d, other), set()))
             if not splits:
                 continue
             diffs = [by[(d, reference, s)]["mse"] - by[(d, other, s)]["mse"] for s in splits]

@@ -127,12 +127,12 @@ def mean_over_drugs(records, metrics, drugs=None, methods=None):
     least one record (returns ``(present_metrics, rows)``; NaN where a method lacks the field)."""
     methods = methods or _order(records, "method")
     present = [k for k in metrics if any(k in r for r in records)]
+    tables = {k: per_drug([r for r in records if k in r], k, drugs, methods)[0] for k in present}
     rows = []
     for m in methods:
         row = [m]
         for k in present:
-            t, _ = per_drug([r for r in records if k in r], k, drugs, [m])
-            vals = [t[d][m] for d in t if math.isfinite(t[d][m])]
+            vals = [tables[k][d][m] for d in tables[k] if math.isfinite(tables[k][d][m])]
             row.append(float(np.mean(vals)) if vals else float("nan"))
         rows.append(row)
     return present, rows
@@ -240,11 +240,12 @@ def timing_table(records, drugs=None, methods=None):
 def metrics_table(records, drugs=None, methods=None):
     """Per method: the mean over drugs of each metric (MSE, RMSE, R^2, Pearson, Spearman, sensitivity acc.)."""
     methods = methods or _order(records, "method")
+    tables = {metric: per_drug(records, metric, drugs, methods)[0] for metric in SUMMARY_METRICS}
     rows = []
     for m in methods:
         row = [m]
         for metric in SUMMARY_METRICS:
-            t, _ = per_drug(records, metric, drugs, [m])
+            t = tables[metric]
             vals = [t[d][m] for d in t if math.isfinite(t[d][m])]
             row.append(float(np.mean(vals)) if vals else float("nan"))   # NaN: undefined for every drug
         rows.append(row)
