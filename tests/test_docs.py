@@ -32,9 +32,17 @@ SLOW_DOCTESTS = ["nnlite.runtime", "nnlite.optim", "nnlite.model", "nnlite.ann",
                  "nnlite.compress.fileformat"]
 
 
+# examples that need a model file written by `ccle train`: tests/nnlite/test_runtime_pipeline.py runs them with one
+NEEDS_A_MODEL_FILE = {"nnlite.runtime.predict_samples"}
+
+
 def _run_doctests(name):
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
+    for test in doctest.DocTestFinder().find(module):
+        if test.name not in NEEDS_A_MODEL_FILE:
+            runner.run(test)
+    result = runner.summarize(verbose=False)
     assert result.attempted > 0, f"{name} has no docstring examples"
     assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples of {name} failed"
     return result
