@@ -30,7 +30,7 @@ GENES_FILE = "genes.csv"
 GENES_COLUMNS = ("drug", "source", "gene", "selection_frequency", "mean_rank", "n_splits", "n_selected",
                  "mean_value", "sign_agreement", "top20")
 # record field -> the "source" of its rows in genes.csv
-GENE_FIELDS = {"genes_rfe": "RFE", "genes_enet": "EN", "genes_importance": "PM"}
+GENE_FIELDS = {"genes_rfe": "RFE", "genes_enet": "EN", "genes_importance": "PM", "genes_gain": "GB"}
 
 
 def ranked(genes, values, keep=None, top=None):
@@ -199,7 +199,8 @@ def stability_from_records(records, field, source, top=20):
 
 def genes_table(records, markers=None, top=20):
     """``genes.csv`` of a benchmark run: :func:`stability_from_records` of every gene field present
-    (:data:`GENE_FIELDS`: source "RFE" = SVR-RFE genes with the SVR weights, "EN" = elastic-net non-zero
+    (:data:`GENE_FIELDS`: source "GB" = gradient boosting's split gain, "RFE" = SVR-RFE genes with the SVR
+    weights, "EN" = elastic-net non-zero
     coefficients, "PM" = the network's permutation importance), plus ``rank`` (1-based position within its
     (drug, source), the order of :func:`gene_stability`), ``known_marker`` (the gene is in the cited marker table
     for that drug, :mod:`ccle.data.markers`) and ``marker_direction`` (its direction there, else empty)."""

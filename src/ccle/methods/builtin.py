@@ -8,6 +8,7 @@ import numpy as np
 
 from ccle.evaluation.genes import (IMPORTANCE_METHOD, committee_permutation_importance, enet_genes,
                                    importance_genes, rfe_genes)
+from ccle.methods.boosting import GradientBoostingModel
 from ccle.methods.estimators import (DEFAULT_WIDTHS, ElasticNetModel, MeanModel, PerDrugModel, RandomForestModel,
                                      SimpleANNModel, SVRModel)
 from ccle.methods.multitask import MultiTaskModel
@@ -46,6 +47,13 @@ def _svr_genes(est, genes, X_train, y_train, seed):
 
 def _enet_genes(est, genes, X_train, y_train, seed):
     return {"genes_enet": enet_genes(genes, est.model_.coef_)}
+
+
+def _gain_genes(est, genes, X_train, y_train, seed):
+    """Top 100 genes by the final boosted model's total split gain (nonzero only)."""
+    gain = est.feature_importances_
+    keep = np.flatnonzero(gain > 0)
+    return {"genes_gain": importance_genes(genes[keep], gain[keep])}
 
 
 def _committee_genes(est, genes, X_train, y_train, seed):
@@ -118,6 +126,14 @@ def _register_builtins():
         warmup_options={"epochs": 2, "patience": 1, "cv": 2, "retrain_epochs": 1},
         quick_options={"hidden": (32,), "epochs": 60, "patience": 10, "cv": 2, "n_genes": 200,
                        "retrain_epochs": 2}))
-
+    register(MethodSpec(
+        name="GB", label="gradient boosting", color="C9", default=False,
+        description="histogram gradient boosting, trees by early stopping in each of 5 folds, refit on all rows",
+        make=lambda widths=None, n_features=1000, seed=0, selector=None, **kw: GradientBoostingModel(
+            seed=seed, selector=selector, **kw),
+        kernel_group="gbm", warmup_options={"max_iter": 3, "cv": 2, "n_iter_no_change": 1},
+        gene_fields=_gain_genes,
+        record_fields=lambda est, X_test, y_test: {"n_trees": int(est.n_iter_),
+                                                   "fold_n_trees": list(est.fold_n_iter_)}))
 
 _register_builtins()

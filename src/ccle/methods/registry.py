@@ -34,8 +34,8 @@ from typing import Callable, Optional
 from ccle.errors import CCLEError
 
 ENTRY_POINT_GROUP = "ccle.methods"
-# matplotlib's default colour cycle after the built-in methods' colours
-_SPARE_COLORS = ("C9", "#17becf", "#bcbd22", "#7f7f7f", "#8c564b", "#e377c2")
+# colours of methods registered without one (darker tones, unlike matplotlib's C0-C9 of the built-in methods)
+_SPARE_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd")
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,21 @@ def test_bad_input_and_names():
     with pytest.raises(CCLEError, match="unknown method"):
         parse_methods("PM,foo")
     assert all(type(make_method(m)).__name__ for m in names())
+
+
+def test_gradient_boosting_learns_and_its_out_of_fold_predictions_never_saw_their_row():
+    from ccle.methods.boosting import GradientBoostingModel
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 30)).astype(np.float32)
+    y = 2 * X[:, 0] - X[:, 1] + 0.3 * rng.normal(size=150)
+    est = GradientBoostingModel(max_iter=60, cv=3, seed=1).fit(X[:120], y[:120])
+    mse = np.mean((est.predict(X[120:]) - y[120:]) ** 2)
+    assert mse < 0.5 * np.var(y[120:])
+    assert est.feature_importances_[:2].sum() > 0.5 and np.isclose(est.feature_importances_.sum(), 1.0)
+    # a row's out-of-fold prediction does not depend on its own response
+    y2 = y[:120].copy()
+    y2[5] += 100.0
+    again = GradientBoostingModel(max_iter=60, cv=3, seed=1).fit(X[:120], y2)
+    assert again.oof_predictions_[5] == est.oof_predictions_[5]
+    assert make_method("GB", seed=1).__class__ is GradientBoostingModel
