@@ -96,6 +96,10 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=None, jobs=1, p
     ``max_tasks`` stops after that many new tasks (tests use it to simulate an interrupted run).
     """
     methods = list(names() if methods is None else methods)
+    for m in methods:
+        if spec(m).members and not set(spec(m).members) & set(methods):
+            raise CCLEError(f"method {m} is built from the predictions of {', '.join(spec(m).members)}: "
+                            f"name at least one of them in --methods")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(cfg=cfg, out_dir=out_dir, datasets=tuple(datasets), cache_dir=out_dir / "cache",
@@ -116,21 +120,26 @@ def run_benchmark(datasets, cfg, out_dir, *, n_splits=5, methods=None, jobs=1, p
         print(f"resuming: {len(done)} finished results found in {store.path}, {len(tasks)} to run",
               file=sys.stderr, flush=True)
     bar = Progress(len(tasks), enabled=progress, tasks=tasks)
+    # a method built from its members' predictions (stacking) runs after every other task, in this process,
+    # from the rows the members wrote: it refits nothing, and each of its tasks is a small fit
+    derived = [t for t in tasks if spec(t[2]).members]
+    tasks = [t for t in tasks if not spec(t[2]).members]
     try:
         if scheduler is not None:
             run_dask(tasks, ctx, bar, scheduler, n_workers=jobs if jobs > 1 else None)
-        elif jobs <= 1 or len(tasks) <= 1:
-            limiter = limit_threads()
-            try:
-                for task in tasks:
-                    records, rows = execute(task, ctx)
-                    save_task(out_dir, records, rows)
-                    bar.update(summary_record(records))
-            finally:
-                if limiter is not None:
-                    limiter.restore_original_limits()
-        else:
+        elif jobs > 1 and len(tasks) > 1:
             _run_pool(tasks, ctx, bar, jobs)
+        else:
+            derived = tasks + derived
+        limiter = limit_threads()
+        try:
+            for task in derived:
+                records, rows = execute(task, ctx, methods)
+                save_task(out_dir, records, rows)
+                bar.update(summary_record(records))
+        finally:
+            if limiter is not None:
+                limiter.restore_original_limits()
     finally:
         bar.close()  # ends a live progress line, also when interrupted
     wanted = set(drugs)

@@ -69,13 +69,45 @@ def task_rows(ds, split, cfg):
                       cell_lines=ds.cell_lines, held_out=ds.held_out)
 
 
-def row_keywords(ds, method, rows):
-    """The per-row keywords of a method's fit/predict (the tissues of ``rows`` for the tissue baseline)."""
-    if spec(method).needs_tissues:
+def row_keywords(ds, method, rows, members=None, which="train"):
+    """The per-row keywords of a method's fit/predict: the tissues of ``rows`` for the tissue baseline; for a
+    method built from members (``MethodSpec.members``), ``members(which, rows)`` ({member: (len(rows),)
+    predictions}, out-of-fold ones for ``which="train"``)."""
+    s = spec(method)
+    if s.needs_tissues:
         # DrugData built without tissues (by hand, or before tissues existed): the CCLE name's suffix
         tissues = ds.tissues if len(ds.tissues) == len(ds.y) else tissues_of(ds.cell_lines)
         return {"tissues": [tissues[i] for i in rows]}
+    if s.members:
+        if members is None:
+            raise CCLEError(f"method {method!r} is built from other methods' predictions: run it in a benchmark "
+                            f"with its members ({', '.join(s.members)})")
+        return {"members": members(which, rows)}
     return {}
+
+
+def member_predictions(out_dir, ds, split, method, methods=None):
+    """``members(which, rows)`` for a method built from members: the predictions its members wrote for drug
+    ``ds`` and split ``split`` to ``out_dir``'s predictions.csv.gz, as {member: (len(rows),) floats, NaN where
+    a row has none}; ``which`` "train" gives the training rows' out-of-fold predictions, "test" the test rows'.
+    Only the members in ``methods`` (the run's methods; default all) with rows are used."""
+    s = spec(method)
+    wanted = [m for m in s.members if methods is None or m in methods]
+    frame = PredictionsStore(out_dir).load()
+    frame = frame[(frame["drug"] == ds.drug) & (frame["split"].astype(int) == int(split))
+                  & frame["method"].isin(wanted)]
+    cells = np.asarray(ds.cell_lines, dtype=object)
+    present = [m for m in wanted if (frame["method"] == m).any()]
+
+    def members(which, rows):
+        part = frame[frame["set"] == which]
+        out = {}
+        for m in present:
+            by_cell = dict(zip(part.loc[part["method"] == m, "cell_line"].astype(str),
+                               pd.to_numeric(part.loc[part["method"] == m, "predicted"], errors="coerce")))
+            out[m] = np.array([by_cell.get(str(c), np.nan) for c in cells[rows]], dtype=np.float64)
+        return out
+    return members
 
 
 def limit_threads(env=False):
@@ -142,7 +174,7 @@ class TaskCache:
         return tuple(entry["widths"]), float(entry["seconds"])
 
 
-def fit_pipeline(ds, split, method, cfg, cache=None):
+def fit_pipeline(ds, split, method, cfg, cache=None, members=None):
     """Fit ``method`` on the training rows of split ``split`` of ``ds`` under ``cfg``: gene selection, width
     search and the estimator (seeded by the split's seed). Under the "strict" protocol nothing sees a row
     outside the training rows; under "paper" the scaling + RFE are fitted on all rows of the drug.
@@ -188,7 +220,7 @@ def fit_pipeline(ds, split, method, cfg, cache=None):
     est = make_method(method, widths=widths, n_features=cfg.n_features, seed=seed, selector=selector,
                       options=cfg.options)
     t0 = time.perf_counter()
-    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **row_keywords(ds, method, train_idx))
+    _guarded(s, "fit", est.fit, ds.X[train_idx], ds.y[train_idx], **row_keywords(ds, method, train_idx, members))
     fit_seconds = time.perf_counter() - t0
     est.thresholds_ = IQRThresholds().fit(ds.y[prep_rows])
     fields = {"fit_seconds": fit_seconds, "selector_seconds": selector_seconds, "search_seconds": search_seconds,
@@ -247,7 +279,7 @@ def run_task(ds, split, method, cfg, cache_dir=None):
     return run_task_with_predictions(ds, split, method, cfg, cache_dir)[0]
 
 
-def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
+def run_task_with_predictions(ds, split, method, cfg, cache_dir=None, members=None):
     """:func:`run_task` that also returns the task's ``predictions.csv.gz`` rows -> ``(record, rows)``.
 
     Record fields beyond the regression metrics: the sensitivity calls of :func:`ccle.evaluation.calls.call_metrics`
@@ -262,11 +294,12 @@ def run_task_with_predictions(ds, split, method, cfg, cache_dir=None):
     (:func:`ccle.benchmark.warmup.warm_up`, once per process): ``warmup_seconds`` is that time, 0 after the first task."""
     warmup_seconds = warm_up(method, ds.X, cfg.options)
     ds = task_dataset(ds, cfg)
-    est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg))
+    est, fields = fit_pipeline(ds, split, method, cfg, TaskCache(cache_dir, cfg), members)
     train_idx, test_idx = task_rows(ds, split, cfg)
     s = spec(method)
     t0 = time.perf_counter()
-    pred = _guarded(s, "predict", est.predict, ds.X[test_idx], **row_keywords(ds, method, test_idx))
+    pred = _guarded(s, "predict", est.predict, ds.X[test_idx],
+                    **row_keywords(ds, method, test_idx, members, which="test"))
     predict_seconds = time.perf_counter() - t0
     pred = checked_predictions(s, pred, test_idx.size)
     y_test, y_train = ds.y[test_idx], ds.y[train_idx]
@@ -356,15 +389,18 @@ def task_drugs(task, drugs):
     return list(drugs) if is_cross_drug(task) else [task[0]]
 
 
-def execute(task, ctx):
+def execute(task, ctx, methods=None):
     """Run one task of the run context ``ctx`` (:class:`ccle.benchmark.config.RunContext`) -> ``(records,
     rows)``: its list of records (one for a per-drug task, one per drug for a cross-drug task) and its
     ``predictions.csv.gz`` rows (one DataFrame; a cross-drug task's holds every drug's rows). The one place that
-    dispatches cross-drug tasks; every back end (serial, process pool, Dask) calls it."""
+    dispatches cross-drug tasks; every back end (serial, process pool, Dask) calls it. A method built from
+    members reads their predictions from ``ctx.out_dir`` (``methods``: the run's methods)."""
     drug, split, method = task
     if is_cross_drug(task):
         return run_multitask_task_with_predictions(ctx.lazy_datasets(), split, ctx.cfg, method)
-    rec, rows = run_task_with_predictions(ctx.dataset(drug), split, method, ctx.cfg, ctx.cache_dir)
+    ds = ctx.dataset(drug)
+    members = member_predictions(ctx.out_dir, ds, split, method, methods) if spec(method).members else None
+    rec, rows = run_task_with_predictions(ds, split, method, ctx.cfg, ctx.cache_dir, members)
     return [rec], rows
 
 

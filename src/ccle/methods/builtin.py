@@ -14,6 +14,7 @@ from ccle.methods.estimators import (DEFAULT_WIDTHS, ElasticNetModel, MeanModel,
 from ccle.methods.multitask import MultiTaskModel
 from ccle.methods.paper_model import PaperModel
 from ccle.methods.registry import MethodSpec, register
+from ccle.methods.stacking import MEMBERS, StackedModel
 from ccle.methods.tissue import TissueMeanModel
 
 NETWORKS = "networks-svr"   # the networks (nnlite._kernels, compress) and the SVR-RFE share one warm-up lock
@@ -135,5 +136,13 @@ def _register_builtins():
         gene_fields=_gain_genes,
         record_fields=lambda est, X_test, y_test: {"n_trees": int(est.n_iter_),
                                                    "fold_n_trees": list(est.fold_n_iter_)}))
+    register(MethodSpec(
+        name="Stack", label="Stack", color="#393b79", default=False, schedule_rank=3,
+        description="per drug, non-negative weights on the members' out-of-fold predictions (no member refitted)",
+        make=lambda widths=None, n_features=1000, seed=0, selector=None, **kw: StackedModel(
+            seed=seed, selector=selector, **kw),
+        members=MEMBERS,
+        record_fields=lambda est, X_test, y_test: {"stack_weights": dict(est.weights_),
+                                                   "stack_intercept": float(est.intercept_)}))
 
 _register_builtins()

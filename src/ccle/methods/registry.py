@@ -84,6 +84,11 @@ class MethodSpec:
     gene_fields : callable or None
         ``gene_fields(estimator, genes, X_train, y_train, seed) -> dict``: the method's ranked gene lists
         (:mod:`ccle.evaluation.genes`).
+    members : tuple of str
+        A method built from other methods' predictions in the same run (stacking): its tasks run after every
+        other task of the run, and its ``fit`` / ``predict`` take ``members=`` {member: (n,) predictions of the
+        rows} (out-of-fold predictions for the training rows), read from what the members wrote; the members of
+        this tuple that the run has are used.
     plugin : str or None
         Where a plugin method came from (a file or an entry point); None for the built-in methods.
     """
@@ -105,6 +110,7 @@ class MethodSpec:
     schedule_rank: int = 1
     record_fields: Optional[Callable] = None
     gene_fields: Optional[Callable] = None
+    members: tuple = ()
     plugin: Optional[str] = None
 
     @property

@@ -25,7 +25,7 @@ from ccle.report.markdown import report_markdown, to_csv, to_markdown, to_text
 from ccle.report import figures, sections as core, sections_audit as audit_sections, sections_extra as extra
 from ccle.report import sections_trust as trust
 from ccle.report import overview, sections_overview as overview_sections
-from ccle.report import cross_study
+from ccle.report import cross_study, stacking
 
 __all__ = ["write_report", "build_report", "table1", "table1_spread", "table2", "timing_table", "metrics_table",
            "paired_table", "per_drug", "compression_summary", "to_csv", "to_markdown", "to_text", "fig3",
@@ -71,6 +71,7 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
             core.dotplot_section(recs, drugs, methods),
             core.ranks_section(recs, drugs, methods),
             core.paired_section(recs, drugs, methods),
+            *([core.paired_section(recs, drugs, methods, reference="Stack")] if "Stack" in methods else []),
             core.accuracy_section(recs, drugs, methods),
             core.timing_section(recs, drugs, methods),
             extra.scatter_section(preds, recs, drugs, methods),
@@ -82,6 +83,7 @@ def build_sections(all_records, out_dir, meta, drugs, methods):
             audit_sections.widths_section(recs, drugs),
             extra.compression_section(recs, methods),
             audit_sections.compression_change_section(recs, drugs),
+            stacking.stack_weights_section(recs, drugs),
             cross_study.consistency_section(out_dir)]
 
 

@@ -184,11 +184,12 @@ def paired_section(records, drugs, methods, reference="PM", alpha=0.05):
     rows, summary = stats.paired_tests(records, reference, drugs, methods, alpha)
     title = f"{method_label(reference)} against each method (paired tests)"
     if not summary:
-        return _absent("paired", title, f"no {reference} results to compare")
+        return _absent("paired" if reference == "PM" else f"paired-{reference}", title,
+                       f"no {reference} results to compare")
     ref = method_label(reference)
     srows = [[method_label(s[0]), str(s[1]), str(s[2]), str(s[3]), str(s[4])] for s in summary]
     drows = [[method_label(r[0]), r[1], f3(r[2], 4), f3(r[3], 2), fp(r[4]), fp(r[5]), str(r[6])] for r in rows]
-    return {"id": "paired", "title": title,
+    return {"id": "paired" if reference == "PM" else f"paired-{reference}", "title": title,
             "paragraphs": [f"Per drug, the corrected resampled t-test (Nadeau & Bengio 2003) on the per-split "
                            f"differences of test MSE ({ref} − other; negative = {ref} better), then "
                            f"Benjamini-Hochberg across the drugs of each comparison (q < {alpha} counts as "
