@@ -137,7 +137,7 @@ def _register_builtins():
         record_fields=lambda est, X_test, y_test: {"n_trees": int(est.n_iter_),
                                                    "fold_n_trees": list(est.fold_n_iter_)}))
     register(MethodSpec(
-        name="Stack", label="Stack", color="#d62728", default=False, schedule_rank=3,
+        name="Stack", label="Stack", color="#b8860b", default=False, schedule_rank=3,
         description="per drug, non-negative weights on the members' out-of-fold predictions (no member refitted)",
         make=lambda widths=None, n_features=1000, seed=0, selector=None, **kw: StackedModel(
             seed=seed, selector=selector, **kw),
