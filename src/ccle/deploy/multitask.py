@@ -28,7 +28,11 @@ import pandas as pd
 
 from ccle.data.align import drug_dataset
 from ccle.evaluation.calls import prediction_percentile
-from ccle.deploy.per_drug import _as_expression, _jsonable, _versions, dense_layer_lines, model_inputs, short_list
+from ccle.deploy.common import as_expression as _as_expression
+from ccle.deploy.common import dense_layer_lines, short_list
+from ccle.deploy.common import jsonable as _jsonable
+from ccle.deploy.common import versions as _versions
+from ccle.deploy.per_drug import model_inputs
 from ccle.evaluation.thresholds import IQRThresholds, sensitive_direction
 from ccle.errors import CCLEError
 from ccle.methods.multitask import FORMAT, MultiTaskModel, file_metadata, load_multitask, response_matrix

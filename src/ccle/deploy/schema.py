@@ -6,9 +6,9 @@ with a fresh checksum is read as valid bytes. :func:`validate_metadata` therefor
 readers use, with its type, and the agreements between them (one scaler entry per gene, low <= high), and
 refuses the first problem with one :class:`~ccle.errors.CCLEError` line naming the file and the field::
 
-    kind "ccle.drug_model", version 1
+    kind "ccle.drug_model", version 1, 2 or 3
     drug: non-empty string                    response: string (optional, default "ActArea")
-    genes: non-empty list of distinct non-empty strings (the network inputs, in order)
+    genes: list of distinct non-empty strings (the model's inputs, in order; empty only for a constant model)
     expression_transform: object {log2p1: bool (optional), dropped: list of strings (optional)}
     scaler: object {data_min, data_max: lists of len(genes) finite numbers, clip: bool (optional)}
     target: object {mean: finite number, scale: finite number > 0}
@@ -17,6 +17,10 @@ refuses the first problem with one :class:`~ccle.errors.CCLEError` line naming t
     sizes: list (optional) of null or {totals: object of numbers with dense, huffman}
     compression: list (optional) of null or objects (val_mse: object of numbers when present)
     ensemble: {combine: one of nnlite.compress._layout.ENSEMBLE_COMBINE, members: list of strings} (optional)
+    version >= 2: calibrated_thresholds {low, high}, training_cell_lines (strings), oof_predictions (numbers)
+    version 3: method (non-empty string), model_kind (one of MODEL_KINDS); model (object whose kind is
+        model_kind) for every kind but "committee"; oof_abs_residuals (numbers, optional); importance
+        (len(genes) numbers, optional)
 
 The packed ensemble itself is read by :func:`nnlite.compress._layout.committee_members` (shared by the engine
 and :mod:`nnlite.runtime`); this schema takes its allowed ``combine`` values from the same definition.
@@ -27,8 +31,10 @@ from ccle.errors import CCLEError
 from nnlite.compress._layout import ENSEMBLE_COMBINE, ENSEMBLE_KEY
 
 KIND = "ccle.drug_model"
-VERSION = 2                    # written by train
-SUPPORTED_VERSIONS = (1, 2)    # version 1: no calibrated rule, training lines or ranked genes (still predicts)
+VERSION = 3                    # written by train: every per-drug method, compact metadata
+SUPPORTED_VERSIONS = (1, 2, 3)  # 1: no calibrated rule, training lines or ranked genes; 2: PM+ only (both predict)
+# how a version 3 file holds its model: networks in the container, or an array model (nnlite.runtime.array_model)
+MODEL_KINDS = ("committee", "dense", "linear", "forest", "constant")
 
 
 class _Bad(Exception):
@@ -105,8 +111,10 @@ def _check(meta):
         raise _Bad(f"drug must be a non-empty string, got {meta['drug']!r:.40}")
     if not isinstance(meta.get("response", "ActArea"), str):
         raise _Bad("response must be a string")
+    if meta["version"] >= 3:
+        _check_v3(meta)
     genes = _strings(meta["genes"], "genes", nonempty=True)
-    if not genes:
+    if not genes and meta.get("model_kind") != "constant":
         raise _Bad("genes is empty")
     if len(set(genes)) != len(genes):
         raise _Bad("genes lists a gene more than once")
@@ -166,6 +174,24 @@ def _check(meta):
             raise _Bad(f"{ENSEMBLE_KEY}.combine {ensemble.get('combine')!r} is not one of "
                        f"{', '.join(ENSEMBLE_COMBINE)}")
         _strings(ensemble.get("members"), f"{ENSEMBLE_KEY}.members")
+
+
+def _check_v3(meta):
+    if not isinstance(meta.get("method"), str) or not meta["method"]:
+        raise _Bad("method must be a non-empty string")
+    kind = meta.get("model_kind")
+    if kind not in MODEL_KINDS:
+        raise _Bad(f"model_kind {kind!r} is not one of {', '.join(MODEL_KINDS)}")
+    if kind != "committee":
+        model = _object(meta, "model")
+        if model.get("kind") != kind:
+            raise _Bad(f"model.kind {model.get('kind')!r} is not the model_kind {kind!r}")
+    if "oof_abs_residuals" in meta:
+        residuals = _list(meta["oof_abs_residuals"], "oof_abs_residuals")
+        _numbers(residuals, "oof_abs_residuals", len(residuals))
+    if "importance" in meta:
+        n = len(meta["genes"]) if isinstance(meta.get("genes"), list) else -1
+        _numbers(meta["importance"], "importance", n)
 
 
 def validate_metadata(meta, path):
