@@ -75,12 +75,12 @@ def run(args):
                                search_options=QUICK_TRAIN_SEARCH if args.quick else None)
     meta = trained.metadata
     tr = meta["training"]
-    fit = tr.get("fit", {})
     what = f"{meta['model_kind']}"
-    if fit.get("n_networks"):
-        what += f" of {fit['n_networks']} networks"
-    if tr.get("widths") or fit.get("widths"):
-        what += f", widths {','.join(map(str, tr.get('widths') or fit['widths']))}"
+    if tr.get("n_networks"):
+        what += f" of {tr['n_networks']} networks"
+    widths = tr.get("widths")
+    if widths:
+        what += f", widths {','.join(map(str, widths))}"
     print(f"wrote {out} ({trained.n_bytes} bytes): {method} for {meta['drug']}, {tr['n_cell_lines']} cell lines, "
           f"{len(meta['genes'])} genes, {what}{' (searched)' if tr.get('search') else ''}, "
           f"{tr['fit_seconds']:.1f}s")

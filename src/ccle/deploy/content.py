@@ -102,12 +102,12 @@ def _dense_state(net):
 def _networks(est, X, y, seed):
     cols = _support(est)
     if hasattr(est, "networks_"):
-        nets, details = list(est.networks_), {"l2": getattr(est, "l2_", None)}
+        nets, details = list(est.networks_), {}
         choice = getattr(est, "compress_choice_", None)
         if choice:
             details["compress_choice"] = choice
     else:
-        nets, details = [est.network_], {"widths": [int(w) for w in getattr(est, "widths_", ())]}
+        nets, details = [est.network_], {}
     mean, scale = float(est.y_mean_), float(est.y_scale_)
     importance = method = None
     if hasattr(est, "folds_"):
@@ -132,7 +132,7 @@ def _linear(est):
     keep = np.flatnonzero(coef != 0.0)
     coef32 = coef[keep].astype(np.float32)
     state = {"kind": "linear", "n_in": int(keep.size), "coef": coef32, "intercept": float(est.model_.intercept_)}
-    details = {k: float(getattr(est, k)) for k in ("C_",) if hasattr(est, k)}
+    details = {}
     for k in ("alpha_", "l1_ratio_"):
         if hasattr(est.model_, k):
             details[k.rstrip("_")] = float(getattr(est.model_, k))

@@ -51,7 +51,7 @@ def inspect_model(path, all_genes=False):
         f"{tr.get('seed', '?')}, {tr.get('created_utc', '')}",
     ]
     target = f"* {meta['target']['scale']:.6g} + {meta['target']['mean']:.6g}"
-    l2 = tr.get("l2", tr.get("fit", {}).get("l2"))
+    l2 = tr.get("l2")
     if nets:
         lines.append(f"committee: {len(nets)} network(s), prediction = mean of their outputs {target}"
                      + (f"; L2 {l2:g}" if isinstance(l2, (int, float)) else ""))

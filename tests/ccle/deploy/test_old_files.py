@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from ccle.deploy.multitask import predict_multitask_file
-from ccle.deploy.per_drug import inspect_model, predict_file
+from ccle.deploy.inspection import inspect_model
+from ccle.deploy.per_drug import predict_file
 
 DATA = Path(__file__).parent / "data"
 
