@@ -111,9 +111,9 @@ def _check(meta):
         raise _Bad(f"drug must be a non-empty string, got {meta['drug']!r:.40}")
     if not isinstance(meta.get("response", "ActArea"), str):
         raise _Bad("response must be a string")
+    genes = _strings(meta["genes"], "genes", nonempty=True)
     if meta["version"] >= 3:
         _check_v3(meta)
-    genes = _strings(meta["genes"], "genes", nonempty=True)
     if not genes and meta.get("model_kind") != "constant":
         raise _Bad("genes is empty")
     if len(set(genes)) != len(genes):
@@ -190,8 +190,7 @@ def _check_v3(meta):
         residuals = _list(meta["oof_abs_residuals"], "oof_abs_residuals")
         _numbers(residuals, "oof_abs_residuals", len(residuals))
     if "importance" in meta:
-        n = len(meta["genes"]) if isinstance(meta.get("genes"), list) else -1
-        _numbers(meta["importance"], "importance", n)
+        _numbers(meta["importance"], "importance", len(meta["genes"]))
 
 
 def validate_metadata(meta, path):
