@@ -316,7 +316,13 @@ class RuntimeModel:
 
 # ---------------------------------------------------------------------------------------------- array models
 class LinearModel:
-    """``u = z @ coef + intercept`` (float64) on inputs z (n, p)."""
+    """``u = z @ coef + intercept`` (float64) on inputs z (n, p).
+
+    Parameters
+    ----------
+    coef : array-like of shape (p,)
+    intercept : float
+    """
 
     def __init__(self, coef, intercept):
         self.coef = np.asarray(coef, dtype=np.float64).ravel()
@@ -329,8 +335,20 @@ class LinearModel:
 
 
 class ForestModel:
-    """Regression trees from preorder node arrays (module docstring); ``feature``, ``threshold``, ``left``,
-    ``right``, ``value`` (T, K) are the padded per-tree tables, ``n_in`` the number of inputs."""
+    """Regression trees from preorder node arrays (module docstring); after construction ``feature``,
+    ``threshold``, ``left``, ``right``, ``value`` (T, K) are the padded per-tree tables.
+
+    Parameters
+    ----------
+    n_nodes : array-like of shape (T,)
+        Nodes per tree.
+    feature, split : array-like of shape (sum(n_nodes),)
+        Per node, in preorder: the input it splits on (-1 at a leaf) and its threshold or leaf value.
+    right : array-like of shape (number of splits,)
+        The right child of each split (index within its tree).
+    n_in : int
+        Number of inputs.
+    """
 
     def __init__(self, n_nodes, feature, split, right, n_in):
         n_nodes = np.asarray(n_nodes, dtype=np.int64)
@@ -385,7 +403,14 @@ class ForestModel:
 
 
 class ConstantModel:
-    """``u = value`` for every row."""
+    """``u = value`` for every row.
+
+    Parameters
+    ----------
+    value : float
+    n_in : int, default 0
+        Number of inputs (read by nothing).
+    """
 
     def __init__(self, value, n_in=0):
         self.value = float(value)
@@ -437,7 +462,17 @@ def array_model(state, n_in):
 
 class ArrayRuntimeModel:
     """A loaded ``.nnz`` file without networks: ``model`` (:func:`array_model` of ``metadata["model"]``, whose
-    ``n_in`` entry gives the number of inputs), ``predict(X)`` -> float64 (n,); ``networks`` is empty."""
+    ``n_in`` entry gives the number of inputs), ``predict(X)`` -> float64 (n,); ``networks`` is empty.
+
+    Parameters
+    ----------
+    header : dict
+        The parsed file header (its metadata holds the model).
+    crc32, n_bytes : int
+        Checksum and size of the file.
+    source : str
+        Name used in error messages.
+    """
 
     def __init__(self, header, crc32, n_bytes, source="<bytes>"):
         self.header = header

@@ -86,7 +86,9 @@ class PerDrugModel(_Estimator):
     mean of their outputs); no network ever sees a test row. With ``compress=True`` each committee network goes
     through :func:`nnlite.compress.pipeline.compress_model` (pruning ``prune_percent``, ``bits``-bit weight
     sharing, Huffman coding; retraining and fine-tuning on its training folds, checked on its own fold) and the
-    compressed networks predict.
+    compressed networks predict. ``compress_grid`` (``(keep_scale, bits)`` settings, most compressive first)
+    lets the training folds choose the setting instead: the first whose compressed committee's out-of-fold MSE
+    is within ``compress_tolerance`` (relative) of the uncompressed committee's is kept.
 
     Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``folds_`` (n_train,) the
     inner fold of each training row (network f never fitted fold f), ``oof_predictions_`` (n_train,) each row
