@@ -39,7 +39,7 @@ from ccle.methods.multitask import FORMAT, MultiTaskModel, file_metadata, load_m
 from ccle.methods.preprocess import ExpressionTransform, decide_log2
 from ccle.files import atomic_write, read_bytes
 from nnlite import runtime
-from nnlite.compress.fileformat import dumps_compressed, parse_container
+from nnlite.compress.fileformat import breakdown_lines, dumps_compressed, parse_container, size_breakdown
 
 V1_NOTE = ("multitask model file version 1 has no calibrated thresholds, training cell lines or out-of-fold "
            "predictions: class_calibrated, percentile and in_training_set are empty (retrain to get them)")
@@ -191,7 +191,7 @@ def predict_multitask_file(model_path, expression, fill_missing=False, runtime_e
 def inspect_multitask(path, all_genes=False):
     """A human-readable description of a multitask model file: size and checksums, drugs, the network's layers
     (shape, activation, nonzeros, clusters), bytes per compression stage, genes, per-drug target scaling and
-    IQR thresholds."""
+    IQR thresholds, and the file's bytes by part."""
     model, meta, header, data = _open(path)
     tr = meta.get("training", {})
     net = runtime.loads(data, str(path)).networks[0]
@@ -227,4 +227,6 @@ def inspect_multitask(path, all_genes=False):
                f"({len(meta['oof_predictions'][j])} OOF predictions)")
         lines.append(f"  {drug}: mean {model.y_mean_[j]:.4g}, scale {model.y_scale_[j]:.4g}, "
                      f"paper rule low {paper[j].low_:.4g}, high {paper[j].high_:.4g}; {cal}")
+    lines.append("bytes by part:")
+    lines.extend("  " + line for line in breakdown_lines(size_breakdown(data, str(path))))
     return "\n".join(lines)
