@@ -22,11 +22,13 @@ raw = np.array([[float(r[column[g]]) for g in meta["genes"]] for r in body], dty
 if meta["expression_transform"].get("log2p1"):
     raw = np.log2(raw + 1.0)
 scaler = meta["scaler"]
-Z = raw * np.asarray(scaler["scale"]) + np.asarray(scaler["min"])
+low, high = np.asarray(scaler["data_min"]), np.asarray(scaler["data_max"])
+scale = 1.0 / np.where(high > low, high - low, 1.0)          # a constant gene keeps scale 1
+Z = raw * scale - low * scale
 if scaler.get("clip"):
     Z = np.clip(Z, 0.0, 1.0)
 
-# 3. the committee's mean output, back on the response's scale
+# 3. the model's output (e.g. the committee's mean), back on the response's scale
 standardized = model.predict(Z.astype(np.float32))
 predicted = standardized * meta["target"]["scale"] + meta["target"]["mean"]
 

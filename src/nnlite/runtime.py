@@ -36,6 +36,21 @@ file's own network is member 0, then the header's ``members`` (version 1: whole 
 listed by :func:`nnlite.compress._layout.committee_parts`. :meth:`RuntimeModel.predict` then returns
 the float64 mean over members (``np.mean`` of the stacked float64 outputs, exactly as
 ``ccle.methods.estimators.PerDrugModel`` combines its committee).
+
+Models without networks (a file whose header has no layers) keep their arrays in ``metadata["model"]`` (key
+:data:`ARRAY_MODEL_KEY`), stored as the container's metadata blobs; :func:`array_model` rebuilds them:
+
+* ``{"kind": "linear", "coef": (p,), "intercept": float}``: ``u = z @ coef + intercept`` in float64;
+* ``{"kind": "forest", "n_nodes": (T,), "feature": (N,), "split": (N,), "right": (I,)}``: T trees, their
+  nodes in preorder, concatenated. ``feature`` is -1 at a leaf; ``split`` holds a node's float threshold
+  (``z[feature] <= split`` goes left) or a leaf's value; the left child of a split is the next node, its
+  right child is ``right[k]`` (the node's index within its tree; k counts the splits of all trees in
+  order). ``u`` = mean over trees of the leaf values reached (float64);
+* ``{"kind": "constant", "value": float}``;
+* ``{"kind": "dense", "layers": [{"W": (n_in, n_out), "b": (n_out,), "activation": name}, ...]}``: a network
+  kept as plain float arrays (one that was not pruned or weight-shared), run like a decoded one.
+
+Every array model entry also holds ``n_in``, the number of inputs.
 """
 import threading
 from pathlib import Path
@@ -58,6 +73,7 @@ _ACTIVATIONS = ("ReLU", "Tanh", "Identity")
 # the input pipeline of a model file (predict_samples)
 MAX_MISSING_SHARE = 0.1      # fill_missing refuses inputs missing more than this share of the model's genes
 CLASSES = ("resistant", "moderate", "sensitive")
+ARRAY_MODEL_KEY = "model"
 
 
 # ---------------------------------------------------------------------------------------------- Huffman
@@ -331,6 +347,185 @@ class RuntimeModel:
         return np.stack([np.asarray(net.predict(X), dtype=np.float64).ravel() for net in self.networks])
 
 
+# ---------------------------------------------------------------------------------------------- array models
+class LinearModel:
+    """``u = z @ coef + intercept`` (float64) on inputs z (n, p).
+
+    Parameters
+    ----------
+    coef : array-like of shape (p,)
+    intercept : float
+    """
+
+    def __init__(self, coef, intercept):
+        self.coef = np.asarray(coef, dtype=np.float64).ravel()
+        self.intercept = float(intercept)
+        self.n_in = self.coef.size
+
+    def predict(self, X):
+        X = check_network_X(X, self.n_in, np.float64)
+        return X @ self.coef + self.intercept
+
+
+class ForestModel:
+    """Regression trees from preorder node arrays (module docstring); after construction ``feature``,
+    ``threshold``, ``left``, ``right``, ``value`` (T, K) are the padded per-tree tables.
+
+    Parameters
+    ----------
+    n_nodes : array-like of shape (T,)
+        Nodes per tree.
+    feature, split : array-like of shape (sum(n_nodes),)
+        Per node, in preorder: the input it splits on (-1 at a leaf) and its threshold or leaf value.
+    right : array-like of shape (number of splits,)
+        The right child of each split (index within its tree).
+    n_in : int
+        Number of inputs.
+    """
+
+    def __init__(self, n_nodes, feature, split, right, n_in):
+        n_nodes = np.asarray(n_nodes, dtype=np.int64)
+        feature = np.asarray(feature, dtype=np.int64)
+        split = np.asarray(split, dtype=np.float64)
+        right = np.asarray(right, dtype=np.int64)
+        if n_nodes.ndim != 1 or n_nodes.size == 0 or n_nodes.min() < 1 or n_nodes.sum() != feature.size \
+                or split.size != feature.size or right.size != int(np.sum(feature >= 0)):
+            raise ValueError("corrupt forest model: node arrays of inconsistent sizes")
+        T, K = n_nodes.size, int(n_nodes.max())
+        self.feature = np.full((T, K), -1, dtype=np.int64)
+        self.threshold = np.zeros((T, K))
+        self.value = np.zeros((T, K))
+        self.left = np.zeros((T, K), dtype=np.int64)
+        self.right = np.zeros((T, K), dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(n_nodes)[:-1]])
+        k = 0
+        for t, (s, m) in enumerate(zip(starts, n_nodes)):
+            f = feature[s:s + m]
+            inner = f >= 0
+            n_inner = int(inner.sum())
+            self.feature[t, :m] = f
+            self.threshold[t, :m][inner] = split[s:s + m][inner]
+            self.value[t, :m][~inner] = split[s:s + m][~inner]
+            nodes = np.flatnonzero(inner)
+            self.left[t, nodes] = nodes + 1
+            self.right[t, nodes] = right[k:k + n_inner]
+            k += n_inner
+            if np.any(self.right[t, nodes] <= nodes + 1) or np.any(self.right[t, nodes] >= m) or \
+                    (m and f[-1] >= 0):
+                raise ValueError("corrupt forest model: a child outside its tree")
+        if self.feature.max() >= int(n_in):
+            raise ValueError("corrupt forest model: a split on an input the model does not have")
+        self.n_in = int(n_in)
+
+    def predict(self, X):
+        X = check_network_X(X, self.n_in, np.float32)
+        rows = np.arange(X.shape[0])
+        acc = np.zeros(X.shape[0])
+        for t in range(self.feature.shape[0]):
+            node = np.zeros(X.shape[0], dtype=np.int64)
+            while True:
+                f = self.feature[t, node]
+                inner = f >= 0
+                if not inner.any():
+                    break
+                at = node[inner]
+                go_left = X[rows[inner], f[inner]] <= self.threshold[t, at]
+                node[inner] = np.where(go_left, self.left[t, at], self.right[t, at])
+            acc += self.value[t, node]
+        return acc / self.feature.shape[0]
+
+
+class ConstantModel:
+    """``u = value`` for every row.
+
+    Parameters
+    ----------
+    value : float
+    n_in : int, default 0
+        Number of inputs (read by nothing).
+    """
+
+    def __init__(self, value, n_in=0):
+        self.value = float(value)
+        self.n_in = int(n_in)
+
+    def predict(self, X):
+        return np.full(np.asarray(X).shape[0], self.value)
+
+
+def _dense_network(layers):
+    steps = []
+    for layer in layers:
+        W = np.asarray(layer["W"])
+        if W.dtype not in (np.float32, np.float64) or W.ndim != 2:
+            raise ValueError("corrupt dense model: weights must be a 2-D float array")
+        if layer.get("activation", "Identity") not in _ACTIVATIONS:
+            raise ValueError(f"corrupt dense model: unknown activation {layer.get('activation')!r}")
+        steps.append((W, np.asarray(layer["b"], dtype=W.dtype).ravel(), layer.get("activation", "Identity")))
+    if not steps:
+        raise ValueError("corrupt dense model: no layer")
+    for k, (W, b, _) in enumerate(steps):
+        if b.size != W.shape[1] or (k and W.shape[0] != steps[k - 1][0].shape[1]):
+            raise ValueError(f"corrupt dense model: layer {k} does not fit its bias or the layer before it")
+    return Network(steps, steps[0][0].dtype, [])
+
+
+def array_model(state, n_in):
+    """The model of ``metadata["model"]`` (module docstring) taking ``n_in`` inputs -> LinearModel,
+    ForestModel, ConstantModel or Network. ValueError for an unknown kind or inconsistent arrays."""
+    try:
+        kind = state["kind"]
+        if kind == "linear":
+            model = LinearModel(state["coef"], state["intercept"])
+        elif kind == "forest":
+            model = ForestModel(state["n_nodes"], state["feature"], state["split"], state["right"], n_in)
+        elif kind == "constant":
+            model = ConstantModel(state["value"], n_in)
+        elif kind == "dense":
+            model = _dense_network(state["layers"])
+        else:
+            raise ValueError(f"unknown model kind {kind!r}")
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"corrupt {state.get('kind', '') if isinstance(state, dict) else ''} model ({exc!r})") \
+            from None
+    if model.n_in != int(n_in):
+        raise ValueError(f"the model takes {model.n_in} inputs, not {n_in}")
+    return model
+
+
+class ArrayRuntimeModel:
+    """A loaded ``.nnz`` file without networks: ``model`` (:func:`array_model` of ``metadata["model"]``, whose
+    ``n_in`` entry gives the number of inputs), ``predict(X)`` -> float64 (n,); ``networks`` is empty.
+
+    Parameters
+    ----------
+    header : dict
+        The parsed file header (its metadata holds the model).
+    crc32, n_bytes : int
+        Checksum and size of the file.
+    source : str
+        Name used in error messages.
+    """
+
+    def __init__(self, header, crc32, n_bytes, source="<bytes>"):
+        self.header = header
+        self.metadata = dict(header.get("metadata", {}))
+        state = self.metadata.get(ARRAY_MODEL_KEY)
+        if not isinstance(state, dict):
+            raise ValueError(f"{source}: the file holds neither networks nor metadata[{ARRAY_MODEL_KEY!r}]")
+        try:
+            self.model = array_model(state, state.get("n_in", 0))
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+        self.networks = []
+        self.crc32 = crc32
+        self.n_bytes = n_bytes
+        self.n_in = self.model.n_in
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+
 def loads(data, source="<bytes>"):
     """Decode ``.nnz`` bytes.
 
@@ -350,7 +545,10 @@ def loads(data, source="<bytes>"):
         When the bytes are corrupt (bad magic, version, truncation or checksum), naming ``source``.
     """
     header, body = parse_container(data, source)
-    networks = [_network(h, b, where) for h, b, where in committee_parts(header, body, source)]
+    parts = committee_parts(header, body, source)
+    if not parts:
+        return ArrayRuntimeModel(header, file_crc32(data), len(data), source)
+    networks = [_network(h, b, where) for h, b, where in parts]
     if any(net.n_in != networks[0].n_in for net in networks):
         raise ValueError(f"{source}: ensemble members take different numbers of inputs")
     return RuntimeModel(networks, header, file_crc32(data), len(data))

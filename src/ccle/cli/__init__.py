@@ -1,4 +1,4 @@
-"""Command-line interface: ``ccle benchmark | train | predict | inspect | report | data`` (one module per command).
+"""Command-line interface: ``ccle benchmark | train | predict | inspect | export | report | data`` (one module per command).
 
 ``main(argv, prog)`` is the entry point of the ``ccle`` console script, ``python -m ccle`` and ``python cli.py``. Every user-facing failure is a
 :class:`ccle.errors.CCLEError` (or ValueError from input checks) printed as one line on stderr with exit code 2;
@@ -14,16 +14,16 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import ccle  # noqa: E402
-from ccle.cli import benchmark, data, inspect, predict, report, train  # noqa: E402
+from ccle.cli import benchmark, data, export, inspect, predict, report, train  # noqa: E402
 from ccle.errors import CCLEError  # noqa: E402
 from ccle.benchmark.processes import Terminated, restore_sigterm, terminate_as_interrupt  # noqa: E402
 
 # The command table: each module has NAME, add_parser(subparsers) and run(args) -> exit code.
-COMMANDS = (benchmark, train, predict, inspect, report, data)
+COMMANDS = (benchmark, train, predict, inspect, export, report, data)
 
 
 DESCRIPTION = ("Drug-sensitivity prediction from gene expression on CCLE-shaped data: run the paper's benchmark, "
-               "train a compressed per-drug model, predict new samples, inspect a model file.")
+               "train a per-drug model, predict new samples, inspect a model file, export it as C.")
 
 
 def build_parser(prog="ccle"):

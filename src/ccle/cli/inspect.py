@@ -1,5 +1,5 @@
-"""``cli.py inspect``: describe a model file (architecture, genes, sizes per compression stage, checksums)."""
-from ccle.deploy.per_drug import inspect_model
+"""``cli.py inspect``: describe a model file (method, model, genes, call rules, checksums, bytes by part)."""
+from ccle.deploy.inspection import inspect_model
 from ccle.deploy.multitask import inspect_multitask, is_multitask_file
 
 NAME = "inspect"
@@ -8,7 +8,8 @@ NAME = "inspect"
 def add_parser(subparsers):
     """Register ``inspect`` on ``subparsers``."""
     insp = subparsers.add_parser(NAME, help="describe a model file",
-                                 description="Architecture, genes, sizes per compression stage, checksums.")
+                                 description="Method, model (networks and their compression, or the linear model, "
+                                             "forest or constant), genes, call rules, checksums, bytes by part.")
     insp.add_argument("model", metavar="MODEL.nnz", help="model file written by train")
     insp.add_argument("--all-genes", action="store_true", help="list every gene (default: the first 20)")
     return insp

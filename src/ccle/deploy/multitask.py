@@ -28,14 +28,18 @@ import pandas as pd
 
 from ccle.data.align import drug_dataset
 from ccle.evaluation.calls import prediction_percentile
-from ccle.deploy.per_drug import _as_expression, _jsonable, _versions, dense_layer_lines, model_inputs, short_list
+from ccle.deploy.common import as_expression as _as_expression
+from ccle.deploy.common import dense_layer_lines, short_list
+from ccle.deploy.common import jsonable as _jsonable
+from ccle.deploy.common import versions as _versions
+from ccle.deploy.per_drug import model_inputs
 from ccle.evaluation.thresholds import IQRThresholds, sensitive_direction
 from ccle.errors import CCLEError
 from ccle.methods.multitask import FORMAT, MultiTaskModel, file_metadata, load_multitask, response_matrix
 from ccle.methods.preprocess import ExpressionTransform, decide_log2
 from ccle.files import atomic_write, read_bytes
 from nnlite import runtime
-from nnlite.compress.fileformat import dumps_compressed, parse_container
+from nnlite.compress.fileformat import breakdown_lines, dumps_compressed, parse_container, size_breakdown
 
 V1_NOTE = ("multitask model file version 1 has no calibrated thresholds, training cell lines or out-of-fold "
            "predictions: class_calibrated, percentile and in_training_set are empty (retrain to get them)")
@@ -188,7 +192,7 @@ def predict_multitask_file(model_path, expression, fill_missing=False, runtime_e
 def inspect_multitask(path, all_genes=False):
     """A human-readable description of a multitask model file: size and checksums, drugs, the network's layers
     (shape, activation, nonzeros, clusters), bytes per compression stage, genes, per-drug target scaling and
-    IQR thresholds."""
+    IQR thresholds, and the file's bytes by part."""
     model, meta, header, data = _open(path)
     tr = meta.get("training", {})
     net = runtime.loads(data, str(path)).networks[0]
@@ -224,4 +228,6 @@ def inspect_multitask(path, all_genes=False):
                f"({len(meta['oof_predictions'][j])} OOF predictions)")
         lines.append(f"  {drug}: mean {model.y_mean_[j]:.4g}, scale {model.y_scale_[j]:.4g}, "
                      f"paper rule low {paper[j].low_:.4g}, high {paper[j].high_:.4g}; {cal}")
+    lines.append("bytes by part:")
+    lines.extend("  " + line for line in breakdown_lines(size_breakdown(data, str(path))))
     return "\n".join(lines)

@@ -6,9 +6,9 @@ with a fresh checksum is read as valid bytes. :func:`validate_metadata` therefor
 readers use, with its type, and the agreements between them (one scaler entry per gene, low <= high), and
 refuses the first problem with one :class:`~ccle.errors.CCLEError` line naming the file and the field::
 
-    kind "ccle.drug_model", version 1
+    kind "ccle.drug_model", version 1, 2 or 3
     drug: non-empty string                    response: string (optional, default "ActArea")
-    genes: non-empty list of distinct non-empty strings (the network inputs, in order)
+    genes: list of distinct non-empty strings (the model's inputs, in order; empty only for a constant model)
     expression_transform: object {log2p1: bool (optional), dropped: list of strings (optional)}
     scaler: object {data_min, data_max: lists of len(genes) finite numbers, clip: bool (optional)}
     target: object {mean: finite number, scale: finite number > 0}
@@ -23,6 +23,10 @@ refuses the first problem with one :class:`~ccle.errors.CCLEError` line naming t
 
 Files without ``domain`` or ``intervals`` (written before they existed) still predict, without the domain
 flags or the intervals.
+    version >= 2: calibrated_thresholds {low, high}, training_cell_lines (strings), oof_predictions (numbers)
+    version 3: method (non-empty string), model_kind (one of MODEL_KINDS); model (object whose kind is
+        model_kind) for every kind but "committee"; importance
+        (len(genes) numbers, optional)
 
 The packed ensemble itself is read by :func:`nnlite.compress._layout.committee_members` (shared by the engine
 and :mod:`nnlite.runtime`); this schema takes its allowed ``combine`` values from the same definition.
@@ -34,8 +38,10 @@ from nnlite.compress._layout import ENSEMBLE_COMBINE, ENSEMBLE_KEY
 from nnlite.domain import QUANTILES
 
 KIND = "ccle.drug_model"
-VERSION = 2                    # written by train
-SUPPORTED_VERSIONS = (1, 2)    # version 1: no calibrated rule, training lines or ranked genes (still predicts)
+VERSION = 3                    # written by train: every per-drug method, compact metadata
+SUPPORTED_VERSIONS = (1, 2, 3)  # 1: no calibrated rule, training lines or ranked genes; 2: PM+ only (both predict)
+# how a version 3 file holds its model: networks in the container, or an array model (nnlite.runtime.array_model)
+MODEL_KINDS = ("committee", "dense", "linear", "forest", "constant")
 
 
 class _Bad(Exception):
@@ -113,7 +119,9 @@ def _check(meta):
     if not isinstance(meta.get("response", "ActArea"), str):
         raise _Bad("response must be a string")
     genes = _strings(meta["genes"], "genes", nonempty=True)
-    if not genes:
+    if meta["version"] >= 3:
+        _check_v3(meta)
+    if not genes and meta.get("model_kind") != "constant":
         raise _Bad("genes is empty")
     if len(set(genes)) != len(genes):
         raise _Bad("genes lists a gene more than once")
@@ -197,6 +205,18 @@ def _check_trust(meta, n_genes):
         for i, value in enumerate(residuals):
             if _number(value, f"intervals.abs_residuals[{i}]") < 0:
                 raise _Bad(f"intervals.abs_residuals[{i}] must be >= 0, got {value!r}")
+def _check_v3(meta):
+    if not isinstance(meta.get("method"), str) or not meta["method"]:
+        raise _Bad("method must be a non-empty string")
+    kind = meta.get("model_kind")
+    if kind not in MODEL_KINDS:
+        raise _Bad(f"model_kind {kind!r} is not one of {', '.join(MODEL_KINDS)}")
+    if kind != "committee":
+        model = _object(meta, "model")
+        if model.get("kind") != kind:
+            raise _Bad(f"model.kind {model.get('kind')!r} is not the model_kind {kind!r}")
+    if "importance" in meta:
+        _numbers(meta["importance"], "importance", len(meta["genes"]))
 
 
 def validate_metadata(meta, path):

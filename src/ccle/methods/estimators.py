@@ -33,7 +33,7 @@ from ccle.methods.oof import (committee_oof_predictions, committee_spread_ratio,
 from ccle.methods.preprocess import check_xy, standardize
 from nnlite.ann import SimpleANNRegressor
 from nnlite.committee import fit_committee
-from nnlite.compress.pipeline import compress_model
+from nnlite.compress.pipeline import auto_prune_percent, compress_model
 from nnlite.forest import RandomForestRegressor
 from nnlite.linear.enet import ElasticNetCV
 from nnlite.linear.svr import LinearSVR
@@ -86,7 +86,9 @@ class PerDrugModel(_Estimator):
     mean of their outputs); no network ever sees a test row. With ``compress=True`` each committee network goes
     through :func:`nnlite.compress.pipeline.compress_model` (pruning ``prune_percent``, ``bits``-bit weight
     sharing, Huffman coding; retraining and fine-tuning on its training folds, checked on its own fold) and the
-    compressed networks predict.
+    compressed networks predict. ``compress_grid`` (``(keep_scale, bits)`` settings, most compressive first)
+    lets the training folds choose the setting instead: the first whose compressed committee's out-of-fold MSE
+    is within ``compress_tolerance`` (relative) of the uncompressed committee's is kept.
 
     Attributes: ``selector_``, ``networks_`` (the committee, list of Sequential), ``folds_`` (n_train,) the
     inner fold of each training row (network f never fitted fold f), ``oof_predictions_`` (n_train,) each row
@@ -96,12 +98,16 @@ class PerDrugModel(_Estimator):
     L2 -> out-of-fold MSE in standardized units), ``y_mean_``, ``y_scale_``, ``thresholds_``, ``compression_``
     (per network: dense/Huffman/file bytes, ratio, validation MSE per stage, or None), ``n_epochs_`` (epochs
     run per committee network before compression), ``encoded_`` (per compressed network its
-    ``nnlite.compress.fileformat.encode_network``, for writing it without encoding it again; else None).
+    ``nnlite.compress.fileformat.encode_network``, for writing it without encoding it again; else None),
+    ``uncompressed_networks_`` (the committee before compression), ``compress_choice_`` (with
+    ``compress_grid``: the setting kept and, per setting tried, its out-of-fold MSE ratio to the uncompressed
+    committee and its Huffman bytes; else None).
     """
 
     def __init__(self, widths=DEFAULT_WIDTHS, n_features=1000, dropout=0.4, n_dropout=3, l1=1e-5,
                  l2=(3e-3, 3e-2), lr=3e-4, epochs=400, batch_size=64, patience=50, cv=4, compress=True,
-                 prune_percent=50.0, bits=5, retrain_epochs=5, seed=0, selector=None):
+                 prune_percent=50.0, bits=5, retrain_epochs=5, compress_grid=None, compress_tolerance=0.01,
+                 seed=0, selector=None):
         self.widths = widths
         self.n_features = n_features
         self.dropout = dropout
@@ -117,6 +123,8 @@ class PerDrugModel(_Estimator):
         self.prune_percent = prune_percent
         self.bits = bits
         self.retrain_epochs = retrain_epochs
+        self.compress_grid = compress_grid
+        self.compress_tolerance = compress_tolerance
         self.seed = seed
         self.selector = selector
 
@@ -131,9 +139,10 @@ class PerDrugModel(_Estimator):
                              batch_size=self.batch_size, optimizers=[Adam(lr=self.lr) for _ in nets],
                              patience=self.patience)
 
-    def _compress(self, net, Z, ys, tr, va, seed):
-        net, rep = compress_model(net, Z[tr], ys[tr], Z[va], ys[va], prune_percent=self.prune_percent,
-                                  bits=self.bits, retrain_epochs=self.retrain_epochs,
+    def _compress(self, net, Z, ys, tr, va, seed, prune_percent=None, bits=None):
+        net, rep = compress_model(net, Z[tr], ys[tr], Z[va], ys[va],
+                                  prune_percent=self.prune_percent if prune_percent is None else prune_percent,
+                                  bits=self.bits if bits is None else bits, retrain_epochs=self.retrain_epochs,
                                   finetune_epochs=self.retrain_epochs, seed=seed)
         d = rep.to_dict()
         return net, {"dense_bytes": int(d["totals"]["dense"]), "huffman_bytes": int(d["totals"]["huffman"]),
@@ -168,10 +177,10 @@ class PerDrugModel(_Estimator):
         self.networks_ = committees[self.l2_]
         self.n_epochs_ = [int(getattr(n, "epochs_run", 0)) for n in self.networks_]
         self.compression_, self.encoded_ = [None] * k, [None] * k
+        self.uncompressed_networks_ = list(self.networks_)
+        self.compress_choice_ = None
         if self.compress:
-            for f, (tr, va) in enumerate(splits):
-                self.networks_[f], self.compression_[f], self.encoded_[f] = self._compress(self.networks_[f], Z, ys, tr, va,
-                                                                         seed=int(self.seed) * 100 + f)
+            self._compress_committee(Z, ys, splits)
         # compression fine-tunes each network on its training folds only, so its own fold stays held out
         self.folds_ = fold_ids_from_splits(splits, X.shape[0])
         oof = committee_oof_predictions(self.networks_, Z, self.folds_)
@@ -184,6 +193,36 @@ class PerDrugModel(_Estimator):
         self.oof_predictions_ = oof * self.y_scale_ + self.y_mean_
         self._fit_thresholds(y)
         return self
+
+    def _compress_committee(self, Z, ys, splits):
+        """Compress every committee network on its training folds. Without ``compress_grid``: with
+        ``prune_percent`` and ``bits``. With it: the settings ``(keep_scale, bits)`` of the grid, most
+        compressive first, each pruning a layer of N weights to ``keep_scale * sqrt(N)``
+        (:func:`nnlite.compress.pipeline.auto_prune_percent`); the first whose compressed committee's
+        out-of-fold MSE (each network on its own held-out fold) is at most ``1 + compress_tolerance`` times
+        the uncompressed committee's is kept, else the last. Training rows only: no test row is seen."""
+        base = self.uncompressed_networks_
+        grid = [(None, None)] if not self.compress_grid else [
+            (list(auto_prune_percent([layer.W.size for layer in base[0].dense_layers()], float(scale))), int(b))
+            for scale, b in self.compress_grid]
+        reference = sum(float(np.sum((np.asarray(net.predict(Z[va]), dtype=np.float64).ravel() - ys[va]) ** 2))
+                        for net, (_, va) in zip(base, splits))
+        tried = []
+        for g, (percent, bits) in enumerate(grid):
+            out = [self._compress(net, Z, ys, tr, va, int(self.seed) * 100 + f, percent, bits)
+                   for f, (net, (tr, va)) in enumerate(zip(base, splits))]
+            sq = sum(float(np.sum((np.asarray(o[0].predict(Z[va]), dtype=np.float64).ravel() - ys[va]) ** 2))
+                     for o, (_, va) in zip(out, splits))
+            tried.append({"setting": list(self.compress_grid[g]) if self.compress_grid else None,
+                          "oof_mse_ratio": sq / reference if reference > 0 else 1.0,
+                          "bytes": int(sum(o[1]["huffman_bytes"] for o in out))})
+            if sq <= (1.0 + float(self.compress_tolerance)) * reference or g == len(grid) - 1:
+                break
+        self.networks_ = [o[0] for o in out]
+        self.compression_ = [o[1] for o in out]
+        self.encoded_ = [o[2] for o in out]
+        if self.compress_grid:
+            self.compress_choice_ = {"kept": tried[-1]["setting"], "tried": tried}
 
     def predict(self, X):
         """Mean of the committee's predictions, mapped back to the response scale -> (n,)."""

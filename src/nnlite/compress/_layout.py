@@ -59,9 +59,12 @@ def committee_parts(header, body, source="<bytes>"):
     """``[(network header, body, where), ...]`` of every network of a parsed ``.nnz`` file, member 0 (the
     file's own ``layers``) first: version 2 lists members 1..k-1 in ``header["members"]`` (their blobs in the
     same body; ``metadata["ensemble"]`` is then the caller's data); version 1 packs them as whole ``.nnz``
-    files in ``metadata["ensemble"]`` (each parsed and CRC-checked here). ValueError naming ``source`` when the committee entries are malformed."""
+    files in ``metadata["ensemble"]`` (each parsed and CRC-checked here); a header with no layers and no
+    members holds no network ([]). ValueError naming ``source`` when the committee entries are malformed."""
     parts = [(header, body, source)]
     members = header.get("members")
+    if header.get("layers") == [] and not members:
+        return []        # a file of metadata alone (e.g. an array model, nnlite.runtime.array_model)
     if members is not None:
         if header.get("combine") not in ENSEMBLE_COMBINE or not isinstance(members, list) or not all(
                 isinstance(m, dict) and isinstance(m.get("layers"), list) for m in members):

@@ -238,15 +238,18 @@ def _check_encoded(dense, encoded):
 def dumps_committee(networks, metadata=None, encoded=None):
     """The ``.nnz`` bytes of the committee ``networks`` (k >= 1 Sequentials; see the module docstring), with
     ``metadata`` (a dict of JSON values and numpy arrays). ``encoded``: per network, its
-    :func:`encode_network`."""
+    :func:`encode_network`. ``networks`` may be empty when ``metadata["model"]`` holds an array model
+    (:func:`nnlite.runtime.array_model`): the file then has no layers."""
     networks = list(networks)
-    if not networks:
-        raise ValueError("a committee needs at least one network")
+    if not networks and not (metadata or {}).get("model"):
+        raise ValueError("a committee needs at least one network (or metadata['model'], an array model)")
     encoded = [None] * len(networks) if encoded is None else list(encoded)
     body = _Body()
-    first = networks[0]
-    header = {"format": FORMAT_NAME, "dtype": np.dtype(first.dtype).name, "seed": int(getattr(first, "seed", 0)),
-              "layers": _network_entries(first, encoded[0], body)}
+    header = {"format": FORMAT_NAME, "dtype": "float32", "seed": 0, "layers": []}
+    if networks:
+        first = networks[0]
+        header.update({"dtype": np.dtype(first.dtype).name, "seed": int(getattr(first, "seed", 0)),
+                       "layers": _network_entries(first, encoded[0], body)})
     header["combine"] = "mean"
     header["members"] = [{"dtype": np.dtype(net.dtype).name, "seed": int(getattr(net, "seed", 0)),
                           "layers": _network_entries(net, enc, body)} for net, enc in zip(networks[1:], encoded[1:])]

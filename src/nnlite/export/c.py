@@ -456,7 +456,7 @@ int {name}_predict(const float *expression, float *response, int *call);
 #endif
 """
     pre_data = (_array("float", f"{_INTERNAL}scale", pre.scale.astype(np.float32), _f32)
-                + _array("float", f"{_INTERNAL}offset", pre.offset.astype(np.float32), _f32))
+                + _array("float", f"{_INTERNAL}offset", pre.offset.astype(np.float32), _f32)) if p else ""
     domain_check = ""
     if desc.has_domain:
         pre_data += (_array("float", f"{_INTERNAL}tmin", _ceil_f32(pre.train_min), _f32)
@@ -486,11 +486,8 @@ int {name}_predict(const float *expression, float *response, int *call);
         lo_code = hi_code = "(float)NAN"
     dom_code = f"(float)outside / {p}.0f" if desc.has_domain else "(float)NAN"
     outside_decl = "    unsigned long outside = 0;\n" if desc.has_domain else ""
-    public = f"""
-static int {_INTERNAL}predict(const float *expression, float *response, int *call, float *lower, float *upper,
-                         float *domain)
-{{
-    float z[{N}_N_GENES];
+    if p:
+        inputs = f"""    float z[{N}_N_GENES];
     double r;
     unsigned long i;
 {outside_decl}    for (i = 0; i < {N}_N_GENES; ++i) {{
@@ -499,7 +496,14 @@ static int {_INTERNAL}predict(const float *expression, float *response, int *cal
             return {N}_ERR_NONFINITE;
 {log2}{domain_check}        z[i] = t * {_INTERNAL}scale[i] + {_INTERNAL}offset[i];
 {clip}    }}
-    r = {_INTERNAL}model(z) * {_f64(desc.target_scale)} + {_f64(desc.target_mean)};
+"""
+    else:       # a constant model reads no input
+        inputs = "    const float *z = expression;\n    double r;\n"
+    public = f"""
+static int {_INTERNAL}predict(const float *expression, float *response, int *call, float *lower, float *upper,
+                         float *domain)
+{{
+{inputs}    r = {_INTERNAL}model(z) * {_f64(desc.target_scale)} + {_f64(desc.target_mean)};
     if (!isfinite(r))
         return {N}_ERR_OVERFLOW;
     if (response != NULL)
@@ -560,7 +564,7 @@ def driver_source(models):
     lower upper domain`` (``%.9g``; lower, upper and domain NaN for a model without NAME_predict_full). With
     an argument R, it instead times R passes over the rows per model and prints ``name nanoseconds`` per
     prediction."""
-    width = max(d.preprocessing.n_genes for d in models.values())
+    width = max(1, max(d.preprocessing.n_genes for d in models.values()))
     includes = "".join(f'#include "{n}.h"\n' for n in models)
     calls = ""
     for n, d in models.items():

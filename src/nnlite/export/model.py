@@ -43,7 +43,8 @@ def _vector(values, name, n=None, dtype=np.float64):
 class Preprocessing:
     """Raw expression -> model inputs (module docstring, step 1). Arrays have one entry per gene.
 
-    ``genes``: input names in the order the exported function reads them; ``scale``, ``offset``: (p,)
+    ``genes``: input names in the order the exported function reads them (none only for a constant model);
+    ``scale``, ``offset``: (p,)
     float64, used as float32; ``log2p1``: apply ``log2(x + 1)`` first (inputs must then be >= 0);
     ``clip``: (lo, hi) or None; ``train_min``, ``train_max``: (p,) training range on the ``log2p1`` scale or None.
     """
@@ -58,8 +59,6 @@ class Preprocessing:
     def __post_init__(self):
         self.genes = [str(g) for g in self.genes]
         p = len(self.genes)
-        if p == 0:
-            raise ValueError("a model needs at least one input gene")
         if len(set(self.genes)) != p:
             raise ValueError("genes lists a gene more than once")
         if any(not g or "\n" in g or "\r" in g for g in self.genes):
@@ -355,6 +354,8 @@ class ModelDescription:
             raise ValueError(f"model must be one of {', '.join(k.__name__ for k in MODEL_KINDS)}, "
                              f"got {type(self.model).__name__}")
         n_in = self.model.n_in
+        if self.preprocessing.n_genes == 0 and n_in is not None:
+            raise ValueError("only a constant model takes no input gene")
         if n_in is not None and n_in != self.preprocessing.n_genes:
             raise ValueError(f"the model takes {n_in} inputs, the preprocessing gives {self.preprocessing.n_genes}")
         self.target_mean, self.target_scale = float(self.target_mean), float(self.target_scale)

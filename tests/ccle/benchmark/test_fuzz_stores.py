@@ -22,6 +22,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from ccle.deploy import inspection, training  # noqa: E402
 from ccle.deploy import per_drug as deploy  # noqa: E402
 from ccle.data.drugs import DrugTable  # noqa: E402
 from ccle.data.expression import ExpressionMatrix  # noqa: E402
@@ -77,7 +78,7 @@ def model():
     table = DrugTable(frame, ["D"], "ActArea", "<fuzz drugs>")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.nnz"
-        deploy.train_drug_model(expression, table, "D", path=path, widths=(3,), n_features=4, options=TINY)
+        training.train_drug_model(expression, table, "D", path=path, widths=(3,), n_features=4, options=TINY)
         data = path.read_bytes()
     return {"data": data, "expression": expression, "reference": _model_outcome(data, expression)}
 
@@ -110,7 +111,7 @@ def _model_outcome(data, expression):
         outcomes = []
         for call in (lambda: _predicted(deploy.predict_file(path, expression)),
                      lambda: _predicted(deploy.predict_file(path, expression, runtime=True)),
-                     lambda: deploy.inspect_model(path)):
+                     lambda: inspection.inspect_model(path)):
             try:
                 outcomes.append(("ok", call()))
             except CCLEError as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ccle.deploy import inspection, training
 from ccle.deploy import per_drug as deploy
 from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
@@ -37,7 +38,7 @@ def files(tmp_path_factory):
     for response in ("ActArea", "IC50 (uM)"):
         expression, table = load_data(expr, root / "drugs.csv", response=response)
         path = root / f"{response.split()[0]}.nnz"
-        out[response] = (deploy.train_drug_model(expression, table, "DrugA", seed=1, path=path, widths=(8, 4),
+        out[response] = (training.train_drug_model(expression, table, "DrugA", seed=1, path=path, widths=(8, 4),
                                                  n_features=10, options=TINY, log2=False), path)
     return out
 
@@ -45,15 +46,17 @@ def files(tmp_path_factory):
 def test_model_file_stores_both_rules_training_lines_and_ranked_genes(files):
     trained, path = files["ActArea"]
     meta, est = deploy.read_model_metadata(path), trained.estimator
-    assert meta["version"] == 2 and meta["direction"] == 1
+    assert meta["version"] == 3 and meta["direction"] == 1 and meta["method"] == "PM+"
     oof = est.oof_predictions_
-    assert meta["oof_predictions"] == sorted(oof.tolist())
+    assert meta["oof_predictions"] == np.sort(oof).astype(np.float32).tolist()   # float32 in the file
+    residuals = np.sort(np.abs(trained.y - oof)).astype(np.float32)
+    np.testing.assert_array_equal(meta["intervals"]["abs_residuals"], residuals)
     assert meta["calibrated_thresholds"]["low"] == pytest.approx(np.percentile(oof, 25))
     assert meta["thresholds"]["high"] == pytest.approx(np.percentile(trained.y, 75))
     assert meta["training_cell_lines"] == trained.cell_lines and len(meta["training_cell_lines"]) == 64
-    ranked = [g for g, _ in meta["genes_ranked"]]
+    ranked = [meta["genes"][j] for j in np.argsort(-np.asarray(meta["importance"]), kind="stable")]
     assert sorted(ranked) == sorted(meta["genes"]) and {"G0", "G3"} & set(ranked[:3])
-    text = deploy.inspect_model(path)
+    text = inspection.inspect_model(path)
     assert "top genes by importance" in text and ranked[0] in text and "classes, calibrated" in text
 
 
@@ -80,7 +83,7 @@ def test_ic50_model_calls_low_values_sensitive(files):
     low, high = df.loc[pred.argmin()], df.loc[pred.argmax()]
     assert low.class_calibrated == "sensitive" and high.class_calibrated == "resistant"
     assert low.class_paper_rule != "resistant" and high.class_paper_rule != "sensitive"
-    assert "resistant >= " in deploy.inspect_model(path)   # the paper rule printed the IC50 way round
+    assert "resistant >= " in inspection.inspect_model(path)   # the paper rule printed the IC50 way round
 
 
 @pytest.mark.slow
@@ -88,10 +91,11 @@ def test_version_1_files_still_predict_with_a_note(files, tmp_path):
     trained, path = files["IC50 (uM)"]
     v2 = deploy.read_model_metadata(path)
     old = {k: v for k, v in v2.items() if k not in ("calibrated_thresholds", "direction", "training_cell_lines",
-                                                    "oof_predictions", "genes_ranked", "importance_method")}
+                                                    "oof_predictions", "intervals", "domain", "importance",
+                                                    "importance_method", "method", "model_kind")}
     old["version"], old["thresholds"] = 1, {"low": v2["thresholds"]["low"], "high": v2["thresholds"]["high"]}
     v1 = tmp_path / "v1.nnz"
-    deploy.write_model(trained.estimator.networks_, old, v1)
+    training.write_model(trained.estimator.networks_, old, v1)
     a, b = deploy.predict_file(v1, files["expr"]), deploy.predict_file(path, files["expr"])
     assert np.array_equal(a["predicted_IC50 (uM)"], b["predicted_IC50 (uM)"])
     # the old IC50 file is read the right way round: the direction comes from the response name
@@ -101,7 +105,7 @@ def test_version_1_files_still_predict_with_a_note(files, tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "cli.py"), "predict", str(v1), "--expression",
                            str(files["expr"]), "--out", str(tmp_path / "p.csv")], capture_output=True, text=True)
     assert proc.returncode == 0 and "note: model file version 1" in proc.stderr
-    assert "classes, calibrated: none" in deploy.inspect_model(v1)
+    assert "classes, calibrated: none" in inspection.inspect_model(v1)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import csv
 import numpy as np
 import pytest
 
+from ccle.deploy import content, inspection, training
 from ccle.deploy import per_drug as deploy
 from ccle.cli import COMMANDS, build_parser
 from ccle.data.expression import ExpressionMatrix
@@ -41,7 +42,7 @@ def data(tmp_path_factory):
             w.writerow([cells[i], "DrugB", f"{rng.normal():.4f}"])
     expression, table = load_data(expr_path, root / "drugs.csv")
     model = root / "drugA.nnz"
-    trained = deploy.train_drug_model(expression, table, "DrugA", seed=3, path=model, widths=(8, 4),
+    trained = training.train_drug_model(expression, table, "DrugA", seed=3, path=model, widths=(8, 4),
                                       n_features=N_SELECTED, options=TINY)
     return {"root": root, "expr": expr_path, "drugs": root / "drugs.csv", "expression": expression,
             "model": model, "trained": trained}
@@ -211,7 +212,7 @@ def test_empty_and_corrupt_files(data, tmp_path):
         with pytest.raises(CCLEError, match=pattern):
             deploy.predict_file(tmp_path / name, data["expr"])
         with pytest.raises(CCLEError, match=pattern):
-            deploy.inspect_model(tmp_path / name)
+            inspection.inspect_model(tmp_path / name)
     from nnlite.compress.fileformat import save_compressed
 
     save_compressed(deploy.load_networks(data["model"])[0], tmp_path / "bare.nnz")
@@ -220,13 +221,13 @@ def test_empty_and_corrupt_files(data, tmp_path):
 
 
 def test_inspect_describes_the_file(data):
-    text = deploy.inspect_model(data["model"])
+    text = inspection.inspect_model(data["model"])
     meta = data["trained"].metadata
     assert "DrugA" in text and "CRC-32" in text and "SHA-256" in text
     assert "2 network(s)" in text and "bytes per stage: dense" in text and "huffman" in text
     assert f"dense 0: {N_SELECTED} x 8 ReLU" in text and "log2(x + 1)" in text
     assert all(g in text for g in meta["genes"])
-    assert "intervals: split-conformal-oof on 60 out-of-fold residuals; 90 % half-width" in text
+    assert "interval (90 %, split-conformal on 60 out-of-fold residuals)" in text
     assert "domain: per-gene training range and quantiles of 60 lines; raw scale unlogged" in text
 
 
@@ -274,8 +275,9 @@ def test_numpy_only_recipe_from_the_readme(data):
     X = e.values[:, [e.genes.index(g) for g in meta["genes"]]]          # raw values, columns in meta["genes"] order
     if meta["expression_transform"]["log2p1"]:
         X = np.log2(X + np.float32(1))
-    s = meta["scaler"]
-    Z = np.clip(X * np.asarray(s["scale"], np.float32) + np.asarray(s["min"], np.float32), 0, 1)
+    lo, hi = np.asarray(meta["scaler"]["data_min"]), np.asarray(meta["scaler"]["data_max"])
+    scale = 1.0 / np.where(hi > lo, hi - lo, 1.0)
+    Z = np.clip(X * scale.astype(np.float32) + (-lo * scale).astype(np.float32), 0, 1)
     pred = m.predict(Z) * meta["target"]["scale"] + meta["target"]["mean"]
     ref = deploy.predict_file(data["model"], e)
     np.testing.assert_allclose(pred, _predicted(ref), rtol=1e-6, atol=1e-6)
@@ -285,13 +287,13 @@ def test_numpy_only_recipe_from_the_readme(data):
 def test_train_search_chooses_the_widths_with_the_paper_search(data):
     from ccle.methods.paper_model import PaperModel
     fast = {"epochs": 5, "patience": 2, "max_layers": 2, "max_width": 30}
-    trained = deploy.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
+    trained = training.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
                                       seed=3, n_features=N_SELECTED, options=TINY, search=True, search_options=fast)
     tr = trained.metadata["training"]
     found = PaperModel(n_features=N_SELECTED, seed=3, **fast).search(trained.X, trained.y)
     assert tr["search"]["widths"] == list(found.widths) == tr["widths"] and tr["search"]["n_calls"] >= 2
     with pytest.raises(CCLEError, match="--widths or --search"):
-        deploy.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
+        training.train_drug_model(data["expression"], load_data(data["expr"], data["drugs"])[1], "DrugA",
                                 widths=(4,), search=True)
 
 
@@ -307,10 +309,10 @@ def test_train_encodes_each_network_once(data, monkeypatch, tmp_path):
         return encode_network(net, index_bits)
 
     monkeypatch.setattr(pipeline, "encode_network", counting)
-    monkeypatch.setattr(deploy, "encode_network", counting)
+    monkeypatch.setattr(content, "encode_network", counting)
     monkeypatch.setattr(fileformat, "encode_network", counting)   # what dumps_compressed calls without encoded=
     expression, table = load_data(data["expr"], data["drugs"])
-    trained = deploy.train_drug_model(expression, table, "DrugA", seed=3, path=tmp_path / "m.nnz", widths=(8, 4),
+    trained = training.train_drug_model(expression, table, "DrugA", seed=3, path=tmp_path / "m.nnz", widths=(8, 4),
                                       n_features=N_SELECTED, options=TINY)
     assert len(calls) == len(trained.estimator.networks_) == TINY["cv"]
     # and the file holds what a fresh encoding writes: the same networks as the fixture's (same seed) file

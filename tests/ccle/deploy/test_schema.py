@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ccle.deploy import inspection, training
 from ccle.deploy import per_drug as deploy
 from ccle.cli import main
 from ccle.data.expression import ExpressionMatrix
@@ -38,7 +39,7 @@ def model(tmp_path_factory):
         w.writerows([c, "DrugA", f"{X[i, 0] - X[i, 1] + 0.1 * rng.normal():.4f}"] for i, c in enumerate(cells))
     expression, table = load_data(expr, root / "d.csv")
     path = root / "m.nnz"
-    trained = deploy.train_drug_model(expression, table, "DrugA", path=path, widths=(4,), n_features=6,
+    trained = training.train_drug_model(expression, table, "DrugA", path=path, widths=(4,), n_features=6,
                                       options=TINY)
     assert trained.metadata["training"]["n_networks"] == 2
     return {"path": path, "expr": expr, "root": root}

@@ -8,6 +8,7 @@ import pytest
 
 import nnlite.runtime as rt
 from ccle.deploy import per_drug as deploy
+from ccle.deploy.training import train_drug_model
 from ccle.data.expression import ExpressionMatrix
 from ccle.data.gct import write_gct
 from ccle.data.loader import load_data
@@ -33,7 +34,7 @@ def small(tmp_path_factory):
             w.writerow([cells[i], "DrugA", f"{0.6 * L[i, 1] - 0.3 * L[i, 2] + 0.3 * rng.normal():.4f}"])
     expression, table = load_data(path, root / "drugs.csv")
     model = root / "a.nnz"
-    deploy.train_drug_model(expression, table, "DrugA", seed=1, path=model, widths=(8,), n_features=10,
+    train_drug_model(expression, table, "DrugA", seed=1, path=model, widths=(8,), n_features=10,
                             options=TINY)
     return {"model": model, "expression": expression}
 
