@@ -234,7 +234,7 @@ def shared_drug_rows(expression, table, drugs, log2, folder, skip=False):
         except CCLEError:
             if not skip:
                 raise
-            skipped[drug] = "no line with a response has expression"
+            skipped[drug] = "no cell line with a response has expression"
             continue
         problem = response_problem(ds.y, drug, table.response)
         if problem is not None:

@@ -91,10 +91,15 @@ def test_train_refuses_a_destination_it_cannot_write_before_training(files, tmp_
 
 @pytest.mark.slow
 def test_constant_response_is_refused_before_any_work(files, tmp_path):
-    for argv in (["--drug", "Flat"], []):  # named, or among all the drugs of the file
-        code, _, err = _bench(files, tmp_path / "o", *argv)
-        _one_error_line(code, err, str(files["drugs"]), "'Flat'", "constant response")
-        assert not (tmp_path / "o" / "results.jsonl").exists()
+    # named: refused before any work
+    code, _, err = _bench(files, tmp_path / "o", "--drug", "Flat")
+    _one_error_line(code, err, str(files["drugs"]), "'Flat'", "constant response")
+    assert not (tmp_path / "o" / "results.jsonl").exists()
+    # among all the drugs of the file: left out with its reason, the others run
+    code, _, err = _bench(files, tmp_path / "all", "--methods", "mean")
+    assert code == 0, err
+    assert "left out 1 drug(s) that cannot be run: Flat" in err and "constant response" in err
+    assert '"drug": "Flat"' not in (tmp_path / "all" / "results.jsonl").read_text()
     code, _, err = _cli("train", "--drug", "Flat", "--quick", "--expression", str(files["gct"]), "--drugs",
                         str(files["drugs"]), "--out", str(tmp_path / "m.nnz"))
     _one_error_line(code, err, str(files["drugs"]), "'Flat'")
