@@ -159,7 +159,7 @@ def test_a_plugin_returning_nan_stops_the_run_with_one_line_and_keeps_finished_r
 
         register(MethodSpec(name="Broken", make=lambda seed=0, **kw: Broken()))
     '''))
-    proc = _bench(tmp_path, "--plugin", str(plugin), "--methods", "mean,Broken", "--drug", "Nutlin-3")
+    proc = _bench(tmp_path, "--plugin", str(plugin), "--methods", "mean,Broken", "--drug", "Nutlin-3", "--jobs", "1")
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert "Traceback" not in proc.stderr
