@@ -256,9 +256,11 @@ def shared_drug_rows(expression, table, drugs, log2, folder, skip=False):
 
 
 def _transforms_text(transforms):
-    """The distinct transform descriptions, or over many drugs their range: "124-642 constant genes dropped"."""
-    if len(transforms) <= 3:
-        return ", ".join(sorted(transforms))
+    """One drug's transform as it is, several drugs' as one range: "log2(x+1), 124-642 constant genes dropped per
+    drug" (a list of near-identical phrases would read as three separate steps)."""
+    if len(transforms) == 1:
+        return next(iter(transforms))
     counts = sorted(0 if "no constant gene" in t else int(t.split(" constant")[0].split()[-1]) for t in transforms)
-    log2 = "log2(x+1), " if any(t.startswith("log2") for t in transforms) else ""
+    logged = {t.startswith("log2") for t in transforms}
+    log2 = "log2(x+1), " if logged == {True} else "log2(x+1) for some drugs, " if True in logged else ""
     return f"{log2}{counts[0]}-{counts[-1]} constant genes dropped per drug"
