@@ -42,7 +42,8 @@ _SCREEN = 1.0 - 1e-9
 def _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W, min_samples_leaf, h_cw, h_wy, mask, dense_scan=_LEVEL_DENSE_SCAN):
     """Histogram of the node's samples (positions s..s+nn-1) on one code row, then the best "code <= b" split:
     returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf.
-    ``build_tree_levels`` runs the same code written out in its main pass and calls this for the rare extra draws."""
+    ``build_tree_levels`` screens every (node, feature) in its main pass and calls this, the exact sequential
+    rule, for the features that pass the screen and for the rare extra draws."""
     one = np.uint64(1)
     nl = 0
     wl = 0.0
