@@ -3,7 +3,10 @@
 n = 350 rows, p = 1000 features (Friedman #1 + noise columns), max_features = 1/3, bootstrap, fully grown
 trees; 100 and 500 trees on 1 and 2 threads. Both libraries run in the same session; the ratios
 (ours / scikit-learn, best of the rounds) are printed at the end of the module.
-Run: python -m pytest benchmarks/bench_forest.py --benchmark-enable
+Two more cases use the ccle RF method's settings (100 trees, max_features 1/3, min_samples_leaf 5, 1 thread):
+the default data's size (350 x 2,000) and the paper's (350 x 55,000 genes; ``NNLITE_BENCH_FOREST_P`` sets the
+genes, 20,000 by default to keep the module short: the time per gene is the same at 20,000 and 55,000).
+Run: python -m pytest benchmarks/bench_forest.py --benchmark-enable -s
 """
 import os
 import time
@@ -80,10 +83,48 @@ def test_ratio_report(capsys):
         print("\n".join(lines))
 
 
+# ---- the default data's size: 2,000 genes, 350 rows, the ccle RF method's settings ----
+DEFAULT_P = 2_000
+_default = {}  # label -> CPU seconds for 100 trees
+
+
+@pytest.mark.parametrize("label", ["nnlite", "sklearn"])
+def test_fit_default_scale(benchmark, label):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(N, DEFAULT_P)).astype(np.float32)
+    y = X[:, :5] @ np.array([1.0, 2.0, 1.0, 0.5, 0.5]) + np.sin(3 * X[:, 5]) + 0.5 * rng.normal(size=N)
+    make = {"nnlite": lambda: RandomForestRegressor(n_estimators=100, min_samples_leaf=5),
+            "sklearn": lambda: SkForest(n_estimators=100, max_features=1 / 3, min_samples_leaf=5, random_state=0,
+                                        n_jobs=1)}[label]
+    make().fit(X[:50, :30], y[:50])  # JIT warm-up
+    benchmark.group = f"fit n={N} p={DEFAULT_P} leaf 5, 100 trees"
+    cpu = []
+
+    def fit():
+        start = time.process_time()
+        model = make().fit(X, y)
+        cpu.append(time.process_time() - start)
+        return model
+
+    model = benchmark.pedantic(fit, rounds=3, iterations=1)
+    _default[label] = min(cpu)
+    assert model.predict(X[:5]).shape == (5,)
+
+
+def test_default_scale_ratio_report(capsys):
+    """Print the CPU seconds per 100 trees at the default data's size and the ratio against scikit-learn."""
+    if "nnlite" in _default and "sklearn" in _default:
+        with capsys.disabled():
+            print(f"\nrandom forest, n={N} p={DEFAULT_P} min_samples_leaf=5, 1 thread: nnlite "
+                  f"{_default['nnlite']:.2f} s  sklearn {_default['sklearn']:.2f} s  "
+                  f"ratio {_default['nnlite'] / _default['sklearn']:.3f}")
+
+
 # ---- the paper's scale (issue 17): 55,000 genes, 350 rows, 100 trees, max_features 1/3, min_samples_leaf 5 ----
 # scikit-learn needs ~10 s per tree here, so it grows SK_TREES trees and its time is scaled to 100 trees (trees
 # are independent: fit time is linear in the number of trees); the exact nnlite search is scaled the same way.
-PAPER_N, PAPER_P, PAPER_TREES, SK_TREES = 350, 55_000, 100, 5
+PAPER_N, PAPER_TREES, SK_TREES = 350, 100, 5
+PAPER_P = int(os.environ.get("NNLITE_BENCH_FOREST_P", "20000"))
 _paper = {}  # label -> CPU seconds for 100 trees (process time: the shared machine's wall clock is unreliable)
 
 

@@ -13,8 +13,13 @@ features the code matrix (19 MB) does not stay in cache, so most of those reads 
 
 Per node and drawn feature the work is that of the node-wise search: accumulate per-bin (count + weight packed
 in one int64, sum w y) over the node's samples, then scan the non-empty bins (all bins for nodes of more than
-``_DENSE_SCAN`` samples, else a 256-bit mask of the touched ones). Nodes where every drawn feature is constant
-(rare) draw more features one at a time from their stream, as in the node-wise search.
+``_LEVEL_DENSE_SCAN`` samples, else the touched ones, found by a vectorized pass over the 256 counts). The scan
+is a screen: it only asks whether some split of the feature reaches the node's best score so far (a bound that
+stays fixed during the scan, so the scan has no data-dependent branch). In a node's ~mtry features only the
+first and the few that set or nearly tie a new best (~ln mtry records in a random order) pass; those are
+rescanned by the exact sequential rule (``_best_bin_split``), so every split, score and tie is the exact
+rule's. Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream,
+as in the node-wise search.
 """
 import numpy as np
 from numba import njit, prange
@@ -25,16 +30,20 @@ from nnlite._tree_kernels import _TIE, _child_key, _next_u64, _randbelow, _undo_
 
 # open nodes examined per pass over the code rows (bits of the per-feature draw mask)
 _SLOTS = 64
-# nodes above this size scan all bins branch-free, smaller ones walk the bit mask of touched bins (measured
-# crossover ~150-220 samples on uniformly spread codes, the bit mask's worst case)
-_LEVEL_DENSE_SCAN = 180
+# nodes above this size scan all bins branch-free, smaller ones walk the bit mask of touched bins (measured on
+# the 350 x 55,000 benchmark data: 120 beats 60, 90 and 300 by 3-15 %)
+_LEVEL_DENSE_SCAN = 120
+# a feature is rescanned by the exact rule when some split reaches this fraction of the node's best proxy: looser
+# than the tie margin (1e-12) and the rounding of the division-free comparison (~1e-16)
+_SCREEN = 1.0 - 1e-9
 
 
 @njit(cache=True)
 def _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W, min_samples_leaf, h_cw, h_wy, mask, dense_scan=_LEVEL_DENSE_SCAN):
     """Histogram of the node's samples (positions s..s+nn-1) on one code row, then the best "code <= b" split:
     returns (proxy, bin, left count, bins touched); proxy is -inf when no split respects min_samples_leaf.
-    ``build_tree_levels`` runs the same code written out in its main pass and calls this for the rare extra draws."""
+    ``build_tree_levels`` screens every (node, feature) in its main pass and calls this, the exact sequential
+    rule, for the features that pass the screen and for the rare extra draws."""
     one = np.uint64(1)
     nl = 0
     wl = 0.0
@@ -259,51 +268,52 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                     nn = cur_e[c] - s
                     S = node_S[c0 + slot]
                     W = node_W[c0 + slot]
-                    # _best_bin_split written out: as a call, Numba reference-counts its six array arguments
-                    # (atomic increments and decrements, ~50 ns per node and feature, ~12 % of a tree)
+                    # screening scan: can any split of this feature reach the node's best so far? The bound B_lo
+                    # is loop invariant (no unpredictable "new best" branch, no chain through the running best);
+                    # the rare features that pass (the first of each node, and the ~ln(mtry) new records) are
+                    # rescanned by the exact sequential rule, so the result is the exact search's
+                    b_lo = sl_best[slot] * _SCREEN
+                    for k in range(s, s + nn):
+                        b = row[gidx[k]]
+                        h_cw[b] += ncw[k]
+                        h_wy[b] += nwy[k]
                     nl = 0
-                    wl = 0.0
+                    wli = np.int64(0)
                     sl = 0.0
-                    touched = 0
-                    fbest = -np.inf
-                    fbin = 0
-                    fpos = 0
+                    hit = False
+                    lo_n = min_samples_leaf
+                    hi_n = nn - min_samples_leaf
                     if nn > _LEVEL_DENSE_SCAN:
-                        for k in range(s, s + nn):
-                            b = row[gidx[k]]
-                            h_cw[b] += ncw[k]
-                            h_wy[b] += nwy[k]
+                        touched = 0
                         for b in range(MAX_BINS):
                             cw = h_cw[b]
                             nl += cw & _LOW32
-                            wl += np.float64(cw >> 32)
+                            wli += cw >> 32
+                            wl = np.float64(wli)
                             sl += h_wy[b]
                             h_cw[b] = 0
                             h_wy[b] = 0.0
                             touched += cw != 0
-                            if nl >= min_samples_leaf and nn - nl >= min_samples_leaf:
-                                sr = S - sl
-                                wr = W - wl
-                                lhs = sl * sl * wr + sr * sr * wl
-                                if lhs > fbest * _TIE * wl * wr:
-                                    fbest = lhs / (wl * wr)
-                                    fbin = b
-                                    fpos = nl
+                            sr = S - sl
+                            wr = W - wl
+                            lhs = sl * sl * wr + sr * sr * wl
+                            hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
                     else:
+                        # touched bins from the histogram itself (a vectorized pass over 256 counts) instead of
+                        # setting mask bits per sample
                         m0 = np.uint64(0)
                         m1 = np.uint64(0)
                         m2 = np.uint64(0)
                         m3 = np.uint64(0)
-                        for k in range(s, s + nn):
-                            b = np.int64(row[gidx[k]])
-                            h_cw[b] += ncw[k]
-                            h_wy[b] += nwy[k]
-                            bit = one << np.uint64(b & 63)
-                            q = b >> 6
-                            m0 |= bit * np.uint64(q == 0)
-                            m1 |= bit * np.uint64(q == 1)
-                            m2 |= bit * np.uint64(q == 2)
-                            m3 |= bit * np.uint64(q == 3)
+                        for j in range(64):
+                            m0 |= np.uint64(h_cw[j] != 0) << np.uint64(j)
+                        for j in range(64):
+                            m1 |= np.uint64(h_cw[64 + j] != 0) << np.uint64(j)
+                        for j in range(64):
+                            m2 |= np.uint64(h_cw[128 + j] != 0) << np.uint64(j)
+                        for j in range(64):
+                            m3 |= np.uint64(h_cw[192 + j] != 0) << np.uint64(j)
+                        touched = 0
                         for q in range(MAX_BINS // 64):
                             bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
                             while bits != np.uint64(0):
@@ -311,29 +321,30 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                                 bits &= bits - one
                                 cw = h_cw[b]
                                 nl += cw & _LOW32
-                                wl += np.float64(cw >> 32)
+                                wli += cw >> 32
+                                wl = np.float64(wli)
                                 sl += h_wy[b]
                                 h_cw[b] = 0
                                 h_wy[b] = 0.0
                                 touched += 1
-                                if nl >= min_samples_leaf and nn - nl >= min_samples_leaf:
-                                    sr = S - sl
-                                    wr = W - wl
-                                    lhs = sl * sl * wr + sr * sr * wl
-                                    if lhs > fbest * _TIE * wl * wr:
-                                        fbest = lhs / (wl * wr)
-                                        fbin = b
-                                        fpos = nl
+                                sr = S - sl
+                                wr = W - wl
+                                lhs = sl * sl * wr + sr * sr * wl
+                                hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
                     if touched > 1:
                         sl_found[slot] = True
-                    rank = rank_of[slot, f]
-                    best = sl_best[slot]
-                    if fbest > best * _TIE or (fbest * _TIE >= best and rank < sl_rank[slot] and fbest > -np.inf):
-                        sl_best[slot] = fbest
-                        sl_rank[slot] = rank
-                        sl_f[slot] = f
-                        sl_bin[slot] = fbin
-                        sl_pos[slot] = fpos
+                    if hit:
+                        fbest, fbin, fpos, touched = _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W,
+                                                                     min_samples_leaf, h_cw, h_wy, mask)
+                        rank = rank_of[slot, f]
+                        best = sl_best[slot]
+                        if fbest > best * _TIE or (fbest * _TIE >= best and rank < sl_rank[slot]
+                                                   and fbest > -np.inf):
+                            sl_best[slot] = fbest
+                            sl_rank[slot] = rank
+                            sl_f[slot] = f
+                            sl_bin[slot] = fbin
+                            sl_pos[slot] = fpos
 
             for slot in range(n_slots):
                 c = open_c[c0 + slot]

@@ -119,3 +119,27 @@ def test_level_wise_trees_are_the_node_wise_ones(n, p, bootstrap, mtry, leaf, de
         np.testing.assert_array_equal(nodes[name], levels[name], err_msg=name)
     np.testing.assert_allclose(nodes["importance"], levels["importance"], rtol=1e-9, atol=1e-12)
     assert nodes["n_nodes"].max() > 15
+
+
+@pytest.mark.parametrize("case", ["twins", "tiny spread", "wide"])
+def test_screened_level_search_keeps_the_exact_rule(case):
+    """The level-wise pass screens each (node, feature) against the node's best score so far and rescans only
+    the features that may reach it; the node-wise search applies the sequential rule to every feature. They must
+    grow the same trees where the screen is hardest: exact ties between features (every column has an identical
+    twin, so each best split is tied and goes to the twin drawn first), a response with a large offset and a
+    tiny spread (scores nearly equal in relative terms), and many features per node (most screened out), with
+    nodes above and below the dense-scan size (``_level_kernels._LEVEL_DENSE_SCAN``)."""
+    n, p = (240, 20) if case != "wide" else (300, 400)
+    X, y = make_friedman1(n_samples=n, n_features=p, noise=0.5, random_state=7)
+    if case == "twins":
+        X = np.hstack([X, X])
+    if case == "tiny spread":
+        y = 1e3 + 1e-7 * y
+    mtry = max(1, X.shape[1] // 3)
+    seeds = np.array([21, 22], dtype=np.uint64)
+    nodes = grow_trees(X, y, seeds, True, mtry, 3, -1, 1, max_bins=256, level_wise=False)
+    levels = grow_trees(X, y, seeds, True, mtry, 3, -1, 1, max_bins=256, level_wise=True)
+    for name in ("feature", "left", "right", "n_samples", "n_nodes", "threshold", "value"):
+        np.testing.assert_array_equal(nodes[name], levels[name], err_msg=name)
+    assert nodes["n_samples"][:, 0].min() > 120  # the root takes the dense scan, its descendants the walk
+    assert nodes["n_nodes"].min() > 30
