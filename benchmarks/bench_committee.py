@@ -11,7 +11,9 @@ because the shared machine's wall clock also counts other people's processes. Ru
 
     python -m pytest benchmarks/bench_committee.py --benchmark-enable -s
 
-The last test prints committee / sequential.
+The last test prints committee / sequential, and the first layer's products of one step of all 8 members
+done as one shared product (every member on the same 64 rows: ``X_b @ [W1_1 | ... | W1_8]`` and
+``X_b.T @ [dZ_1 | ... | dZ_8]``) against the 8 stacked per-member products the committee runs.
 """
 import time
 
@@ -91,9 +93,46 @@ def test_committee(benchmark, problem):
     record(benchmark, "committee")
 
 
+@pytest.fixture(scope="module")
+def first_layer():
+    rng = np.random.default_rng(1)
+    k, n, h = len(L2S) * FOLDS, 64, WIDTHS[0]
+    f32 = np.float32
+    return {"xs": rng.random((k, n, N_IN), dtype=f32), "w": rng.random((k, N_IN, h), dtype=f32),
+            "d": rng.random((k, n, h), dtype=f32), "z": np.empty((k, n, h), f32), "dw": np.empty((k, N_IN, h), f32),
+            "x": rng.random((n, N_IN), dtype=f32), "wc": rng.random((N_IN, k * h), dtype=f32),
+            "dc": rng.random((n, k * h), dtype=f32), "zc": np.empty((n, k * h), f32),
+            "dwc": np.empty((N_IN, k * h), f32)}
+
+
+def stacked_products(a):
+    np.matmul(a["xs"], a["w"], out=a["z"])
+    np.matmul(a["xs"].transpose(0, 2, 1), a["d"], out=a["dw"])
+
+
+def shared_products(a):
+    np.dot(a["x"], a["wc"], out=a["zc"])
+    np.dot(a["x"].T, a["dc"], out=a["dwc"])
+
+
+def test_first_layer_stacked(benchmark, first_layer):
+    benchmark.pedantic(stacked_products, args=(first_layer,), rounds=50, iterations=20)
+    record(benchmark, "stacked")
+
+
+def test_first_layer_shared(benchmark, first_layer):
+    benchmark.pedantic(shared_products, args=(first_layer,), rounds=50, iterations=20)
+    record(benchmark, "shared")
+
+
 def test_report():
-    if len(RESULTS) < 2:
+    if len(RESULTS) < 4:
         pytest.skip("run with --benchmark-enable")
     ratio = RESULTS["committee"] / RESULTS["sequential"]
     print(f"\n8 networks x {EPOCHS} epochs: sequential {RESULTS['sequential']:.3f} s, committee "
           f"{RESULTS['committee']:.3f} s CPU; committee / sequential = {ratio:.2f}")
+    flops = 2 * 2 * 64 * N_IN * WIDTHS[0] * len(L2S) * FOLDS
+    print(f"first layer, one step of 8 members ({flops / 1e6:.0f} MFLOP): stacked {RESULTS['stacked'] * 1e3:.3f} ms "
+          f"({flops / RESULTS['stacked'] / 1e9:.0f} GFLOP/s), shared {RESULTS['shared'] * 1e3:.3f} ms "
+          f"({flops / RESULTS['shared'] / 1e9:.0f} GFLOP/s); shared / stacked = "
+          f"{RESULTS['shared'] / RESULTS['stacked']:.2f}")
