@@ -154,3 +154,46 @@ def test_elastic_net_cv_paper_scale_report(capsys):
         lines.append(f"  {impl:22s} {sec:8.2f} s{ratio}")
     with capsys.disabled():
         print("\n".join(lines))
+
+
+# ---- the pipeline's EN on its two workloads: ElasticNetCV(l1_ratio=PIPELINE_L1, n_alphas=50, cv=5) + refit, ours and
+# scikit-learn's (the same folds and the same 50-alpha grids) in the same run, CPU seconds and their ratio.
+# "default": one task of the default benchmark (~350 training rows x the default data's 2,000 genes); "gdsc": a
+# GDSC-size task (600 rows x 6,000 correlated expression-like genes).
+EN_SHAPES = {"default": (350, 2000), "gdsc": (600, 6000)}
+_en_cpu = {}
+
+
+@pytest.mark.parametrize("impl", ["nnlite", "sklearn"])
+@pytest.mark.parametrize("shape", list(EN_SHAPES))
+def test_elastic_net_cv_pipeline_shapes(benchmark, impl, shape):
+    benchmark.group = f"enet-cv-pipeline-{shape}"
+    n, p = EN_SHAPES[shape]
+    X, y = ccle_like(n, p)
+    folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    if impl == "nnlite":
+        fit = lambda: ElasticNetCV(l1_ratio=PIPELINE_L1, n_alphas=50, cv=folds).fit(X, y)  # noqa: E731
+    else:
+        fit = lambda: SkElasticNetCV(l1_ratio=PIPELINE_L1, alphas=50, cv=folds).fit(X, y)  # noqa: E731
+
+    def timed():
+        start = time.process_time()
+        model = fit()
+        _en_cpu[(shape, impl)] = time.process_time() - start
+        return model
+
+    model = _run(benchmark, timed)
+    benchmark.extra_info["cpu_s"] = _en_cpu[(shape, impl)]
+    benchmark.extra_info["alpha"] = model.alpha_
+    benchmark.extra_info["l1_ratio"] = model.l1_ratio_
+
+
+def test_elastic_net_cv_pipeline_shapes_report(capsys):
+    """Print the CPU seconds of the two pipeline shapes and our ratio to scikit-learn (after the fits above)."""
+    lines = ["", "elastic net CV, 5 folds x 4 l1_ratios x 50 alphas + refit: CPU s (ours / scikit-learn)"]
+    for shape, (n, p) in EN_SHAPES.items():
+        ours, ref = _en_cpu.get((shape, "nnlite")), _en_cpu.get((shape, "sklearn"))
+        if ours is not None and ref is not None:
+            lines.append(f"  {shape:8s} n={n} p={p}: {ours:7.2f} / {ref:7.2f}  ratio {ours / ref:.3f}")
+    with capsys.disabled():
+        print("\n".join(lines))

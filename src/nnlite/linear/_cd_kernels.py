@@ -23,6 +23,9 @@ Work saved, none of it changing what is certified:
   extrapolated point sum_i c_i w^(i), c = argmin ||U c|| with sum(c) = 1 over the last K steps U, is
   kept if it lowers the objective; CD converges slowly on collinear (expression) data and this
   cuts the sweeps several-fold;
+- check schedule: the KKT check and the gap come when a working-set sweep changes nothing beyond
+  1e-5 tol ||y||^2 (tightened 10x after a failed check) or after 20 sweeps (doubled after a failed
+  check), whichever is first: on most of the path the gap passes long before the sweeps settle that far;
 - stopping rule: duality gap G <= tol ||y||^2 (scikit-learn's rule), G being the smallest of three
   valid gaps P(w) - D(v): scikit-learn's (Fercoq, Gramfort & Salmon 2015, "formulation A", the l2
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
@@ -47,8 +50,9 @@ from numba import njit
 
 from ._enet_gaps import _dual_value, _gap, _primal
 
-_K_ANDERSON = 5  # extrapolate from the last 5 steps (Bertrand & Massias use 5)
+_K_ANDERSON = 3  # extrapolate from the last 3 steps (Bertrand & Massias use 5; 3 needs ~20 % fewer lasso sweeps here)
 _REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
+_BUDGET0 = 20  # working-set sweeps before the first check of a penalty; doubled after each check it fails
 
 
 @njit(cache=True, fastmath=True)
@@ -444,12 +448,15 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     n_sweeps = 0
     n_full = 0.0
     # a full check (two X^T v products and the gaps) costs several working-set sweeps, so sweep
-    # well past the point where the gap might first pass before paying for one
+    # well past the point where the gap might first pass before paying for one; but away from the end of the
+    # path the gap passes long before the sweeps settle that far, so a check also comes after `budget` sweeps
     inner_tol = tol_gap * 1e-5
+    budget = _BUDGET0
     gap = np.inf
     while True:
+        stop = min(max_iter, n_sweeps + budget)
         # solve on the working set: a full sweep, then cycle on the nonzeros, until a full sweep is quiet
-        while n_sweeps < max_iter:
+        while n_sweeps < stop:
             dmax = _sweep(X, norms2, w, R, ws, nws, l1, l2)
             n_sweeps += 1
             _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
@@ -458,7 +465,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
                 break
             na = _nonzeros(w, ws, nws, act)
             n_hist = 0
-            while n_sweeps < max_iter:
+            while n_sweeps < stop:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
                 n_sweeps += 1
                 _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
@@ -519,5 +526,8 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
                     else:
                         in_ws[j] = False
                 nws = m
-        inner_tol *= 0.1
+        if n_sweeps < stop:  # the working set settled to inner_tol without meeting the gap: solve it tighter
+            inner_tol *= 0.1
+        else:
+            budget *= 2
     return gap, n_sweeps, n_full
