@@ -28,24 +28,30 @@ def scatter_section(predictions_path, records, drugs, methods):
     title = "Observed against predicted"
     if predictions_path is None or not predictions_path.exists():
         return _absent("scatter", title, "predictions.csv.gz (per-cell-line predictions) was not written")
-    df = pd.read_csv(predictions_path)
-    show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"])]
+    # the columns drawn, and numpy arrays indexed once per drug: the file has a row per (task, cell line), and
+    # pandas' string columns compare and iterate element by element in Python
+    df = pd.read_csv(predictions_path, usecols=["drug", "split", "method", "set", "observed", "predicted"])
+    show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"].unique())]
     if not show:
         return _absent("scatter", title, "predictions of PM or a baseline")
-    present = set(df["drug"])
-    listed = [d for d in drugs if d in present]
+    rows_of = df.groupby("drug", sort=False).indices
+    listed = [d for d in drugs if d in rows_of]
     shown = overview.figure_drugs(records, listed, methods, overview.PANEL_DRUGS) if overview.many(drugs) else listed
-    df = df[df["drug"].isin(shown)]
+    method, sets = df["method"].to_numpy(object), df["set"].to_numpy(object)
+    split = df["split"].to_numpy()
+    observed, predicted = df["observed"].to_numpy(float), df["predicted"].to_numpy(float)
     panels = {}
     for d in shown:
-        sub = df[df["drug"] == d]
-        points = {m: (sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "observed"].to_numpy(float),
-                      sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "predicted"].to_numpy(float))
-                  for m in show}
-        points = {m: p for m, p in points.items() if p[0].size}
-        train = sub[(sub["set"] == "train") & (sub["method"] == show[0])]
+        rows = rows_of[d]
+        test = sets[rows] == "test"
+        points = {}
+        for m in show:
+            pick = rows[test & (method[rows] == m)]
+            if pick.size:
+                points[m] = (observed[pick], predicted[pick])
+        train = rows[~test & (sets[rows] == "train") & (method[rows] == show[0])]
         # thresholds of each split's observed training responses, averaged over splits for the drawing
-        ths = [IQRThresholds().fit(g["observed"].to_numpy(float)) for _, g in train.groupby("split")]
+        ths = [IQRThresholds().fit(observed[train[split[train] == s]]) for s in np.unique(split[train])]
         panels[d] = {"points": points,
                      "thresholds": (float(np.mean([t.low_ for t in ths])), float(np.mean([t.high_ for t in ths])))
                      if ths else None}
