@@ -119,8 +119,9 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30, records=None, methods
     group = ["drug"] + (["source"] if "source" in df.columns else [])
     df = df.sort_values(group + sort_cols, ascending=[True] * len(group) + asc, kind="stable")
     df["rank_in_drug"] = df.groupby(group).cumcount() + 1
-    order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
-    sources = sorted(set(df["source"])) if "source" in df.columns else [None]
+    present = set(df["drug"].unique())   # unique() first: a string column iterates element by element
+    order = [d for d in drugs if d in present] + sorted(present - set(drugs))
+    sources = sorted(set(df["source"].unique())) if "source" in df.columns else [None]
 
     # one pass over the file: a filter per drug would cost hundreds of scans on a GDSC-sized run
     parts = {key if isinstance(key, tuple) else (key,): g for key, g in df.groupby(group, sort=False)}
