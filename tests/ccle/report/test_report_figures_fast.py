@@ -2,7 +2,11 @@
 predictions.csv.gz with numpy indexing equal a per-drug pandas filter, and figures drawn by forked processes are
 the files and SVG texts of a serial run."""
 import hashlib
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +18,7 @@ from ccle.report import figures, sections_extra
 
 from tests.ccle.report.test_report_html import DRUGS, META, METHODS, make_records, write_side_files
 
+REPO = Path(__file__).resolve().parents[3]
 needs_plot = pytest.mark.skipif(not figures.available(), reason="matplotlib (the plot extra) is not installed")
 
 
@@ -71,3 +76,21 @@ def test_figures_drawn_by_two_processes_equal_a_serial_run(tmp_path):
     assert report._can_fork()
     assert len(out[1][0]) >= 5 and list(out[1][1]) == list(out[2][1])
     assert out[1] == out[2]
+
+
+@needs_plot
+@pytest.mark.slow
+def test_report_command_with_two_processes_writes_every_figure_quietly(tmp_path):
+    recs = make_records()
+    write_side_files(tmp_path, recs)
+    with open(tmp_path / "results.jsonl", "w") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in recs)
+    (tmp_path / "run.json").write_text(json.dumps(dict(META, drugs=list(DRUGS), methods=list(METHODS))))
+    proc = subprocess.run([sys.executable, str(REPO / "cli.py"), "report", str(tmp_path), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=300)
+    # the pool ends its processes with SIGTERM: they must go without a word
+    assert proc.returncode == 0 and proc.stderr.strip() == f"wrote {tmp_path / 'report.html'}", proc.stderr
+    html = (tmp_path / "report.html").read_text()
+    for name in ("fig3", "fig_per_drug_r2", "fig_observed_predicted", "fig_confusion", "fig_gene_stability"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f'<figure id="{name}">' in html
