@@ -125,15 +125,22 @@ def _render_figures(sections, out_dir, jobs=1):
     pickling; the files and the SVG texts are those of a serial run."""
     if not figures.available():
         return {}
-    todo = [(f["make"], out_dir, f["name"]) for s in sections for f in s.get("figures", [])]
+    found = [f for s in sections for f in s.get("figures", [])]
+    todo = [(f["make"], out_dir, f["name"]) for f in found]
     n_proc = min(int(jobs), len(todo))
     if n_proc > 1 and _can_fork():
         _TO_RENDER[:] = todo
+        # the heaviest first (a figure's optional "weight", e.g. its number of panels), so that the last figure
+        # to start is a light one
+        order = sorted(range(len(todo)), key=lambda i: -found[i].get("weight", 1))
         try:
             with multiprocessing.get_context("fork").Pool(n_proc, initializer=_quiet_child) as pool:
-                texts = pool.map(_render_one, range(len(todo)), chunksize=1)
+                drawn = pool.map(_render_one, order, chunksize=1)
         finally:
             _TO_RENDER.clear()
+        texts = [None] * len(todo)
+        for i, text in zip(order, drawn):
+            texts[i] = text
     else:
         texts = [figures.save(make(), folder, name)[1] for make, folder, name in todo]
     return {name: text for (_, _, name), text in zip(todo, texts)}
