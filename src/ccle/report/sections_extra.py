@@ -64,9 +64,10 @@ def scatter_section(predictions_path, records, drugs, methods):
             "paragraphs": [f"Test rows of every split, {' and '.join(method_label(m) for m in show)} (the baseline "
                            f"with the lowest average MSE). Dashed: the IQR thresholds of the observed training "
                            f"responses (mean over splits), which define the three sensitivity classes."],
-            "figures": [{"name": "fig_observed_predicted", "weight": len(panels), "caption": "Observed against predicted test responses "
+            "figures": [{"name": "fig_observed_predicted", "caption": "Observed against predicted test responses "
                          "per drug; dotted diagonal = perfect prediction."
-                         + overview.subset_note(shown, listed, "predictions.csv.gz"), "make": make}]}
+                         + overview.subset_note(shown, listed, "predictions.csv.gz"), "make": make,
+                         "weight": len(panels)}]}
 
 
 def sensitivity_section(records, drugs, methods):
