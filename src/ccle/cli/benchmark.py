@@ -248,7 +248,7 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
             "versions": versions(), "load_seconds": load_seconds, "run_seconds_this_invocation": run_seconds,
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_genes_csv(out, [genes_table(records)])  # beside the report, which shows its top genes and markers
-    print(write_report(records, out, meta, [d.drug for d in datasets], methods))
+    print(write_report(records, out, meta, [d.drug for d in datasets], methods, jobs=args.jobs))
     if cross is not None:
         print(consistency_text(out))
     return 0

@@ -9,6 +9,9 @@ as CSV + Markdown, every figure as PNG + SVG, and run.json.
   report.md hold the tables and a one-line note.
 """
 import json
+import multiprocessing
+import signal
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -94,15 +97,53 @@ def _write_section_csvs(sections, out_dir):
             atomic_write(Path(out_dir) / c["name"], to_csv(c["header"], c["rows"]))
 
 
-def _render_figures(sections, out_dir):
-    """Draw and save every figure of the sections; returns ``{name: svg_text}`` ({} without matplotlib)."""
+_TO_RENDER = []   # (make, out_dir, name) of every figure, read by the forked processes of _render_figures
+
+
+def _quiet_child():
+    # the parent handles Ctrl-C and ends the pool with SIGTERM, which must end a child without a traceback (the
+    # fork copied the CLI's handler that turns SIGTERM into an exception)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _render_one(i):
+    make, out_dir, name = _TO_RENDER[i]
+    return figures.save(make(), out_dir, name)[1]
+
+
+def _can_fork():
+    """Whether figures may be drawn in forked processes: the platform has ``fork`` and this process runs no
+    other Python thread (a fork copies only the calling thread; a lock held by another one would stay held)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _render_figures(sections, out_dir, jobs=1):
+    """Draw and save every figure of the sections; returns ``{name: svg_text}`` ({} without matplotlib).
+    With ``jobs`` > 1 (where processes can be forked) that many processes draw the figures, one at a time each:
+    the figures are independent and the sections' drawing functions are closures, which a fork shares without
+    pickling; the files and the SVG texts are those of a serial run."""
     if not figures.available():
         return {}
-    svgs = {}
-    for s in sections:
-        for f in s.get("figures", []):
-            _, svgs[f["name"]] = figures.save(f["make"](), out_dir, f["name"])
-    return svgs
+    found = [f for s in sections for f in s.get("figures", [])]
+    todo = [(f["make"], out_dir, f["name"]) for f in found]
+    n_proc = min(int(jobs), len(todo))
+    if n_proc > 1 and _can_fork():
+        _TO_RENDER[:] = todo
+        # the heaviest first (a figure's optional "weight", e.g. its number of panels), so that the last figure
+        # to start is a light one
+        order = sorted(range(len(todo)), key=lambda i: -found[i].get("weight", 1))
+        try:
+            with multiprocessing.get_context("fork").Pool(n_proc, initializer=_quiet_child) as pool:
+                drawn = pool.map(_render_one, order, chunksize=1)
+        finally:
+            _TO_RENDER.clear()
+        texts = [None] * len(todo)
+        for i, text in zip(order, drawn):
+            texts[i] = text
+    else:
+        texts = [figures.save(make(), folder, name)[1] for make, folder, name in todo]
+    return {name: text for (_, _, name), text in zip(todo, texts)}
 
 
 def fig3(records, path, drugs=None, methods=None):
@@ -126,13 +167,14 @@ def write_genes_csv(out_dir, frames):
     return path
 
 
-def write_report(records, out_dir, meta, drugs=None, methods=None):
+def write_report(records, out_dir, meta, drugs=None, methods=None, jobs=1):
     """Write report.html, report.md, every table (CSV + Markdown), the figures (PNG + SVG) and run.json.
 
     ``records``: this invocation's results; they are merged with every record of ``out_dir/results.jsonl``
     that has ``meta["config_key"]`` (so the report covers all methods run with this configuration).
     ``drugs`` / ``methods`` give the display order (others found in the records follow). ``meta`` goes into
-    run.json. Returns the terminal text (Table I, Table II, timing, paired summary, where things are)."""
+    run.json. ``jobs``: processes that draw the figures (:func:`_render_figures`). Returns the terminal text
+    (Table I, Table II, timing, paired summary, where things are)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keys = meta.get("config_keys") or meta.get("config_key")
@@ -168,7 +210,7 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
              f"data {meta.get('data', '?')} (fingerprint {meta.get('data_fingerprint', '?')})")
     sections = build_sections(all_records, out_dir, meta, drugs, methods)
     _write_section_csvs(sections, out_dir)
-    svgs = _render_figures(sections, out_dir)
+    svgs = _render_figures(sections, out_dir, jobs)
     note = None if svgs or not any(s.get("figures") for s in sections) else NO_PLOT_NOTE
     md_intro = (f"{title}\n\nProtocol **{protocol}**: " +
                 (leaking_steps_text(protocol) if protocol in LEAKING_STEPS else "?") + "." +
@@ -217,9 +259,10 @@ def write_report(records, out_dir, meta, drugs=None, methods=None):
     return "\n".join(text)
 
 
-def build_report(out_dir):
+def build_report(out_dir, jobs=1):
     """Rebuild report.html / report.md (and the tables and figures) of ``out_dir`` from its results.jsonl and
-    run.json alone; returns the path of report.html. Bad or missing files raise :class:`CCLEError`."""
+    run.json alone (``jobs`` processes draw the figures); returns the path of report.html. Bad or missing files
+    raise :class:`CCLEError`."""
     out_dir = Path(out_dir)
     run_path = out_dir / "run.json"
     if not (out_dir / RESULTS_FILE).exists():
@@ -233,5 +276,5 @@ def build_report(out_dir):
     records = load_results(out_dir, meta.get("config_keys") or meta.get("config_key"))
     if not records:
         raise CCLEError(f"{out_dir / RESULTS_FILE}: no result for configuration {meta.get('config_key', '?')}")
-    write_report(records, out_dir, meta, meta.get("drugs"), meta.get("methods"))
+    write_report(records, out_dir, meta, meta.get("drugs"), meta.get("methods"), jobs)
     return out_dir / "report.html"

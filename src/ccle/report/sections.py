@@ -3,8 +3,9 @@
 absent comes back with an ``absent`` note instead of content.
 
 A section is a dict: ``id``, ``title``, ``paragraphs`` [str], ``tables`` [{header, rows (strings), bold
-{(row, col)}, summary_rows {row}, caption, collapsed}], ``figures`` [{name, caption, make}] where ``make()``
-returns the matplotlib Figure (called only when matplotlib is available), or ``absent`` (str).
+{(row, col)}, summary_rows {row}, caption, collapsed}], ``figures`` [{name, caption, make, weight}] (``make()``
+returns the matplotlib Figure, called only when matplotlib is available; the optional ``weight``, default 1,
+e.g. a number of panels, says which figures start first when several processes draw them), or ``absent`` (str).
 """
 import math
 

@@ -28,24 +28,30 @@ def scatter_section(predictions_path, records, drugs, methods):
     title = "Observed against predicted"
     if predictions_path is None or not predictions_path.exists():
         return _absent("scatter", title, "predictions.csv.gz (per-cell-line predictions) was not written")
-    df = pd.read_csv(predictions_path)
-    show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"])]
+    # the columns drawn, and numpy arrays indexed once per drug: the file has a row per (task, cell line), and
+    # pandas' string columns compare and iterate element by element in Python
+    df = pd.read_csv(predictions_path, usecols=["drug", "split", "method", "set", "observed", "predicted"])
+    show = [m for m in ["PM", best_baseline(records, methods)] if m and m in set(df["method"].unique())]
     if not show:
         return _absent("scatter", title, "predictions of PM or a baseline")
-    present = set(df["drug"])
-    listed = [d for d in drugs if d in present]
+    rows_of = df.groupby("drug", sort=False).indices
+    listed = [d for d in drugs if d in rows_of]
     shown = overview.figure_drugs(records, listed, methods, overview.PANEL_DRUGS) if overview.many(drugs) else listed
-    df = df[df["drug"].isin(shown)]
+    method, sets = df["method"].to_numpy(object), df["set"].to_numpy(object)
+    split = df["split"].to_numpy()
+    observed, predicted = df["observed"].to_numpy(float), df["predicted"].to_numpy(float)
     panels = {}
     for d in shown:
-        sub = df[df["drug"] == d]
-        points = {m: (sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "observed"].to_numpy(float),
-                      sub.loc[(sub["method"] == m) & (sub["set"] == "test"), "predicted"].to_numpy(float))
-                  for m in show}
-        points = {m: p for m, p in points.items() if p[0].size}
-        train = sub[(sub["set"] == "train") & (sub["method"] == show[0])]
+        rows = rows_of[d]
+        test = sets[rows] == "test"
+        points = {}
+        for m in show:
+            pick = rows[test & (method[rows] == m)]
+            if pick.size:
+                points[m] = (observed[pick], predicted[pick])
+        train = rows[~test & (sets[rows] == "train") & (method[rows] == show[0])]
         # thresholds of each split's observed training responses, averaged over splits for the drawing
-        ths = [IQRThresholds().fit(g["observed"].to_numpy(float)) for _, g in train.groupby("split")]
+        ths = [IQRThresholds().fit(observed[train[split[train] == s]]) for s in np.unique(split[train])]
         panels[d] = {"points": points,
                      "thresholds": (float(np.mean([t.low_ for t in ths])), float(np.mean([t.high_ for t in ths])))
                      if ths else None}
@@ -60,7 +66,8 @@ def scatter_section(predictions_path, records, drugs, methods):
                            f"responses (mean over splits), which define the three sensitivity classes."],
             "figures": [{"name": "fig_observed_predicted", "caption": "Observed against predicted test responses "
                          "per drug; dotted diagonal = perfect prediction."
-                         + overview.subset_note(shown, listed, "predictions.csv.gz"), "make": make}]}
+                         + overview.subset_note(shown, listed, "predictions.csv.gz"), "make": make,
+                         "weight": len(panels)}]}
 
 
 def sensitivity_section(records, drugs, methods):
@@ -113,8 +120,9 @@ def genes_section(genes_path, drugs, top=5, heat_genes=30, records=None, methods
     group = ["drug"] + (["source"] if "source" in df.columns else [])
     df = df.sort_values(group + sort_cols, ascending=[True] * len(group) + asc, kind="stable")
     df["rank_in_drug"] = df.groupby(group).cumcount() + 1
-    order = [d for d in drugs if d in set(df["drug"])] + sorted(set(df["drug"]) - set(drugs))
-    sources = sorted(set(df["source"])) if "source" in df.columns else [None]
+    present = set(df["drug"].unique())   # unique() first: a string column iterates element by element
+    order = [d for d in drugs if d in present] + sorted(present - set(drugs))
+    sources = sorted(set(df["source"].unique())) if "source" in df.columns else [None]
 
     # one pass over the file: a filter per drug would cost hundreds of scans on a GDSC-sized run
     parts = {key if isinstance(key, tuple) else (key,): g for key, g in df.groupby(group, sort=False)}

@@ -66,3 +66,43 @@ def test_gene_stability_frequency_rank_and_top20(tmp_path):
     path = write_genes_csv(tmp_path, [df])
     back = pd.read_csv(path)
     assert back["gene"].tolist() == ["A", "B", "C"] and list(back.columns) == list(GENES_COLUMNS)
+
+
+def _stability_per_gene(drug, source, lists, top):
+    """gene_stability as one numpy mean per gene (the reference the grouped computation must equal bit for bit)."""
+    seen = {}
+    for lst in lists:
+        for rank, (gene, value) in enumerate(lst, start=1):
+            seen.setdefault(str(gene), []).append((rank, float(value)))
+    rows = [{"drug": drug, "source": source, "gene": g, "selection_frequency": len(h) / len(lists),
+             "mean_rank": float(np.array([x[0] for x in h], dtype=np.float64).mean()), "n_splits": len(lists),
+             "n_selected": len(h), "mean_value": float(np.array([x[1] for x in h]).mean()),
+             "sign_agreement": float(abs(np.sign(np.array([x[1] for x in h])).mean()))} for g, h in seen.items()]
+    df = pd.DataFrame(rows, columns=list(GENES_COLUMNS[:-1]))
+    df = df.sort_values(["selection_frequency", "mean_rank", "gene"], ascending=[False, True, True],
+                        kind="mergesort").reset_index(drop=True)
+    df["top20"] = df.index < top
+    return df
+
+
+@pytest.mark.parametrize("n_splits", [1, 3, 5, 12, 25])
+def test_gene_stability_equals_one_mean_per_gene(n_splits):
+    # up to 25 splits: numpy sums more than 8 values pairwise, and the grouped means must still match
+    rng = np.random.default_rng(n_splits)
+    lists = []
+    for _ in range(n_splits):
+        genes = rng.choice(80, size=rng.integers(0, 50), replace=False)
+        values = rng.standard_normal(genes.size) * 10.0 ** rng.integers(-4, 4, genes.size)
+        values[rng.random(genes.size) < 0.1] = -0.0
+        lists.append([[f"G{g}", float(v)] for g, v in zip(genes, values)])
+    got, want = gene_stability("D", "RFE", lists, top=7), _stability_per_gene("D", "RFE", lists, 7)
+    assert got.dtypes.equals(want.dtypes)
+    assert got.to_csv(index=False) == want.to_csv(index=False)
+    assert np.array_equal(got["mean_value"].to_numpy().view(np.int64), want["mean_value"].to_numpy().view(np.int64))
+
+
+def test_gene_stability_of_splits_that_selected_nothing():
+    got = gene_stability("D", "EN", [[], []])
+    assert list(got.columns) == list(GENES_COLUMNS) and len(got) == 0
+    both = pd.concat([got, gene_stability("E", "EN", [[["g", 1.5]]])], ignore_index=True)
+    assert both["mean_value"].tolist() == [1.5]
