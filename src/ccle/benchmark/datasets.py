@@ -68,7 +68,17 @@ def drug_datasets(expression, table, drugs, log2):
         transforms.add(transform.describe())
         datasets.append(DrugData(drug=ds.drug, X=transform.apply(ds.X, ds.genes), y=ds.y,
                                  cell_lines=list(ds.cell_lines), genes=list(transform.genes)))
-    return datasets, ", ".join(sorted(transforms))
+    return datasets, transforms_text(transforms)
+
+def transforms_text(transforms):
+    """One drug's transform as it is, several drugs' as one range: "log2(x+1), 124-642 constant genes dropped per
+    drug" (a list of near-identical phrases would read as three separate steps)."""
+    if len(transforms) == 1:
+        return next(iter(transforms))
+    counts = sorted(0 if "no constant gene" in t else int(t.split(" constant")[0].split()[-1]) for t in transforms)
+    logged = {t.startswith("log2") for t in transforms}
+    log2 = "log2(x+1), " if logged == {True} else "log2(x+1) for some drugs, " if True in logged else ""
+    return f"{log2}{counts[0]}-{counts[-1]} constant genes dropped per drug"
 
 
 def response_problem(y, drug, response):

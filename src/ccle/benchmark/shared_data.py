@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccle.benchmark.datasets import DrugData, drug_digest, response_problem
+from ccle.benchmark.datasets import DrugData, drug_digest, response_problem, transforms_text
 from ccle.data.align import drug_dataset
 from ccle.errors import CCLEError
 from ccle.files import mapped_array, open_mapped
@@ -252,15 +252,5 @@ def shared_drug_rows(expression, table, drugs, log2, folder, skip=False):
         del ds
         digests[drug] = drug_digest(handle.load())
         rows_of.append(handle)
-    return rows_of, _transforms_text(transforms), digests, skipped
+    return rows_of, transforms_text(transforms), digests, skipped
 
-
-def _transforms_text(transforms):
-    """One drug's transform as it is, several drugs' as one range: "log2(x+1), 124-642 constant genes dropped per
-    drug" (a list of near-identical phrases would read as three separate steps)."""
-    if len(transforms) == 1:
-        return next(iter(transforms))
-    counts = sorted(0 if "no constant gene" in t else int(t.split(" constant")[0].split()[-1]) for t in transforms)
-    logged = {t.startswith("log2") for t in transforms}
-    log2 = "log2(x+1), " if logged == {True} else "log2(x+1) for some drugs, " if True in logged else ""
-    return f"{log2}{counts[0]}-{counts[-1]} constant genes dropped per drug"

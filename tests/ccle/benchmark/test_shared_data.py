@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from ccle.errors import CCLEError
-from ccle.benchmark.shared_data import _transforms_text, handles, share_datasets, shared_folder
+from ccle.benchmark.datasets import DrugData, transforms_text
+from ccle.benchmark.shared_data import handles, share_datasets, shared_folder
 from ccle.files import mapped_array, open_mapped
-from ccle.benchmark.datasets import DrugData
 
 
 def _data(seed, n=30, p=200):
@@ -65,8 +65,8 @@ def test_a_missing_or_damaged_array_file_is_one_clear_error(tmp_path):
 
 
 def test_the_banner_states_one_transform_or_the_range_over_drugs():
-    assert _transforms_text({"log2(x+1), 3 constant genes dropped"}) == "log2(x+1), 3 constant genes dropped"
+    assert transforms_text({"log2(x+1), 3 constant genes dropped"}) == "log2(x+1), 3 constant genes dropped"
     three = {"124 constant genes dropped", "125 constant genes dropped", "no constant gene"}
-    assert _transforms_text(three) == "0-125 constant genes dropped per drug"
+    assert transforms_text(three) == "0-125 constant genes dropped per drug"
     mixed = {"log2(x+1), 2 constant genes dropped", "7 constant genes dropped"}
-    assert _transforms_text(mixed) == "log2(x+1) for some drugs, 2-7 constant genes dropped per drug"
+    assert transforms_text(mixed) == "log2(x+1) for some drugs, 2-7 constant genes dropped per drug"
