@@ -15,13 +15,14 @@ table shows the ratio inside each group:
 import gzip
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import ccle.report as report
-from ccle.evaluation.genes import GENES_COLUMNS, gene_stability
-from ccle.evaluation.thresholds import IQRThresholds
+from ccle.evaluation.genes import gene_stability
 from ccle.report import figures, sections_extra
+# the references are the tests' own (the tests check ours equals them)
+from tests.ccle.evaluation.test_genes import _stability_per_gene
+from tests.ccle.report.test_report_figures_fast import _panels_by_filter
 
 DRUGS = [f"DRUG{i:02d}" for i in range(24)]
 METHODS = ["PM", "PM+", "EN", "RF", "SVR", "ANN", "mean", "tissue"]
@@ -40,28 +41,11 @@ def _gene_lists(seed=0):
     return out
 
 
-def _stability_per_gene(drug, source, lists, top=20):
-    """The reference: one numpy mean per gene."""
-    seen = {}
-    for lst in lists:
-        for rank, (gene, value) in enumerate(lst, start=1):
-            seen.setdefault(str(gene), []).append((rank, float(value)))
-    rows = [{"drug": drug, "source": source, "gene": g, "selection_frequency": len(h) / len(lists),
-             "mean_rank": float(np.array([x[0] for x in h], dtype=np.float64).mean()), "n_splits": len(lists),
-             "n_selected": len(h), "mean_value": float(np.array([x[1] for x in h]).mean()),
-             "sign_agreement": float(abs(np.sign(np.array([x[1] for x in h])).mean()))} for g, h in seen.items()]
-    df = pd.DataFrame(rows, columns=list(GENES_COLUMNS[:-1]))
-    df = df.sort_values(["selection_frequency", "mean_rank", "gene"], ascending=[False, True, True],
-                        kind="mergesort").reset_index(drop=True)
-    df["top20"] = df.index < top
-    return df
-
-
 @pytest.mark.parametrize("impl", ["ours", "reference"])
 def test_genes_csv(benchmark, impl):
     benchmark.group = "genes-csv"
     lists = _gene_lists()
-    fn = gene_stability if impl == "ours" else _stability_per_gene
+    fn = gene_stability if impl == "ours" else lambda d, s, v: _stability_per_gene(d, s, v, 20)
     frames = benchmark.pedantic(lambda: [fn(d, s, v) for (d, s), v in lists.items()], rounds=3, iterations=1)
     assert len(frames) == len(lists)
 
@@ -87,22 +71,6 @@ def predictions(tmp_path_factory):
     return path, records
 
 
-def _panels_by_filter(path, show):
-    """The reference: the whole file, filtered per drug, method and set."""
-    df = pd.read_csv(path)
-    panels = {}
-    for d in DRUGS:
-        sub = df[df["drug"] == d]
-        test = sub[sub["set"] == "test"]
-        points = {m: (test.loc[test["method"] == m, "observed"].to_numpy(float),
-                      test.loc[test["method"] == m, "predicted"].to_numpy(float)) for m in show}
-        train = sub[(sub["set"] == "train") & (sub["method"] == show[0])]
-        ths = [IQRThresholds().fit(g["observed"].to_numpy(float)) for _, g in train.groupby("split")]
-        panels[d] = {"points": points, "thresholds": (float(np.mean([t.low_ for t in ths])),
-                                                      float(np.mean([t.high_ for t in ths])))}
-    return panels
-
-
 @pytest.mark.parametrize("impl", ["ours", "reference"])
 def test_scatter_read(benchmark, impl, predictions, monkeypatch):
     benchmark.group = "scatter-read"
@@ -114,7 +82,7 @@ def test_scatter_read(benchmark, impl, predictions, monkeypatch):
         sections_extra.scatter_section(path, records, DRUGS, METHODS)["figures"][0]["make"]()
         return drawn["panels"]
 
-    panels = benchmark.pedantic(ours if impl == "ours" else lambda: _panels_by_filter(path, ["PM", "PM+"]),
+    panels = benchmark.pedantic(ours if impl == "ours" else lambda: _panels_by_filter(path, DRUGS, ["PM", "PM+"]),
                                 rounds=3, iterations=1)
     assert len(panels) == len(DRUGS)
 
