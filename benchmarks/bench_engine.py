@@ -1,7 +1,7 @@
 """Training time per epoch of the paper-shaped network, nnlite against a plain-NumPy implementation (and PyTorch
 CPU when it happens to be importable), all with one BLAS thread, in the same run.
 
-Network (issue 2): 1000 inputs, 12 dense hidden layers of width 200 (ReLU/tanh alternating, from ReLU), dropout
+Network: 1000 inputs, 12 dense hidden layers of width 200 (ReLU/tanh alternating, from ReLU), dropout
 0.4 after the first 3 hidden layers, linear output of width 1, L1 + L2 penalties on every weight matrix, Adam;
 350 samples, float32; one epoch at batch 32 (11 steps) and at full batch (1 step). One epoch is ~1.20 GFLOP of
 matrix products (forward, dW, and dX for all but the first layer).

@@ -1,4 +1,4 @@
-"""Random forest fit / predict time, nnlite vs scikit-learn, at the pipeline's size (issue 4).
+"""Random forest fit / predict time, nnlite vs scikit-learn, at the pipeline's size.
 
 n = 350 rows, p = 1000 features (Friedman #1 + noise columns), max_features = 1/3, bootstrap, fully grown
 trees; 100 and 500 trees on 1 and 2 threads. Both libraries run in the same session; the ratios
@@ -120,7 +120,7 @@ def test_default_scale_ratio_report(capsys):
                   f"ratio {_default['nnlite'] / _default['sklearn']:.3f}")
 
 
-# ---- the paper's scale (issue 17): 55,000 genes, 350 rows, 100 trees, max_features 1/3, min_samples_leaf 5 ----
+# ---- the paper's scale: 55,000 genes, 350 rows, 100 trees, max_features 1/3, min_samples_leaf 5 ----
 # scikit-learn needs ~10 s per tree here, so it grows SK_TREES trees and its time is scaled to 100 trees (trees
 # are independent: fit time is linear in the number of trees); the exact nnlite search is scaled the same way.
 PAPER_N, PAPER_TREES, SK_TREES = 350, 100, 5

@@ -1,4 +1,4 @@
-"""Linear estimators against scikit-learn, same data, same run (issue 3).
+"""Linear estimators against scikit-learn, same data, same run.
 
 Run: python -m pytest benchmarks/bench_linear.py --benchmark-enable
 Each case is parametrized over impl = nnlite / sklearn and shares a benchmark group, so the
@@ -116,7 +116,7 @@ def test_rfe_same_schedule_as_sklearn(benchmark):
                                 step_base="initial").fit(X, y))
 
 
-# ---- the paper's scale (issue 17): the pipeline's elastic-net CV (5 folds x 4 l1_ratios x 50 alphas) at 55k genes.
+# ---- the paper's scale: the pipeline's elastic-net CV (5 folds x 4 l1_ratios x 50 alphas) at 55k genes.
 # scikit-learn's ElasticNetCV takes > 15 min here, so it runs one l1_ratio on 2 folds (the same 50-alpha grid) and
 # its time is scaled by (4 l1_ratios x 5 folds) / (1 x 2) path solves, saying so in the group name.
 PAPER_P = 55_000

@@ -1,4 +1,4 @@
-"""README tables of issue 18 from benchmark output folders: per-drug test MSE under --split cell-lines /
+"""README tables of the split schemes from benchmark output folders: per-drug test MSE under --split cell-lines /
 tissues, MT against EN with the corrected resampled paired t-test (Nadeau & Bengio), each method's drop from
 cell-lines to tissues and where the tissue baseline stands.
 

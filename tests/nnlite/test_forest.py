@@ -10,7 +10,7 @@ from nnlite import RandomForestRegressor
 
 @pytest.fixture(scope="module")
 def friedman():
-    """Friedman #1: 5 informative features + 995 noise columns (issue: p = 10 + 990 noise), n_train = 500."""
+    """Friedman #1: 5 informative features + 995 noise columns, n_train = 500."""
     X, y = make_friedman1(n_samples=1500, n_features=1000, noise=1.0, random_state=0)
     return X[:500], y[:500], X[500:], y[500:]
 

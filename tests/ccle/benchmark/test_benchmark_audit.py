@@ -1,4 +1,4 @@
-"""Issue 12 wiring: PM (the paper's model) and PM+ in the method list, --widths, the paper protocol's leaking
+"""The audit wiring: PM (the paper's model) and PM+ in the method list, --widths, the paper protocol's leaking
 steps (scaling, RFE, width search, IQR thresholds on all rows), the permutation control (--null), --protocol
 both with its inflation table, and the report sections (widths, inflation, per-drug compression change)."""
 import pytest

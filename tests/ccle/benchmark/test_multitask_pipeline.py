@@ -1,4 +1,4 @@
-"""Issue 18 wired into the benchmark: --split schemes, the tissue baseline and the MT task in the runner, and
+"""Learning across drugs wired into the benchmark: --split schemes, the tissue baseline and the MT task in the runner, and
 train --multitask / predict / inspect through the CLI."""
 import json
 import subprocess

@@ -1,5 +1,5 @@
 """The command line's contract for bad arguments, output folders, foreign lines in results.jsonl and damaged
-cache files (issue 16): one line naming the problem and exit code 2, or a correct result with a warning --
+cache files: one line naming the problem and exit code 2, or a correct result with a warning --
 checked in a subprocess, as a user would see it."""
 import json
 import os
