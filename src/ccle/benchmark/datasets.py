@@ -73,8 +73,8 @@ def drug_datasets(expression, table, drugs, log2):
 def transforms_text(transforms):
     """One drug's transform as it is, several drugs' as one range: "log2(x+1), 124-642 constant genes dropped per
     drug" (a list of near-identical phrases would read as three separate steps)."""
-    if len(transforms) == 1:
-        return next(iter(transforms))
+    if len(transforms) <= 1:
+        return next(iter(transforms), "")
     counts = sorted(0 if "no constant gene" in t else int(t.split(" constant")[0].split()[-1]) for t in transforms)
     logged = {t.startswith("log2") for t in transforms}
     log2 = "log2(x+1), " if logged == {True} else "log2(x+1) for some drugs, " if True in logged else ""

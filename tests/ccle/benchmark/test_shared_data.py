@@ -65,6 +65,7 @@ def test_a_missing_or_damaged_array_file_is_one_clear_error(tmp_path):
 
 
 def test_the_banner_states_one_transform_or_the_range_over_drugs():
+    assert transforms_text(set()) == ""  # no drug built: the caller's error names why
     assert transforms_text({"log2(x+1), 3 constant genes dropped"}) == "log2(x+1), 3 constant genes dropped"
     three = {"124 constant genes dropped", "125 constant genes dropped", "no constant gene"}
     assert transforms_text(three) == "0-125 constant genes dropped per drug"

@@ -3,6 +3,7 @@ predictions.csv.gz with numpy indexing equal a per-drug pandas filter, and figur
 the files and SVG texts of a serial run."""
 import hashlib
 import json
+import pickle
 import re
 import subprocess
 import sys
@@ -62,18 +63,33 @@ def _outputs(folder, svgs):
     return pngs, strip
 
 
+def _draw_serial_and_forked(folder):
+    """Figures of one set of sections drawn by one process and by two -> (forked?, {jobs: outputs})."""
+    folder = Path(folder)
+    recs = make_records() + make_records(protocol="paper")
+    write_side_files(folder, recs)
+    sections = report.build_sections(recs, folder, META, list(DRUGS), list(METHODS))
+    out = {}
+    for jobs in (1, 2):
+        sub = folder / f"jobs{jobs}"
+        sub.mkdir()
+        out[jobs] = _outputs(sub, report._render_figures(sections, sub, jobs))
+    return report._can_fork(), out
+
+
 @needs_plot
 @pytest.mark.slow
 def test_figures_drawn_by_two_processes_equal_a_serial_run(tmp_path):
-    recs = make_records() + make_records(protocol="paper")
-    write_side_files(tmp_path, recs)
-    sections = report.build_sections(recs, tmp_path, META, list(DRUGS), list(METHODS))
-    out = {}
-    for jobs in (1, 2):
-        folder = tmp_path / f"jobs{jobs}"
-        folder.mkdir()
-        out[jobs] = _outputs(folder, report._render_figures(sections, folder, jobs))
-    assert report._can_fork()
+    # in a fresh interpreter: a pytest-xdist worker runs threads of its own, and a process with threads never forks
+    code = ("import pickle, sys; sys.path.insert(0, sys.argv[1]); "
+            "from tests.ccle.report.test_report_figures_fast import _draw_serial_and_forked as draw; "
+            "pickle.dump(draw(sys.argv[2]), open(sys.argv[3], 'wb'))")
+    result = tmp_path / "result.pickle"
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO), str(tmp_path), str(result)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    forked, out = pickle.loads(result.read_bytes())
+    assert forked
     assert len(out[1][0]) >= 5 and list(out[1][1]) == list(out[2][1])
     assert out[1] == out[2]
 
