@@ -70,6 +70,7 @@ def drug_datasets(expression, table, drugs, log2):
                                  cell_lines=list(ds.cell_lines), genes=list(transform.genes)))
     return datasets, transforms_text(transforms)
 
+
 def transforms_text(transforms):
     """One drug's transform as it is, several drugs' as one range: "log2(x+1), 124-642 constant genes dropped per
     drug" (a list of near-identical phrases would read as three separate steps)."""
