@@ -36,7 +36,8 @@ from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from nnlite import _numba_cache  # noqa: F401  (before the first @njit: where the kernels are cached)
-from nnlite._hist_kernels import MAX_BINS
+from nnlite._hist_kernels import MAX_BINS, partition_rows
+from nnlite._tree_kernels import leaf_of
 
 # nodes above this size scan all bins of a scratch histogram, smaller ones walk the bit mask of touched bins
 _DENSE_SCAN = 160
@@ -311,18 +312,7 @@ def grow_tree(codes, codes_rows, n_bins, offsets, edges, grad, max_leaves, max_d
         threshold[node] = edges[f, b]
         importance[f] += c_gain[node]
         row = codes[f]
-        lpos = s
-        r = 0
-        for k in range(s, e):
-            i = idx[k]
-            if row[i] <= b:
-                idx[lpos] = i
-                lpos += 1
-            else:
-                tmp[r] = i
-                r += 1
-        for k in range(r):
-            idx[lpos + k] = tmp[k]
+        partition_rows(idx, tmp, row, s, e, b)
 
         depth = nd_depth[node] + 1
         kids = (n_nodes, n_nodes + 1)
@@ -437,12 +427,4 @@ def add_trees(X, feature, threshold, left, right, value, out):
             rt = right[t]
             vt = value[t]
             for i in range(lo, hi):
-                node = 0
-                f = ft[0]
-                while f >= 0:
-                    if X[i, f] <= th[node]:
-                        node = lt[node]
-                    else:
-                        node = rt[node]
-                    f = ft[node]
-                out[i] += vt[node]
+                out[i] += vt[leaf_of(X, i, ft, th, lt, rt)]

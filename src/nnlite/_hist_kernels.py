@@ -43,6 +43,25 @@ for _k in range(64):
 
 
 @njit(cache=True)
+def partition_rows(idx, tmp, row, s, e, b):
+    """Stable partition of the node's rows ``idx[s:e]``: those with ``row[i] <= b`` first, in their order, then the
+    others in theirs (``tmp`` holds the right side); -> the first right position."""
+    lpos = s
+    r = 0
+    for k in range(s, e):
+        i = idx[k]
+        if row[i] <= b:
+            idx[lpos] = i
+            lpos += 1
+        else:
+            tmp[r] = i
+            r += 1
+    for k in range(r):
+        idx[lpos + k] = tmp[k]
+    return lpos
+
+
+@njit(cache=True)
 def bin_codes(XT, order, max_bins, codes):
     """Fill ``codes`` (p, n) uint8 with the quantile bin of each XT[f, i] (XT (p, n) float32, ``order`` (p, n)
     int64 argsort of each row); returns the number of bins per feature (p,) (see the module docstring)."""
@@ -303,18 +322,7 @@ def build_tree_binned(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
         threshold[node] = thr
         importance[best_f] += best - S * S / W
         nl = best_pos
-        lpos = s
-        r = 0
-        for k in range(s, e):
-            i = idx[k]
-            if row[i] <= best_bin:
-                idx[lpos] = i
-                lpos += 1
-            else:
-                tmp[r] = i
-                r += 1
-        for k in range(r):
-            idx[lpos + k] = tmp[k]
+        partition_rows(idx, tmp, row, s, e, best_bin)
 
         lnode = n_nodes
         rnode = n_nodes + 1

@@ -41,6 +41,21 @@ _COUNT_SORT_MAX = 80
 
 
 @njit(cache=True)
+def leaf_of(X, i, feature, threshold, left, right):
+    """The leaf row ``X[i]`` reaches in one tree's arrays (go left when ``X[i, feature] <= threshold``; a leaf has
+    feature -1)."""
+    node = 0
+    f = feature[0]
+    while f >= 0:
+        if X[i, f] <= threshold[node]:
+            node = left[node]
+        else:
+            node = right[node]
+        f = feature[node]
+    return node
+
+
+@njit(cache=True)
 def _next_u64(state):
     """splitmix64 (Steele, Lea & Flood 2014): advance ``state[0]`` and return 64 random bits."""
     z = state[0] + _GOLDEN
@@ -442,15 +457,7 @@ def _predict_block(X, feature, threshold, left, right, value, out, lo, hi):
         lt = left[t]
         rt = right[t]
         for i in range(lo, hi):
-            node = 0
-            f = ft[0]
-            while f >= 0:
-                if X[i, f] <= th[node]:
-                    node = lt[node]
-                else:
-                    node = rt[node]
-                f = ft[node]
-            acc[i - lo] += value[t, node]
+            acc[i - lo] += value[t, leaf_of(X, i, ft, th, lt, rt)]
     for i in range(lo, hi):
         out[i] = acc[i - lo] / T
 
