@@ -5,7 +5,7 @@ import time
 
 from ccle.evaluation.audit import LEAKING_STEPS
 from ccle.cli.common import (QUICK_DRUGS, QUICK_GENES, QUICK_SPLITS, add_data_arguments, cpu_count, data_quality,
-                             layer_widths, load_inputs, log2_banner, positive_int, resolve_drugs, versions)
+                             expression_banner, layer_widths, load_inputs, positive_int, resolve_drugs, versions)
 from ccle.evaluation.thresholds import sensitive_direction
 from ccle.errors import CCLEError
 from ccle.evaluation.genes import GENES_FILE, genes_table
@@ -182,7 +182,7 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
                                                               shared_folder(out / "cache"), skip=not explicit)
     quality = data_quality(expression)
     del expression  # the drugs' rows are in the shared file now
-    description += "; expression: " + transforms
+    description += "; " + expression_banner(transforms, log2, args.log2)
     lineages, tissue_text = lineages_of(args.sample_info, table.tissues)
     datasets, held = with_splits(datasets, scheme, n_splits, args.seed, RunConfig().test_fraction, lineages)
     if not explicit:
@@ -207,7 +207,7 @@ def _run_locked(args, out, n_splits, methods, scheme, null, protocols):
     sensitive_direction(table.response)  # an unknown response is refused before any work
     print(f"ccle benchmark: {len(datasets)} drugs x {n_splits} splits x {len(methods)} methods "
           f"({', '.join(methods)}), protocol {args.protocol}{', permuted responses (null)' if null else ''}, "
-          f"split {scheme}, {tissue_text}, {description}, {log2_banner(log2, args.log2)}, out {out}",
+          f"split {scheme}, {tissue_text}, {description}, out {out}",
           file=sys.stderr)
     for line in input_lines(table, skipped):
         print(line, file=sys.stderr)

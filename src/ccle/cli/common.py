@@ -190,6 +190,14 @@ def log2_banner(log2, choice):
     return f"log2(x+1) {'on' if log2 else 'off'} ({choice})"
 
 
+def expression_banner(transforms, log2, choice):
+    """The expression's part of a run's description: the log2 decision once, then the rest of the drugs'
+    transform text (:func:`ccle.benchmark.datasets.transforms_text`, which also starts with "log2(x+1)" when it
+    was applied)."""
+    rest = transforms.removeprefix("log2(x+1), ") if log2 else transforms
+    return f"expression: {log2_banner(log2, choice)}" + (f", {rest}" if rest else "")
+
+
 def versions():
     """Versions of the interpreter and the libraries that decide a result (for run.json)."""
     return {"python": platform.python_version(), "platform": platform.platform(), "numpy": numpy.__version__,

@@ -5,7 +5,9 @@ import math
 
 import pytest
 
+from ccle.benchmark.datasets import transforms_text
 from ccle.cli import main
+from ccle.cli.common import expression_banner
 from ccle.methods import default_methods
 
 METHODS = default_methods("pairs")   # what a run without --methods runs (no MT under --split pairs)
@@ -90,3 +92,12 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"ccle {ccle.__version__}"
+
+
+def test_expression_banner_names_log2_once():
+    # the drugs' transform text starts with "log2(x+1)" when it was applied: the banner says the decision once
+    text = transforms_text({"log2(x+1), 40 constant genes dropped", "log2(x+1), 42 constant genes dropped"})
+    assert expression_banner(text, True, "auto") == "expression: log2(x+1) on (auto), 40-42 constant genes dropped per drug"
+    assert expression_banner("40 constant genes dropped", False, "no") == \
+        "expression: log2(x+1) off (no), 40 constant genes dropped"
+    assert expression_banner("", False, "auto") == "expression: log2(x+1) off (auto)"
