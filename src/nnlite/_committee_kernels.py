@@ -34,50 +34,67 @@ def bias_act_k(z, b, kind, active):
         if not active[j]:
             continue
         bj = b[j]
-        for i in range(n):
-            row = z[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     row[c] = v if v > zero else zero
-            elif kind == K.TANH_FAST:
+        elif kind == K.TANH_FAST:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = K.tanh_fast(row[c] + bj[c])
-            elif kind == K.TANH:
+        elif kind == K.TANH:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = np.tanh(row[c] + bj[c])
-            else:
+        else:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = row[c] + bj[c]
 
 
 @njit(**_FAST)
-def bias_act_dropout_k(z, b, kind, u, p, scale, active):
-    """``_kernels.bias_act_dropout`` for every active member: z[j] <- act(z[j] + b[j]) * [u[j] >= p] * scale.
-    z, u (k, n, m), b (k, m)."""
+def bias_act_dropout_k(z, b, kind, u, off, p, scale, active):
+    """``_kernels.bias_act_dropout`` for every active member: z[j, i] <- act(z[j, i] + b[j]) * [u[j, off[j] + i]
+    >= p] * scale. z (k, n, m), b (k, m), u (k, N, m) the members' uniform draws, off (k,) ints: member j's
+    rows of this pass start at row off[j] of u[j] (a whole epoch's draws can be made at once)."""
     k, n, m = z.shape
     zero = np.zeros(1, z.dtype)[0]
     for j in range(k):
         if not active[j]:
             continue
         bj = b[j]
-        for i in range(n):
-            row = z[j, i]
-            urow = u[j, i]
-            if kind == K.RELU:
+        o = off[j]
+        if kind == K.RELU:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     v = v if v > zero else zero
                     row[c] = v * scale if urow[c] >= p else zero
-            elif kind == K.TANH_FAST:
+        elif kind == K.TANH_FAST:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = K.tanh_fast(row[c] + bj[c])
                     row[c] = v * scale if urow[c] >= p else zero
-            elif kind == K.TANH:
+        elif kind == K.TANH:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = np.tanh(row[c] + bj[c])
                     row[c] = v * scale if urow[c] >= p else zero
-            else:
+        else:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     row[c] = v * scale if urow[c] >= p else zero
@@ -95,21 +112,23 @@ def act_grad_k(gy, y, kind, gz, db, active):
         dbj = db[j]
         for c in range(m):
             dbj[c] = zero
-        for i in range(n):
-            g = gy[j, i]
-            yr = y[j, i]
-            out = gz[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] if yr[c] > zero else zero
                     out[c] = v
                     dbj[c] += v
-            elif kind == K.TANH or kind == K.TANH_FAST:
+        elif kind == K.TANH or kind == K.TANH_FAST:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] * (one - yr[c] * yr[c])
                     out[c] = v
                     dbj[c] += v
-            else:
+        else:
+            for i in range(n):
+                g, out = gy[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c]
                     out[c] = v
@@ -117,8 +136,9 @@ def act_grad_k(gy, y, kind, gz, db, active):
 
 
 @njit(**_FAST)
-def act_dropout_grad_k(gy, y, kind, u, p, scale, gz, db, active):
-    """``_kernels.act_dropout_grad`` for every active member (the backward through member j's dropout mask)."""
+def act_dropout_grad_k(gy, y, kind, u, off, p, scale, gz, db, active):
+    """``_kernels.act_dropout_grad`` for every active member (the backward through member j's dropout mask,
+    u[j, off[j] + i] for row i as in :func:`bias_act_dropout_k`)."""
     k, n, m = gy.shape
     zero = np.zeros(1, gy.dtype)[0]
     one = np.ones(1, gy.dtype)[0]
@@ -127,25 +147,27 @@ def act_dropout_grad_k(gy, y, kind, u, p, scale, gz, db, active):
         if not active[j]:
             continue
         dbj = db[j]
+        o = off[j]
         for c in range(m):
             dbj[c] = zero
-        for i in range(n):
-            g = gy[j, i]
-            yr = y[j, i]
-            ur = u[j, i]
-            out = gz[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] * scale if yr[c] > zero else zero
                     out[c] = v
                     dbj[c] += v
-            elif kind == K.TANH or kind == K.TANH_FAST:
+        elif kind == K.TANH or kind == K.TANH_FAST:
+            for i in range(n):
+                g, yr, ur, out = gy[j, i], y[j, i], u[j, o + i], gz[j, i]
                 for c in range(m):
                     a = yr[c] * keep
                     v = g[c] * scale * (one - a * a) if ur[c] >= p else zero
                     out[c] = v
                     dbj[c] += v
-            else:
+        else:
+            for i in range(n):
+                g, ur, out = gy[j, i], u[j, o + i], gz[j, i]
                 for c in range(m):
                     v = g[c] * scale if ur[c] >= p else zero
                     out[c] = v
@@ -158,19 +180,21 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
     matrix w[j] (k, r, c) with its own l1[j], l2[j], lr[j], beta1[j], beta2[j], eps[j] and bias corrections
     c1[j] = 1 / (1 - beta1^t_j), c2[j] = 1 / (1 - beta2^t_j) (all (k,) in w's dtype):
 
-        dw <- dw + l1 sign(w) + 2 l2 w;  m <- beta1 m + (1 - beta1) dw;  v <- beta2 v + (1 - beta2) dw^2
+        g = dw + l1 sign(w) + 2 l2 w;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
         w <- w - lr (m c1) / (sqrt(v c2) + eps)
 
-    Writes member j's (sum|w|, sum w^2) before the step into s_abs[j], s_sq[j] (float64 (k,); float32 partial
-    sums per row added in float64, as the single kernel); inactive members are untouched and get 0."""
+    dw is (k, r, c), member j's gradient dw[j], or (1, r, c): the gradient of the one active member (the
+    trainer forms a large layer's weight gradient member by member into one cache-resident buffer and steps
+    that member right away). dw is only read. Writes member j's (sum|w|, sum w^2) before the step into
+    s_abs[j], s_sq[j] (float64 (k,); float32 partial sums per row added in float64, as the single kernel);
+    inactive members and their sums are untouched."""
     k, r, cols = w.shape
     one = np.ones(1, w.dtype)[0]
     zero = one - one
     for j in range(k):
-        s_abs[j] = 0.0
-        s_sq[j] = 0.0
         if not active[j]:
             continue
+        gj = dw[j] if dw.shape[0] == k else dw[0]
         b1, b2, lj1, lrj, epsj, cj1, cj2 = beta1[j], beta2[j], l1[j], lr[j], eps[j], c1[j], c2[j]
         one_b1 = one - b1
         one_b2 = one - b2
@@ -178,7 +202,7 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
         sa = 0.0
         sq = 0.0
         for i in range(r):
-            wr, dr, mr, vr = w[j, i], dw[j, i], m[j, i], v[j, i]
+            wr, dr, mr, vr = w[j, i], gj[i], m[j, i], v[j, i]
             pa = zero
             pq = zero
             for c in range(cols):
@@ -187,7 +211,6 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
                 pq += x * x
                 sgn = lj1 if x > zero else (-lj1 if x < zero else zero)
                 g = dr[c] + sgn + two_l2 * x
-                dr[c] = g
                 mk = b1 * mr[c] + one_b1 * g
                 vk = b2 * vr[c] + one_b2 * g * g
                 mr[c] = mk
