@@ -175,26 +175,26 @@ def act_dropout_grad_k(gy, y, kind, u, off, p, scale, gz, db, active):
 
 
 @njit(**_FAST)
-def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1, c2, s_abs, s_sq):
-    """``_kernels.adam_penalty_update`` (penalty gradient + Adam step, no mask) of every active member's weight
-    matrix w[j] (k, r, c) with its own l1[j], l2[j], lr[j], beta1[j], beta2[j], eps[j] and bias corrections
+def adam_layer_k(w, dw, mw, vw, b, db, mb, vb, l1, l2, l1_64, l2_64, active, lr, beta1, beta2, eps, c1, c2, pen):
+    """One Dense layer's Adam step of every active member j: ``_kernels.adam_penalty_update`` (penalty
+    gradient + Adam step, no mask) of its weights w[j] (k, r, c), then ``_kernels.adam_update`` of its bias
+    b[j] (k, c), with its own l1[j], l2[j], lr[j], beta1[j], beta2[j], eps[j] and bias corrections
     c1[j] = 1 / (1 - beta1^t_j), c2[j] = 1 / (1 - beta2^t_j) (all (k,) in w's dtype):
 
         g = dw + l1 sign(w) + 2 l2 w;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
-        w <- w - lr (m c1) / (sqrt(v c2) + eps)
+        w <- w - lr (m c1) / (sqrt(v c2) + eps)                        (and the same for b with g = db)
 
-    dw is (k, r, c), member j's gradient dw[j], or (1, r, c): the gradient of the one active member (the
-    trainer forms a large layer's weight gradient member by member into one cache-resident buffer and steps
-    that member right away). dw is only read. Writes member j's (sum|w|, sum w^2) before the step into
-    s_abs[j], s_sq[j] (float64 (k,); float32 partial sums per row added in float64, as the single kernel);
-    inactive members and their sums are untouched."""
+    dw and db are only read (the single kernel writes g back into dw; nothing here reads it after the step).
+    Adds member j's penalty before the step, l1_64[j] sum|w| + l2_64[j] sum w^2 (float64 (k,) strengths and
+    sums; float32 partial sums per row added in float64, as the single kernel), to pen[j] (float64 (k,)).
+    Inactive members are untouched."""
     k, r, cols = w.shape
+    nb = b.shape[1]
     one = np.ones(1, w.dtype)[0]
     zero = one - one
     for j in range(k):
         if not active[j]:
             continue
-        gj = dw[j] if dw.shape[0] == k else dw[0]
         b1, b2, lj1, lrj, epsj, cj1, cj2 = beta1[j], beta2[j], l1[j], lr[j], eps[j], c1[j], c2[j]
         one_b1 = one - b1
         one_b2 = one - b2
@@ -202,7 +202,7 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
         sa = 0.0
         sq = 0.0
         for i in range(r):
-            wr, dr, mr, vr = w[j, i], gj[i], m[j, i], v[j, i]
+            wr, dr, mr, vr = w[j, i], dw[j, i], mw[j, i], vw[j, i]
             pa = zero
             pq = zero
             for c in range(cols):
@@ -218,28 +218,14 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
                 wr[c] = x - lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
             sa += pa
             sq += pq
-        s_abs[j] = sa
-        s_sq[j] = sq
-
-
-@njit(**_FAST)
-def adam_update_k(p, g, m, v, active, lr, beta1, beta2, eps, c1, c2):
-    """``_kernels.adam_update`` of every active member's bias p[j] (k, c), per-member scalars as (k,) arrays."""
-    k, cols = p.shape
-    one = np.ones(1, p.dtype)[0]
-    for j in range(k):
-        if not active[j]:
-            continue
-        b1, b2, lrj, epsj, cj1, cj2 = beta1[j], beta2[j], lr[j], eps[j], c1[j], c2[j]
-        one_b1 = one - b1
-        one_b2 = one - b2
-        for c in range(cols):
-            gk = g[j, c]
-            mk = b1 * m[j, c] + one_b1 * gk
-            vk = b2 * v[j, c] + one_b2 * gk * gk
-            m[j, c] = mk
-            v[j, c] = vk
-            p[j, c] -= lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
+        pen[j] += l1_64[j] * sa + l2_64[j] * sq
+        for c in range(nb):
+            gk = db[j, c]
+            mk = b1 * mb[j, c] + one_b1 * gk
+            vk = b2 * vb[j, c] + one_b2 * gk * gk
+            mb[j, c] = mk
+            vb[j, c] = vk
+            b[j, c] -= lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
 
 
 @njit(**_EXACT)

@@ -93,12 +93,6 @@ class _StackedStep:
             self.drops[j].generator().random(out=self.u[j, :counts[j]], dtype=self.dtype)
 
 
-# From this many weights per member on, a layer's weight gradient and Adam step are done member by member:
-# the gradient of one member (64,000 float32 weights: 256 KB) is still in the L2 cache when its Adam step
-# reads it, where the stacked gradient of 8 members (2 MB) would have gone out to L3 and back.
-_BY_MEMBER = 1 << 14
-
-
 def _matmul(a, b, out, members):
     """out[j] = a[j] @ b[j] for the members listed (all of them: one stacked call)."""
     if members is None:
@@ -202,8 +196,7 @@ class BatchedCommittee:
         as ``Dense.backward``) and ``db``, and returns dL/dx (k, n, n_in). With ``adam`` (the trainer's
         per-member Adam state) each layer is updated right after its own backward pass, with the penalty
         gradient fused into the update, and the return value is the (k,) float64 penalties of the members'
-        weights before the step (no input gradient is formed, and a large layer's weight gradient is formed
-        member by member in a scratch buffer rather than in ``dW``). Inactive members are not touched."""
+        weights before the step (no input gradient is formed). Inactive members are not touched."""
         k, n = grad.shape[0], grad.shape[1]
         active = self._all if active is None else active
         members = None if active.all() else np.flatnonzero(active)
@@ -219,9 +212,7 @@ class BatchedCommittee:
                 CK.act_dropout_grad_k(cur, y, st.kind, st.u, self._off, st.p, st.scale, gz, st.db, active)
             else:
                 CK.act_grad_k(cur, y, st.kind, gz, st.db, active)
-            by_member = adam is not None and st.n_in * st.n_out >= _BY_MEMBER
-            if not by_member:
-                _matmul(st.x.transpose(0, 2, 1), gz, st.dW, members)
+            _matmul(st.x.transpose(0, 2, 1), gz, st.dW, members)
             gx = None
             if i > 0 or adam is None:
                 gx = free_buf[:k * n * st.n_in].reshape(k, n, st.n_in)
@@ -229,7 +220,7 @@ class BatchedCommittee:
             if adam is None:
                 self._penalty_grad(st, active)
             else:
-                pen += adam.update(i, st, active, gz if by_member else None)
+                adam.update(i, st, active, pen)
             cur, cur_buf, free_buf = gx, free_buf, cur_buf
         return cur if adam is None else pen
 
@@ -417,15 +408,6 @@ class _StackedAdam:
                     m[j], v[j] = mj, vj
         self.c1 = np.zeros(k, dtype)
         self.c2 = np.zeros(k, dtype)
-        self.s_abs, self.s_sq = np.zeros(k), np.zeros(k)
-        self.one_hot = np.eye(k, dtype=np.uint8)
-        self._g = np.zeros((1, 0, 0), dtype)
-
-    def _scratch(self, st):
-        """A (1, n_in, n_out) buffer for one member's weight gradient of layer ``st``."""
-        if self._g.size < st.n_in * st.n_out:
-            self._g = np.zeros((1, st.n_in, st.n_out), self.lr.dtype)
-        return self._g.reshape(-1)[:st.n_in * st.n_out].reshape(1, st.n_in, st.n_out)
 
     def begin_step(self, active):
         """Advance t of the active members and form their bias corrections (as ``Adam.scalars``)."""
@@ -434,26 +416,13 @@ class _StackedAdam:
         self.c1[...] = 1.0 / (1.0 - self._b1 ** t)
         self.c2[...] = 1.0 / (1.0 - self._b2 ** t)
 
-    def update(self, i, st, active, gz=None):
-        """Penalty gradient + Adam step of layer i's W, Adam step of its b -> (k,) penalties before the step.
-
-        W's gradient is ``st.dW``, or with ``gz`` (the layer's dL/dz, (k, n, n_out)) is formed here one member
-        at a time, x[j]^T gz[j] into a scratch buffer that the member's step reads while it is in cache."""
+    def update(self, i, st, active, pen):
+        """Penalty gradient + Adam step of layer i's W, Adam step of its b; adds the members' penalties of
+        the weights before the step to pen (k,) float64."""
         mW, vW = self.moments[2 * i]
         mb, vb = self.moments[2 * i + 1]
-        self.s_abs[...] = 0.0
-        self.s_sq[...] = 0.0
-        if gz is None:
-            CK.adam_penalty_update_k(st.W, st.dW, mW, vW, st.l1, st.l2, active, self.lr, self.beta1, self.beta2,
-                                     self.eps, self.c1, self.c2, self.s_abs, self.s_sq)
-        else:
-            g = self._scratch(st)
-            for j in np.flatnonzero(active):
-                np.dot(st.x[j].T, gz[j], out=g[0])
-                CK.adam_penalty_update_k(st.W, g, mW, vW, st.l1, st.l2, self.one_hot[j], self.lr, self.beta1,
-                                         self.beta2, self.eps, self.c1, self.c2, self.s_abs, self.s_sq)
-        CK.adam_update_k(st.b, st.db, mb, vb, active, self.lr, self.beta1, self.beta2, self.eps, self.c1, self.c2)
-        return st.l1_64 * self.s_abs + st.l2_64 * self.s_sq
+        CK.adam_layer_k(st.W, st.dW, mW, vW, st.b, st.db, mb, vb, st.l1, st.l2, st.l1_64, st.l2_64, active,
+                        self.lr, self.beta1, self.beta2, self.eps, self.c1, self.c2, pen)
 
     def write_back(self):
         """Give each member's Adam its moments and step count."""
