@@ -7,8 +7,10 @@ kernel takes. Each ``*_k`` kernel loops over the members whose ``active[j]`` is 
 arithmetic of the single-network kernel it names (the same expressions in the same order); a frozen
 (early-stopped) member is left untouched. The loops are written out rather than calling the single kernels:
 a kernel that calls another compiled fastmath kernel was seen to compute different roundings when compiled
-in the process than when loaded from Numba's cache, and a run must not depend on the state of the cache. Per-member scalars (L1/L2 strengths, Adam's
-bias corrections) come as (k,) arrays in the arrays' dtype.
+in the process than when loaded from Numba's cache, and a run must not depend on the state of the cache.
+Per-member scalars (L1/L2 strengths, Adam's bias corrections) come as (k,) arrays in the arrays' dtype. The
+elementwise kernels branch on the activation above their loops, never inside the row loop: with three or
+more branches there LLVM vectorizes none of them (measured 10x slower at width 8).
 
 The loss kernels (:func:`mse_grad_k`, :func:`val_mse_k`) treat a non-finite target as missing, which makes one
 kernel serve both ``nnlite.losses.MSELoss`` (whose targets are all finite) and ``MaskedMSELoss``. They are

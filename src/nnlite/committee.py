@@ -12,7 +12,8 @@ Each member keeps the semantics of ``Sequential.fit`` on its own rows:
 
 - its own training and validation rows (index arrays into one shared X, y);
 - its own mini-batch order (a fresh permutation from the member's own seeded generator each epoch) and its own
-  dropout masks (drawn from the member's own Dropout generators, in the same order and shapes as a lone fit);
+  dropout masks (drawn from the member's own Dropout generators: the same stream as a lone fit, drawn a whole
+  epoch at a time when every Dropout layer has a generator of its own, step by step otherwise);
 - its own L1/L2 strengths and Adam state (moments and step count t, so the bias corrections are the member's);
 - its own early stopping: a member whose monitored value has not improved for ``patience`` epochs stops, is
   frozen (masked out of every later kernel and product) and gets its best epoch's weights back, while the others
