@@ -7,8 +7,10 @@ kernel takes. Each ``*_k`` kernel loops over the members whose ``active[j]`` is 
 arithmetic of the single-network kernel it names (the same expressions in the same order); a frozen
 (early-stopped) member is left untouched. The loops are written out rather than calling the single kernels:
 a kernel that calls another compiled fastmath kernel was seen to compute different roundings when compiled
-in the process than when loaded from Numba's cache, and a run must not depend on the state of the cache. Per-member scalars (L1/L2 strengths, Adam's
-bias corrections) come as (k,) arrays in the arrays' dtype.
+in the process than when loaded from Numba's cache, and a run must not depend on the state of the cache.
+Per-member scalars (L1/L2 strengths, Adam's bias corrections) come as (k,) arrays in the arrays' dtype. The
+elementwise kernels branch on the activation above their loops, never inside the row loop: with three or
+more branches there LLVM vectorizes none of them (measured 10x slower at width 8).
 
 The loss kernels (:func:`mse_grad_k`, :func:`val_mse_k`) treat a non-finite target as missing, which makes one
 kernel serve both ``nnlite.losses.MSELoss`` (whose targets are all finite) and ``MaskedMSELoss``. They are
@@ -34,50 +36,67 @@ def bias_act_k(z, b, kind, active):
         if not active[j]:
             continue
         bj = b[j]
-        for i in range(n):
-            row = z[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     row[c] = v if v > zero else zero
-            elif kind == K.TANH_FAST:
+        elif kind == K.TANH_FAST:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = K.tanh_fast(row[c] + bj[c])
-            elif kind == K.TANH:
+        elif kind == K.TANH:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = np.tanh(row[c] + bj[c])
-            else:
+        else:
+            for i in range(n):
+                row = z[j, i]
                 for c in range(m):
                     row[c] = row[c] + bj[c]
 
 
 @njit(**_FAST)
-def bias_act_dropout_k(z, b, kind, u, p, scale, active):
-    """``_kernels.bias_act_dropout`` for every active member: z[j] <- act(z[j] + b[j]) * [u[j] >= p] * scale.
-    z, u (k, n, m), b (k, m)."""
+def bias_act_dropout_k(z, b, kind, u, off, p, scale, active):
+    """``_kernels.bias_act_dropout`` for every active member: z[j, i] <- act(z[j, i] + b[j]) * [u[j, off[j] + i]
+    >= p] * scale. z (k, n, m), b (k, m), u (k, N, m) the members' uniform draws, off (k,) ints: member j's
+    rows of this pass start at row off[j] of u[j] (a whole epoch's draws can be made at once)."""
     k, n, m = z.shape
     zero = np.zeros(1, z.dtype)[0]
     for j in range(k):
         if not active[j]:
             continue
         bj = b[j]
-        for i in range(n):
-            row = z[j, i]
-            urow = u[j, i]
-            if kind == K.RELU:
+        o = off[j]
+        if kind == K.RELU:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     v = v if v > zero else zero
                     row[c] = v * scale if urow[c] >= p else zero
-            elif kind == K.TANH_FAST:
+        elif kind == K.TANH_FAST:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = K.tanh_fast(row[c] + bj[c])
                     row[c] = v * scale if urow[c] >= p else zero
-            elif kind == K.TANH:
+        elif kind == K.TANH:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = np.tanh(row[c] + bj[c])
                     row[c] = v * scale if urow[c] >= p else zero
-            else:
+        else:
+            for i in range(n):
+                row = z[j, i]
+                urow = u[j, o + i]
                 for c in range(m):
                     v = row[c] + bj[c]
                     row[c] = v * scale if urow[c] >= p else zero
@@ -95,21 +114,23 @@ def act_grad_k(gy, y, kind, gz, db, active):
         dbj = db[j]
         for c in range(m):
             dbj[c] = zero
-        for i in range(n):
-            g = gy[j, i]
-            yr = y[j, i]
-            out = gz[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] if yr[c] > zero else zero
                     out[c] = v
                     dbj[c] += v
-            elif kind == K.TANH or kind == K.TANH_FAST:
+        elif kind == K.TANH or kind == K.TANH_FAST:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] * (one - yr[c] * yr[c])
                     out[c] = v
                     dbj[c] += v
-            else:
+        else:
+            for i in range(n):
+                g, out = gy[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c]
                     out[c] = v
@@ -117,8 +138,9 @@ def act_grad_k(gy, y, kind, gz, db, active):
 
 
 @njit(**_FAST)
-def act_dropout_grad_k(gy, y, kind, u, p, scale, gz, db, active):
-    """``_kernels.act_dropout_grad`` for every active member (the backward through member j's dropout mask)."""
+def act_dropout_grad_k(gy, y, kind, u, off, p, scale, gz, db, active):
+    """``_kernels.act_dropout_grad`` for every active member (the backward through member j's dropout mask,
+    u[j, off[j] + i] for row i as in :func:`bias_act_dropout_k`)."""
     k, n, m = gy.shape
     zero = np.zeros(1, gy.dtype)[0]
     one = np.ones(1, gy.dtype)[0]
@@ -127,25 +149,27 @@ def act_dropout_grad_k(gy, y, kind, u, p, scale, gz, db, active):
         if not active[j]:
             continue
         dbj = db[j]
+        o = off[j]
         for c in range(m):
             dbj[c] = zero
-        for i in range(n):
-            g = gy[j, i]
-            yr = y[j, i]
-            ur = u[j, i]
-            out = gz[j, i]
-            if kind == K.RELU:
+        if kind == K.RELU:
+            for i in range(n):
+                g, yr, out = gy[j, i], y[j, i], gz[j, i]
                 for c in range(m):
                     v = g[c] * scale if yr[c] > zero else zero
                     out[c] = v
                     dbj[c] += v
-            elif kind == K.TANH or kind == K.TANH_FAST:
+        elif kind == K.TANH or kind == K.TANH_FAST:
+            for i in range(n):
+                g, yr, ur, out = gy[j, i], y[j, i], u[j, o + i], gz[j, i]
                 for c in range(m):
                     a = yr[c] * keep
                     v = g[c] * scale * (one - a * a) if ur[c] >= p else zero
                     out[c] = v
                     dbj[c] += v
-            else:
+        else:
+            for i in range(n):
+                g, ur, out = gy[j, i], u[j, o + i], gz[j, i]
                 for c in range(m):
                     v = g[c] * scale if ur[c] >= p else zero
                     out[c] = v
@@ -153,22 +177,24 @@ def act_dropout_grad_k(gy, y, kind, u, p, scale, gz, db, active):
 
 
 @njit(**_FAST)
-def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1, c2, s_abs, s_sq):
-    """``_kernels.adam_penalty_update`` (penalty gradient + Adam step, no mask) of every active member's weight
-    matrix w[j] (k, r, c) with its own l1[j], l2[j], lr[j], beta1[j], beta2[j], eps[j] and bias corrections
+def adam_layer_k(w, dw, mw, vw, b, db, mb, vb, l1, l2, l1_64, l2_64, active, lr, beta1, beta2, eps, c1, c2, pen):
+    """One Dense layer's Adam step of every active member j: ``_kernels.adam_penalty_update`` (penalty
+    gradient + Adam step, no mask) of its weights w[j] (k, r, c), then ``_kernels.adam_update`` of its bias
+    b[j] (k, c), with its own l1[j], l2[j], lr[j], beta1[j], beta2[j], eps[j] and bias corrections
     c1[j] = 1 / (1 - beta1^t_j), c2[j] = 1 / (1 - beta2^t_j) (all (k,) in w's dtype):
 
-        dw <- dw + l1 sign(w) + 2 l2 w;  m <- beta1 m + (1 - beta1) dw;  v <- beta2 v + (1 - beta2) dw^2
-        w <- w - lr (m c1) / (sqrt(v c2) + eps)
+        g = dw + l1 sign(w) + 2 l2 w;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2
+        w <- w - lr (m c1) / (sqrt(v c2) + eps)                        (and the same for b with g = db)
 
-    Writes member j's (sum|w|, sum w^2) before the step into s_abs[j], s_sq[j] (float64 (k,); float32 partial
-    sums per row added in float64, as the single kernel); inactive members are untouched and get 0."""
+    dw and db are only read (the single kernel writes g back into dw; nothing here reads it after the step).
+    Adds member j's penalty before the step, l1_64[j] sum|w| + l2_64[j] sum w^2 (float64 (k,) strengths and
+    sums; float32 partial sums per row added in float64, as the single kernel), to pen[j] (float64 (k,)).
+    Inactive members are untouched."""
     k, r, cols = w.shape
+    nb = b.shape[1]
     one = np.ones(1, w.dtype)[0]
     zero = one - one
     for j in range(k):
-        s_abs[j] = 0.0
-        s_sq[j] = 0.0
         if not active[j]:
             continue
         b1, b2, lj1, lrj, epsj, cj1, cj2 = beta1[j], beta2[j], l1[j], lr[j], eps[j], c1[j], c2[j]
@@ -178,7 +204,7 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
         sa = 0.0
         sq = 0.0
         for i in range(r):
-            wr, dr, mr, vr = w[j, i], dw[j, i], m[j, i], v[j, i]
+            wr, dr, mr, vr = w[j, i], dw[j, i], mw[j, i], vw[j, i]
             pa = zero
             pq = zero
             for c in range(cols):
@@ -187,7 +213,6 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
                 pq += x * x
                 sgn = lj1 if x > zero else (-lj1 if x < zero else zero)
                 g = dr[c] + sgn + two_l2 * x
-                dr[c] = g
                 mk = b1 * mr[c] + one_b1 * g
                 vk = b2 * vr[c] + one_b2 * g * g
                 mr[c] = mk
@@ -195,28 +220,14 @@ def adam_penalty_update_k(w, dw, m, v, l1, l2, active, lr, beta1, beta2, eps, c1
                 wr[c] = x - lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
             sa += pa
             sq += pq
-        s_abs[j] = sa
-        s_sq[j] = sq
-
-
-@njit(**_FAST)
-def adam_update_k(p, g, m, v, active, lr, beta1, beta2, eps, c1, c2):
-    """``_kernels.adam_update`` of every active member's bias p[j] (k, c), per-member scalars as (k,) arrays."""
-    k, cols = p.shape
-    one = np.ones(1, p.dtype)[0]
-    for j in range(k):
-        if not active[j]:
-            continue
-        b1, b2, lrj, epsj, cj1, cj2 = beta1[j], beta2[j], lr[j], eps[j], c1[j], c2[j]
-        one_b1 = one - b1
-        one_b2 = one - b2
-        for c in range(cols):
-            gk = g[j, c]
-            mk = b1 * m[j, c] + one_b1 * gk
-            vk = b2 * v[j, c] + one_b2 * gk * gk
-            m[j, c] = mk
-            v[j, c] = vk
-            p[j, c] -= lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
+        pen[j] += l1_64[j] * sa + l2_64[j] * sq
+        for c in range(nb):
+            gk = db[j, c]
+            mk = b1 * mb[j, c] + one_b1 * gk
+            vk = b2 * vb[j, c] + one_b2 * gk * gk
+            mb[j, c] = mk
+            vb[j, c] = vk
+            b[j, c] -= lrj * (mk * cj1) / (np.sqrt(vk * cj2) + epsj)
 
 
 @njit(**_EXACT)

@@ -12,7 +12,8 @@ Each member keeps the semantics of ``Sequential.fit`` on its own rows:
 
 - its own training and validation rows (index arrays into one shared X, y);
 - its own mini-batch order (a fresh permutation from the member's own seeded generator each epoch) and its own
-  dropout masks (drawn from the member's own Dropout generators, in the same order and shapes as a lone fit);
+  dropout masks (drawn from the member's own Dropout generators: the same stream as a lone fit, drawn a whole
+  epoch at a time when every Dropout layer has a generator of its own, step by step otherwise);
 - its own L1/L2 strengths and Adam state (moments and step count t, so the bias corrections are the member's);
 - its own early stopping: a member whose monitored value has not improved for ``patience`` epochs stops, is
   frozen (masked out of every later kernel and product) and gets its best epoch's weights back, while the others
@@ -71,19 +72,26 @@ class _StackedStep:
         self.l2_64 = np.array([d.l2 for d in self.dense])
         self.dtype = np.dtype(dtype)
         self.cap = 0
+        self.u = np.zeros((len(steps), 0, self.n_out), self.dtype) if self.drops else None
         self.x = None
         self.dropped = False
 
-    def buffers(self, k, n):
-        """(k, n, n_out) views of the output and dropout-draw buffers, C-contiguous for any n <= capacity."""
+    def buffer(self, k, n):
+        """(k, n, n_out) C-contiguous view of the output buffer (grown as needed)."""
         if n > self.cap:
             self.cap = n
             self._y = np.zeros(k * n * self.n_out, self.dtype)
-            self._u = np.zeros(k * n * self.n_out, self.dtype) if self.drops else None
-        size = k * n * self.n_out
-        y = self._y[:size].reshape(k, n, self.n_out)
-        u = self._u[:size].reshape(k, n, self.n_out) if self.drops else None
-        return y, u
+        return self._y[:k * n * self.n_out].reshape(k, n, self.n_out)
+
+    def draw(self, counts, members, room):
+        """Member j's next counts[j] rows of dropout draws from its own generator into u[j, :counts[j]] for
+        the members listed; u (k, N, n_out) grows to at least ``room`` rows (a pass reads its padding rows'
+        draws too, whose values do not matter)."""
+        need = max(int(room), int(max(counts[j] for j in members)))
+        if need > self.u.shape[1]:
+            self.u = np.zeros((self.u.shape[0], need, self.n_out), self.dtype)
+        for j in members:
+            self.drops[j].generator().random(out=self.u[j, :counts[j]], dtype=self.dtype)
 
 
 def _matmul(a, b, out, members):
@@ -133,6 +141,12 @@ class BatchedCommittee:
         self.n_in, self.n_out = self.steps[0].n_in, self.steps[-1].n_out
         self._gbuf = None
         self._all = np.ones(self.k, np.uint8)
+        self._no_off = np.zeros(self.k, np.int64)
+        self._off = self._no_off
+        gens = [d.generator() for st in self.steps if st.drops for d in st.drops]
+        # A whole epoch's draws at once give each generator the same stream as one draw per step, unless a
+        # generator serves two layers: then their draws interleave step by step and must be made that way.
+        self._epoch_draws = len({id(g) for g in gens}) == len(gens)
 
     # -- one pass --------------------------------------------------------------------------------------------
     def forward(self, x, training=False, active=None, rows=None):
@@ -142,16 +156,28 @@ class BatchedCommittee:
         ``active`` (k,) uint8: members to compute (default all); the others' outputs are left undefined."""
         k, n = x.shape[0], x.shape[1]
         active = self._all if active is None else active
+        if training:
+            self._draw(np.full(k, n) if rows is None else rows, np.flatnonzero(active), n)
+        return self._forward(x, active, self._no_off if training else None)
+
+    def _draw(self, counts, members, room):
+        """Dropout draws of every dropout layer, counts[j] rows for each member listed, in layer order."""
+        if members.size:
+            for st in self.steps:
+                if st.drops is not None:
+                    st.draw(counts, members, room)
+
+    def _forward(self, x, active, off):
+        """The forward pass; ``off`` None: no dropout, else (k,) member j's first row in its layers' draws."""
+        k, n = x.shape[0], x.shape[1]
         members = None if active.all() else np.flatnonzero(active)
+        self._off = off
         for st in self.steps:
-            y, u = st.buffers(k, n)
+            y = st.buffer(k, n)
             _matmul(x, st.W, y, members)
-            st.dropped = training and st.drops is not None
+            st.dropped = off is not None and st.drops is not None
             if st.dropped:
-                for j in (range(k) if members is None else members):
-                    m = n if rows is None else int(rows[j])
-                    st.drops[j].generator().random(out=u[j, :m], dtype=u.dtype)
-                CK.bias_act_dropout_k(y, st.b, st.kind, u, st.p, st.scale, active)
+                CK.bias_act_dropout_k(y, st.b, st.kind, st.u, off, st.p, st.scale, active)
             else:
                 CK.bias_act_k(y, st.b, st.kind, active)
             st.x = x
@@ -184,8 +210,7 @@ class BatchedCommittee:
             gz = gz_buf[:cur.size].reshape(cur.shape)
             y = st._y[:cur.size].reshape(cur.shape)
             if st.dropped:
-                u = st._u[:cur.size].reshape(cur.shape)
-                CK.act_dropout_grad_k(cur, y, st.kind, u, st.p, st.scale, gz, st.db, active)
+                CK.act_dropout_grad_k(cur, y, st.kind, st.u, self._off, st.p, st.scale, gz, st.db, active)
             else:
                 CK.act_grad_k(cur, y, st.kind, gz, st.db, active)
             _matmul(st.x.transpose(0, 2, 1), gz, st.dW, members)
@@ -196,7 +221,7 @@ class BatchedCommittee:
             if adam is None:
                 self._penalty_grad(st, active)
             else:
-                pen += adam.update(i, st, active)
+                adam.update(i, st, active, pen)
             cur, cur_buf, free_buf = gx, free_buf, cur_buf
         return cur if adam is None else pen
 
@@ -274,12 +299,10 @@ class BatchedCommittee:
 
         n_rows = np.array([r.size for r in train_rows])
         bs = np.array([r.size if batch_size is None or batch_size >= r.size else batch_size for r in train_rows])
-        n_batches = -(-n_rows // bs)
         bmax = int(bs.max())
         xb_buf = np.empty(k * bmax * self.n_in, self.dtype)
         yb_buf = np.empty(k * bmax * self.n_out, self.dtype)
         grad_buf = np.empty(k * bmax * self.n_out, self.dtype)
-        idx = np.zeros((k, bmax), np.intp)
         if val_rows is not None:
             Xv, yv, nv = _stack_rows(X, y, val_rows)
         mse, val = np.zeros(k), np.zeros(k)
@@ -295,32 +318,26 @@ class BatchedCommittee:
             members = np.flatnonzero(running)
             if members.size == 0:
                 break
-            order = [None] * k
+            orders = [None] * k
             for j in members:
                 r = train_rows[j]
-                order[j] = r if bs[j] == r.size else r[self.networks[j]._shuffle_rng.permutation(r.size)]
+                orders[j] = r if bs[j] == r.size else r[self.networks[j]._shuffle_rng.permutation(r.size)]
+            idx, counts = _epoch_batches(orders, bs, bmax)
+            if self._epoch_draws:
+                self._draw(n_rows, members, n_rows.max() + bmax)
             totals = np.zeros(k)
-            for s in range(int(n_batches[members].max())):
-                step = np.zeros(k, np.uint8)
-                rows = np.zeros(k, np.int64)
-                for j in members:
-                    if s < n_batches[j]:
-                        part = order[j][s * bs[j]:(s + 1) * bs[j]]
-                        step[j], rows[j] = 1, part.size
+            for s in range(idx.shape[0]):
+                rows = counts[s]
+                step = (rows > 0).view(np.uint8)
                 n = int(rows.max())
-                for j in range(k):
-                    if step[j]:
-                        part = order[j][s * bs[j]:s * bs[j] + rows[j]]
-                        idx[j, :rows[j]] = part
-                        idx[j, rows[j]:n] = part[0]
-                    else:
-                        idx[j, :n] = 0
-                flat = idx[:, :n].ravel()
-                xb = np.take(X, flat, axis=0, out=xb_buf[:k * n * self.n_in].reshape(k * n, self.n_in), mode="clip")
-                yb = np.take(y, flat, axis=0, out=yb_buf[:k * n * self.n_out].reshape(k * n, self.n_out), mode="clip")
-                xb = xb.reshape(k, n, self.n_in)
-                yb = yb.reshape(k, n, self.n_out)
-                pred = self.forward(xb, True, step, rows)
+                part = idx[s, :, :n]
+                xb = np.take(X, part, axis=0, out=xb_buf[:k * n * self.n_in].reshape(k, n, self.n_in), mode="clip")
+                yb = np.take(y, part, axis=0, out=yb_buf[:k * n * self.n_out].reshape(k, n, self.n_out), mode="clip")
+                if self._epoch_draws:
+                    pred = self._forward(xb, step, s * bs)
+                else:
+                    self._draw(rows, np.flatnonzero(step), n)
+                    pred = self._forward(xb, step, self._no_off)
                 grad = grad_buf[:pred.size].reshape(pred.shape)
                 CK.mse_grad_k(pred, yb, rows, step, grad, mse)
                 adam.begin_step(step)
@@ -376,7 +393,6 @@ class _StackedAdam:
         if len(opts) != k or not all(isinstance(o, Adam) for o in opts):
             raise ValueError(f"optimizers must be a list of {k} Adam instances")
         self.opts = opts
-        t = np.dtype(dtype).type
         self.lr, self.beta1, self.beta2, self.eps = (np.array([getattr(o, a) for o in opts], dtype=dtype)
                                                      for a in ("lr", "beta1", "beta2", "eps"))
         self._b1 = np.array([o.beta1 for o in opts])
@@ -393,8 +409,6 @@ class _StackedAdam:
                     m[j], v[j] = mj, vj
         self.c1 = np.zeros(k, dtype)
         self.c2 = np.zeros(k, dtype)
-        self.s_abs, self.s_sq = np.zeros(k), np.zeros(k)
-        self._t = t
 
     def begin_step(self, active):
         """Advance t of the active members and form their bias corrections (as ``Adam.scalars``)."""
@@ -403,14 +417,13 @@ class _StackedAdam:
         self.c1[...] = 1.0 / (1.0 - self._b1 ** t)
         self.c2[...] = 1.0 / (1.0 - self._b2 ** t)
 
-    def update(self, i, st, active):
-        """Penalty gradient + Adam step of layer i's W, Adam step of its b -> (k,) penalties before the step."""
+    def update(self, i, st, active, pen):
+        """Penalty gradient + Adam step of layer i's W, Adam step of its b; adds the members' penalties of
+        the weights before the step to pen (k,) float64."""
         mW, vW = self.moments[2 * i]
         mb, vb = self.moments[2 * i + 1]
-        CK.adam_penalty_update_k(st.W, st.dW, mW, vW, st.l1, st.l2, active, self.lr, self.beta1, self.beta2,
-                                 self.eps, self.c1, self.c2, self.s_abs, self.s_sq)
-        CK.adam_update_k(st.b, st.db, mb, vb, active, self.lr, self.beta1, self.beta2, self.eps, self.c1, self.c2)
-        return st.l1_64 * self.s_abs + st.l2_64 * self.s_sq
+        CK.adam_layer_k(st.W, st.dW, mW, vW, st.b, st.db, mb, vb, st.l1, st.l2, st.l1_64, st.l2_64, active,
+                        self.lr, self.beta1, self.beta2, self.eps, self.c1, self.c2, pen)
 
     def write_back(self):
         """Give each member's Adam its moments and step count."""
@@ -429,6 +442,32 @@ def fit_committee(networks, X, y, train_rows, val_rows=None, epochs=100, batch_s
     """
     return BatchedCommittee(networks).fit(X, y, train_rows, val_rows, epochs=epochs, batch_size=batch_size,
                                           optimizers=optimizers, patience=patience, loss=loss)
+
+
+def _epoch_batches(orders, bs, bmax):
+    """One epoch's mini-batches of every member: member j (``orders[j]`` its rows in epoch order, None when it
+    has stopped) takes batch s = orders[j][s bs[j]:(s+1) bs[j]].
+
+    Returns idx (S, k, bmax) row indices (batch s of member j in idx[s, j, :counts[s, j]], padded with the
+    batch's first row; 0 for a member without a batch s) and counts (S, k) int64, S the most batches of any
+    member."""
+    k = len(orders)
+    n_batches = [0 if o is None else -(-o.size // bs[j]) for j, o in enumerate(orders)]
+    S = max(n_batches)
+    idx = np.zeros((S, k, bmax), np.intp)
+    counts = np.zeros((S, k), np.int64)
+    for j, o in enumerate(orders):
+        nb, b = n_batches[j], int(bs[j])
+        if nb == 0:
+            continue
+        block = idx[:nb, j]
+        flat = np.full(nb * b, o[(nb - 1) * b])   # the last batch's padding: its first row
+        flat[:o.size] = o
+        block[:, :b] = flat.reshape(nb, b)
+        block[:, b:] = block[:, :1]
+        counts[:nb, j] = b
+        counts[nb - 1, j] = o.size - (nb - 1) * b
+    return idx, counts
 
 
 def _member_rows(rows, k, n, name):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnlite.activations import Identity, ReLU, Tanh
-from nnlite.committee import BatchedCommittee, fit_committee
+from nnlite.committee import BatchedCommittee, _epoch_batches, fit_committee
 from nnlite.layers import Dense, Dropout
 from nnlite.losses import MaskedMSELoss
 from nnlite.model import Sequential
@@ -122,6 +122,39 @@ def test_a_member_that_stops_early_keeps_its_best_weights_while_the_others_go_on
         # the kept weights are those of the best epoch: their validation MSE is the best recorded
         pred = m.predict(X[va[j]])
         assert np.mean((pred - y[va[j]]) ** 2) == pytest.approx(min(m.history["val"]), rel=1e-10)
+
+
+def test_dropout_layers_sharing_one_generator_draw_in_step_order():
+    """Two dropout layers drawing from one generator interleave their draws step by step; the committee keeps
+    that order (it draws a whole epoch at once only when every layer has a generator of its own)."""
+    X, y = data()
+    tr, va = rows()
+
+    def shared(seed):
+        g = np.random.default_rng(seed + 100)
+        return Sequential([Dense(12, 8, l1=1e-4, l2=1e-3), Tanh(), Dropout(0.3, rng=g),
+                           Dense(8, 4, l1=1e-4, l2=1e-3), ReLU(), Dropout(0.2, rng=g), Dense(4, 1)],
+                          seed=seed, dtype=np.float64)
+
+    members = [shared(0), shared(1)]
+    assert not BatchedCommittee(members)._epoch_draws
+    fit_committee(members, X, y, tr[:2], va[:2], epochs=6, batch_size=16, optimizers=[Adam(lr=3e-3), Adam(lr=3e-3)])
+    for j, m in enumerate(members):
+        lone = shared(j)
+        lone.fit(X[tr[j]], y[tr[j]], epochs=6, batch_size=16, optimizer=Adam(lr=3e-3),
+                 validation=(X[va[j]], y[va[j]]))
+        np.testing.assert_allclose(m.history["val"], lone.history["val"], rtol=1e-10)
+        for wa, wb in zip(lone.get_weights(), m.get_weights()):
+            np.testing.assert_allclose(wb, wa, rtol=1e-10, atol=1e-12)
+
+
+def test_epoch_batches_pad_each_batch_with_its_first_row():
+    orders = [np.array([5, 3, 8, 1, 0]), None, np.array([7, 2, 4])]
+    idx, counts = _epoch_batches(orders, np.array([2, 2, 3]), 3)
+    np.testing.assert_array_equal(counts, [[2, 0, 3], [2, 0, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(idx[:, 0], [[5, 3, 5], [8, 1, 8], [0, 0, 0]])
+    np.testing.assert_array_equal(idx[0, 2], [7, 2, 4])
+    assert not idx[:, 1].any() and not idx[1:, 2].any()
 
 
 def test_masked_loss_with_missing_targets_matches_lone_fit():
