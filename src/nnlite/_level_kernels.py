@@ -21,6 +21,8 @@ rescanned by the exact sequential rule (``_best_bin_split``), so every split, sc
 rule's. Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream,
 as in the node-wise search.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -36,6 +38,16 @@ _LEVEL_DENSE_SCAN = 120
 # a feature is rescanned by the exact rule when some split reaches this fraction of the node's best proxy: looser
 # than the tie margin (1e-12) and the rounding of the division-free comparison (~1e-16)
 _SCREEN = 1.0 - 1e-9
+
+
+@njit(cache=True)
+def _bit_length(k):
+    """Bits needed to hold the non-negative integer k."""
+    bits = 0
+    while k > 0:
+        bits += 1
+        k >>= 1
+    return bits
 
 
 @njit(cache=True)
@@ -184,6 +196,19 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     dmask = np.zeros(p, dtype=np.uint64)
     h_cw = np.zeros(MAX_BINS, dtype=np.int64)
     h_wy = np.zeros(MAX_BINS, dtype=np.float64)
+    # the screen's packed sample: count (c_bits), weight (the next w_bits), fixed-point w y (the rest, signed)
+    c_bits = _bit_length(m)
+    w_bits = _bit_length(n)
+    c_mask = (np.int64(1) << c_bits) - 1
+    w_mask = (np.int64(1) << w_bits) - 1
+    q_shift = c_bits + w_bits
+    q_bits = 61 - q_shift
+    packed = np.empty(m, dtype=np.int64)
+    h_v = np.zeros(MAX_BINS, dtype=np.int64)
+    pre = np.empty(MAX_BINS, dtype=np.int64)
+    node_Sq = np.empty(m + 1, dtype=np.int64)
+    node_scale2 = np.empty(m + 1, dtype=np.float64)
+    node_tol = np.empty(m + 1, dtype=np.float64)
     mask = np.zeros(MAX_BINS // 64, dtype=np.uint64)
     open_c = np.empty(m + 1, dtype=np.int64)
     node_W = np.empty(m + 1, dtype=np.float64)
@@ -229,6 +254,21 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             open_c[n_open] = c
             node_W[n_open] = W
             node_S[n_open] = S
+            # the screen's fixed-point copy of w y: q_k = trunc(w_k y_k 2**e) with the node's power of two 2**e
+            # putting sum |q_k| below 2**q_bits, packed with the count and the weight into one int64 per sample
+            a = 0.0
+            for k in range(s, e):
+                a += abs(nwy[k])
+            scale = math.ldexp(1.0, q_bits - math.frexp(a)[1])
+            sq = np.int64(0)
+            for k in range(s, e):
+                q = np.int64(nwy[k] * scale)
+                sq += q
+                packed[k] = (q << q_shift) + (np.int64(w[gidx[k]]) << c_bits) + 1
+            a *= scale
+            node_Sq[n_open] = sq
+            node_scale2[n_open] = scale * scale
+            node_tol[n_open] = 16.0 * a * (nn + 1e-15 * a * nn)
             n_open += 1
 
         n_nxt = 0
@@ -268,36 +308,25 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                     nn = cur_e[c] - s
                     S = node_S[c0 + slot]
                     W = node_W[c0 + slot]
-                    # screening scan: can any split of this feature reach the node's best so far? The bound B_lo
-                    # is loop invariant (no unpredictable "new best" branch, no chain through the running best);
-                    # the rare features that pass (the first of each node, and the ~ln(mtry) new records) are
-                    # rescanned by the exact sequential rule, so the result is the exact search's
-                    b_lo = sl_best[slot] * _SCREEN
+                    # the screen: can any split of this feature reach the node's best so far, within the fixed-point
+                    # error? Integer prefix sums (exact in any order, one add per bin) over the touched bins, then a
+                    # branch-free, vectorized test of all of them against a loop-invariant bound; the rare features
+                    # that pass (the first of each node, and the ~ln(mtry) new records) are rescanned by the exact
+                    # sequential rule, so the result is the exact search's
+                    sq = node_Sq[c0 + slot]
+                    b_lo = (sl_best[slot] * _SCREEN * node_scale2[c0 + slot]) - node_tol[c0 + slot]
                     for k in range(s, s + nn):
-                        b = row[gidx[k]]
-                        h_cw[b] += ncw[k]
-                        h_wy[b] += nwy[k]
-                    nl = 0
-                    wli = np.int64(0)
-                    sl = 0.0
-                    hit = False
-                    lo_n = min_samples_leaf
-                    hi_n = nn - min_samples_leaf
+                        h_v[row[gidx[k]]] += packed[k]
+                    acc = np.int64(0)
+                    touched = 0
                     if nn > _LEVEL_DENSE_SCAN:
-                        touched = 0
                         for b in range(MAX_BINS):
-                            cw = h_cw[b]
-                            nl += cw & _LOW32
-                            wli += cw >> 32
-                            wl = np.float64(wli)
-                            sl += h_wy[b]
-                            h_cw[b] = 0
-                            h_wy[b] = 0.0
-                            touched += cw != 0
-                            sr = S - sl
-                            wr = W - wl
-                            lhs = sl * sl * wr + sr * sr * wl
-                            hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
+                            v = h_v[b]
+                            touched += v != 0
+                            acc += v
+                            h_v[b] = 0
+                            pre[b] = acc
+                        n_pre = MAX_BINS
                     else:
                         # touched bins from the histogram itself (a vectorized pass over 256 counts) instead of
                         # setting mask bits per sample
@@ -306,31 +335,36 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                         m2 = np.uint64(0)
                         m3 = np.uint64(0)
                         for j in range(64):
-                            m0 |= np.uint64(h_cw[j] != 0) << np.uint64(j)
+                            m0 |= np.uint64(h_v[j] != 0) << np.uint64(j)
                         for j in range(64):
-                            m1 |= np.uint64(h_cw[64 + j] != 0) << np.uint64(j)
+                            m1 |= np.uint64(h_v[64 + j] != 0) << np.uint64(j)
                         for j in range(64):
-                            m2 |= np.uint64(h_cw[128 + j] != 0) << np.uint64(j)
+                            m2 |= np.uint64(h_v[128 + j] != 0) << np.uint64(j)
                         for j in range(64):
-                            m3 |= np.uint64(h_cw[192 + j] != 0) << np.uint64(j)
-                        touched = 0
+                            m3 |= np.uint64(h_v[192 + j] != 0) << np.uint64(j)
                         for q in range(MAX_BINS // 64):
                             bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
                             while bits != np.uint64(0):
                                 b = q * 64 + np.int64(trailing_zeros(bits))
                                 bits &= bits - one
-                                cw = h_cw[b]
-                                nl += cw & _LOW32
-                                wli += cw >> 32
-                                wl = np.float64(wli)
-                                sl += h_wy[b]
-                                h_cw[b] = 0
-                                h_wy[b] = 0.0
+                                acc += h_v[b]
+                                h_v[b] = 0
+                                pre[touched] = acc
                                 touched += 1
-                                sr = S - sl
-                                wr = W - wl
-                                lhs = sl * sl * wr + sr * sr * wl
-                                hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
+                        n_pre = touched
+                    hit = False
+                    lo_n = min_samples_leaf
+                    hi_n = nn - min_samples_leaf
+                    for t in range(n_pre):
+                        v = pre[t]
+                        nl = v & c_mask
+                        wl = np.float64((v >> c_bits) & w_mask)
+                        ql = v >> q_shift
+                        sl = np.float64(ql)
+                        sr = np.float64(sq - ql)
+                        wr = W - wl
+                        lhs = sl * sl * wr + sr * sr * wl
+                        hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
                     if touched > 1:
                         sl_found[slot] = True
                     if hit:
