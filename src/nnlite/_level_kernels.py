@@ -187,6 +187,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
 
     idx = np.arange(m)  # sample positions -> in-bag index (into orig), partitioned node by node
     gidx = np.empty(m, dtype=np.int64)  # position -> column of XB, for the current level
+    ugidx = np.empty(m, dtype=np.uint64)
     ncw = np.empty(m, dtype=np.int64)
     nwy = np.empty(m, dtype=np.float64)
     tmp = np.empty(m, dtype=np.int64)
@@ -237,6 +238,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             for k in range(s, e):
                 i = orig[idx[k]]
                 gidx[k] = i
+                ugidx[k] = i
                 ncw[k] = 1 + (np.int64(w[i]) << 32)
                 nwy[k] = wy[i]
                 W += w[i]
@@ -315,18 +317,19 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                     # sequential rule, so the result is the exact search's
                     sq = node_Sq[c0 + slot]
                     b_lo = (sl_best[slot] * _SCREEN * node_scale2[c0 + slot]) - node_tol[c0 + slot]
-                    for k in range(s, s + nn):
-                        h_v[row[gidx[k]]] += packed[k]
+                    # unsigned indices: Numba adds no negative-index fix-up to the loads
+                    for k in range(np.uint64(s), np.uint64(s + nn)):
+                        h_v[row[ugidx[k]]] += packed[k]
                     acc = np.int64(0)
-                    touched = 0
+                    n_touch = np.uint64(0)
                     if nn > _LEVEL_DENSE_SCAN:
-                        for b in range(MAX_BINS):
+                        for b in range(np.uint64(MAX_BINS)):
                             v = h_v[b]
-                            touched += v != 0
+                            n_touch += np.uint64(v != 0)
                             acc += v
                             h_v[b] = 0
                             pre[b] = acc
-                        n_pre = MAX_BINS
+                        n_pre = np.uint64(MAX_BINS)
                     else:
                         # touched bins from the histogram itself (a vectorized pass over 256 counts) instead of
                         # setting mask bits per sample
@@ -345,17 +348,17 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                         for q in range(MAX_BINS // 64):
                             bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
                             while bits != np.uint64(0):
-                                b = q * 64 + np.int64(trailing_zeros(bits))
+                                b = np.uint64(q * 64) + np.uint64(trailing_zeros(bits))
                                 bits &= bits - one
                                 acc += h_v[b]
                                 h_v[b] = 0
-                                pre[touched] = acc
-                                touched += 1
-                        n_pre = touched
+                                pre[n_touch] = acc
+                                n_touch += one
+                        n_pre = n_touch
                     hit = False
                     lo_n = min_samples_leaf
                     hi_n = nn - min_samples_leaf
-                    for t in range(n_pre):
+                    for t in range(np.uint64(0), n_pre):
                         v = pre[t]
                         nl = v & c_mask
                         wl = np.float64((v >> c_bits) & w_mask)
@@ -365,7 +368,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                         wr = W - wl
                         lhs = sl * sl * wr + sr * sr * wl
                         hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
-                    if touched > 1:
+                    if n_touch > one:
                         sl_found[slot] = True
                     if hit:
                         fbest, fbin, fpos, touched = _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W,
