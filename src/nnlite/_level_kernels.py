@@ -207,6 +207,8 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     packed = np.empty(m, dtype=np.int64)
     h_v = np.zeros(MAX_BINS, dtype=np.int64)
     pre = np.empty(MAX_BINS, dtype=np.int64)
+    touched8 = np.zeros(MAX_BINS // 8, dtype=np.uint8)
+    touched64 = touched8.view(np.uint64)
     node_Sq = np.empty(m + 1, dtype=np.int64)
     node_scale2 = np.empty(m + 1, dtype=np.float64)
     node_tol = np.empty(m + 1, dtype=np.float64)
@@ -318,11 +320,11 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                     sq = node_Sq[c0 + slot]
                     b_lo = (sl_best[slot] * _SCREEN * node_scale2[c0 + slot]) - node_tol[c0 + slot]
                     # unsigned indices: Numba adds no negative-index fix-up to the loads
-                    for k in range(np.uint64(s), np.uint64(s + nn)):
-                        h_v[row[ugidx[k]]] += packed[k]
                     acc = np.int64(0)
                     n_touch = np.uint64(0)
                     if nn > _LEVEL_DENSE_SCAN:
+                        for k in range(np.uint64(s), np.uint64(s + nn)):
+                            h_v[row[ugidx[k]]] += packed[k]
                         for b in range(np.uint64(MAX_BINS)):
                             v = h_v[b]
                             n_touch += np.uint64(v != 0)
@@ -331,24 +333,17 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                             pre[b] = acc
                         n_pre = np.uint64(MAX_BINS)
                     else:
-                        # touched bins from the histogram itself (a vectorized pass over 256 counts) instead of
-                        # setting mask bits per sample
-                        m0 = np.uint64(0)
-                        m1 = np.uint64(0)
-                        m2 = np.uint64(0)
-                        m3 = np.uint64(0)
-                        for j in range(64):
-                            m0 |= np.uint64(h_v[j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m1 |= np.uint64(h_v[64 + j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m2 |= np.uint64(h_v[128 + j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m3 |= np.uint64(h_v[192 + j] != 0) << np.uint64(j)
-                        for q in range(MAX_BINS // 64):
-                            bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
+                        # the touched bins marked in a 256-bit map kept as 32 bytes (a map of four 64-bit words
+                        # chains most samples' updates through a store and a reload of the same word)
+                        for k in range(np.uint64(s), np.uint64(s + nn)):
+                            b = row[ugidx[k]]
+                            h_v[b] += packed[k]
+                            touched8[b >> np.uint8(3)] |= np.uint8(1) << (b & np.uint8(7))
+                        for q in range(np.uint64(MAX_BINS // 64)):
+                            bits = touched64[q]
+                            touched64[q] = 0
                             while bits != np.uint64(0):
-                                b = np.uint64(q * 64) + np.uint64(trailing_zeros(bits))
+                                b = np.uint64(q * np.uint64(64)) + np.uint64(trailing_zeros(bits))
                                 bits &= bits - one
                                 acc += h_v[b]
                                 h_v[b] = 0
