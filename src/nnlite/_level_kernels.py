@@ -24,7 +24,9 @@ as in the node-wise search.
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from nnlite._hist_kernels import _LOW32, MAX_BINS
@@ -38,6 +40,22 @@ _LEVEL_DENSE_SCAN = 120
 # a feature is rescanned by the exact rule when some split reaches this fraction of the node's best proxy: looser
 # than the tie margin (1e-12) and the rounding of the division-free comparison (~1e-16)
 _SCREEN = 1.0 - 1e-9
+_AHEAD = 3
+
+
+@intrinsic
+def _prefetch(typingctx, arr, offset):
+    """Ask the cache for the line holding byte ``offset`` of the C-contiguous array ``arr`` (a hint: never faults,
+    never waits)."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        ptr = builder.gep(builder.bitcast(data, i8p), [args[1]])
+        fn = builder.module.declare_intrinsic("llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(arr, offset), codegen
 
 
 @njit(cache=True)
@@ -195,6 +213,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     jfs = np.empty(p, dtype=np.int64)
     rank_of = np.empty((_SLOTS, p), dtype=np.int32)
     dmask = np.zeros(p, dtype=np.uint64)
+    rows = np.empty(p, dtype=np.int64)
     h_cw = np.zeros(MAX_BINS, dtype=np.int64)
     h_wy = np.zeros(MAX_BINS, dtype=np.float64)
     # the screen's packed sample: count (c_bits), weight (the next w_bits), fixed-point w y (the rest, signed)
@@ -298,10 +317,18 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 sl_found[slot] = False
 
             # one pass over the code rows: each drawn row feeds every node of the pass that drew it
+            n_rows = 0
             for f in range(p):
+                rows[n_rows] = f
+                n_rows += dmask[f] != np.uint64(0)
+            for r in range(n_rows):
+                f = rows[r]
+                if r + _AHEAD < n_rows:
+                    base = rows[r + _AHEAD] * n
+                    for off in range(0, n, 64):
+                        _prefetch(XB, base + off)
+                    _prefetch(XB, base + n - 1)
                 word = dmask[f]
-                if word == np.uint64(0):
-                    continue
                 dmask[f] = np.uint64(0)
                 row = XB[f]
                 while word != np.uint64(0):
