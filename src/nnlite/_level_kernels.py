@@ -11,15 +11,28 @@ are read once per pass, in index order, and each row feeds the histogram of ever
 node-wise search reads a code row once per (node, feature), i.e. ~depth x more rows per tree, and at 55,000
 features the code matrix (19 MB) does not stay in cache, so most of those reads were cache misses.
 
-Per node and drawn feature the work is that of the node-wise search: accumulate per-bin (count + weight packed
-in one int64, sum w y) over the node's samples, then scan the non-empty bins (all bins for nodes of more than
-``_LEVEL_DENSE_SCAN`` samples, else the touched ones, found by a vectorized pass over the 256 counts). The scan
-is a screen: it only asks whether some split of the feature reaches the node's best score so far (a bound that
-stays fixed during the scan, so the scan has no data-dependent branch). In a node's ~mtry features only the
-first and the few that set or nearly tie a new best (~ln mtry records in a random order) pass; those are
-rescanned by the exact sequential rule (``_best_bin_split``), so every split, score and tie is the exact
-rule's. Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream,
-as in the node-wise search.
+Per node and drawn feature the level-wise pass runs a screen: does some split of the feature reach the node's
+best score so far? Only the first feature of a node and the few that set or nearly tie a new best (~ln mtry
+records in a random order) pass; those are rescanned by the exact sequential rule (``_best_bin_split``: per-bin
+count + weight packed in one int64 and a float sum of w y, bins in order), so every split, score and tie is
+the exact rule's. The screen itself is integer work:
+
+* each in-node sample is one int64: its count (1) in the low ``c_bits``, its bootstrap weight in the next
+  ``w_bits`` and q = trunc(w y 2**e) above them, with the node's power of two 2**e putting sum |q| below
+  2**(61 - c_bits - w_bits); sums of these words are exact and add the three fields independently (the lower
+  fields never carry), so a histogram is one int64 per bin and its prefix sums need no fixed order;
+* the histogram marks its touched bins in a 256-bit map (32 bytes; nodes of more than ``_LEVEL_DENSE_SCAN``
+  samples take all 256 bins), a walk over the map writes the prefix sums of the touched bins, and one
+  branch-free loop over them (vectorized) asks whether any split "code <= b" with at least ``min_samples_leaf``
+  samples per side has sl**2 wr + sr**2 wl >= (best (1 - 1e-9) - E) wl wr, everything in units of 2**e.
+
+E bounds how far the fixed-point score can fall below the exact rule's float score. Per split, sl and sr are
+off by at most delta = nn (1 + 2**-52 A) in units of 2**e (truncation, plus the float sums' rounding), A = the
+node's sum |w y| in those units; d(sl**2/wl + sr**2/wr) <= 2 (|sl| + |sr|) delta + 2 delta**2 <= 7 A delta for
+wl, wr >= 1, and E = 16 A nn (1 + 1e-15 A) leaves a factor two. E is ~1e-10 of the best score in the benchmark's
+nodes, so it adds rescans only where scores tie within that (and exact ties always pass).
+Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream, as in
+the node-wise search. The pass over the code rows prefetches the rows a few drawn rows ahead.
 """
 import math
 
@@ -35,11 +48,13 @@ from nnlite._tree_kernels import _TIE, _child_key, _next_u64, _randbelow, _undo_
 # open nodes examined per pass over the code rows (bits of the per-feature draw mask)
 _SLOTS = 64
 # nodes above this size scan all bins branch-free, smaller ones walk the bit mask of touched bins (measured on
-# the 350 x 55,000 benchmark data: 120 beats 60, 90 and 300 by 3-15 %)
+# the 350 x 55,000 benchmark data for the exact rule: 120 beats 60, 90 and 300 by 3-15 %; the screen is within
+# 3 % at 60 to 400)
 _LEVEL_DENSE_SCAN = 120
 # a feature is rescanned by the exact rule when some split reaches this fraction of the node's best proxy: looser
 # than the tie margin (1e-12) and the rounding of the division-free comparison (~1e-16)
 _SCREEN = 1.0 - 1e-9
+# drawn rows prefetched ahead of the one being screened (1, 3 and 6 measured within 3 %)
 _AHEAD = 3
 
 
