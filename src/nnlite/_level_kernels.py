@@ -11,18 +11,36 @@ are read once per pass, in index order, and each row feeds the histogram of ever
 node-wise search reads a code row once per (node, feature), i.e. ~depth x more rows per tree, and at 55,000
 features the code matrix (19 MB) does not stay in cache, so most of those reads were cache misses.
 
-Per node and drawn feature the work is that of the node-wise search: accumulate per-bin (count + weight packed
-in one int64, sum w y) over the node's samples, then scan the non-empty bins (all bins for nodes of more than
-``_LEVEL_DENSE_SCAN`` samples, else the touched ones, found by a vectorized pass over the 256 counts). The scan
-is a screen: it only asks whether some split of the feature reaches the node's best score so far (a bound that
-stays fixed during the scan, so the scan has no data-dependent branch). In a node's ~mtry features only the
-first and the few that set or nearly tie a new best (~ln mtry records in a random order) pass; those are
-rescanned by the exact sequential rule (``_best_bin_split``), so every split, score and tie is the exact
-rule's. Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream,
-as in the node-wise search.
+Per node and drawn feature the level-wise pass runs a screen: does some split of the feature reach the node's
+best score so far? Only the first feature of a node and the few that set or nearly tie a new best (~ln mtry
+records in a random order) pass; those are rescanned by the exact sequential rule (``_best_bin_split``: per-bin
+count + weight packed in one int64 and a float sum of w y, bins in order), so every split, score and tie is
+the exact rule's. The screen itself is integer work:
+
+* each in-node sample is one int64: its count (1) in the low ``c_bits``, its bootstrap weight in the next
+  ``w_bits`` and q = trunc(w y 2**e) above them, with the node's power of two 2**e putting sum |q| below
+  2**(61 - c_bits - w_bits); sums of these words are exact and add the three fields independently (the lower
+  fields never carry), so a histogram is one int64 per bin and its prefix sums need no fixed order;
+* the histogram marks its touched bins in a 256-bit map (32 bytes; nodes of more than ``_LEVEL_DENSE_SCAN``
+  samples take all 256 bins), a walk over the map writes the prefix sums of the touched bins, and one
+  branch-free loop over them (vectorized) asks whether any split "code <= b" with at least ``min_samples_leaf``
+  samples per side has sl**2 wr + sr**2 wl >= (best (1 - 1e-9) - E) wl wr, everything in units of 2**e.
+
+E bounds how far the fixed-point score can fall below the exact rule's float score. Per split, sl and sr are
+off by at most delta = nn (1 + 2**-52 A) in units of 2**e (truncation, plus the float sums' rounding), A = the
+node's sum |w y| in those units; d(sl**2/wl + sr**2/wr) <= 2 (|sl| + |sr|) delta + 2 delta**2 <= 7 A delta for
+wl, wr >= 1, and E = 16 A nn (1 + 1e-15 A) leaves a factor two. On the 350 x 55,000 benchmark data E is 1e-9
+(typical node) to 6e-7 (root) of the node's best score, so it only adds rescans of features scoring that close
+to the best.
+Nodes where every drawn feature is constant (rare) draw more features one at a time from their stream, as in
+the node-wise search. The pass over the code rows prefetches the rows a few drawn rows ahead.
 """
+import math
+
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from nnlite._hist_kernels import _LOW32, MAX_BINS
@@ -31,11 +49,39 @@ from nnlite._tree_kernels import _TIE, _child_key, _next_u64, _randbelow, _undo_
 # open nodes examined per pass over the code rows (bits of the per-feature draw mask)
 _SLOTS = 64
 # nodes above this size scan all bins branch-free, smaller ones walk the bit mask of touched bins (measured on
-# the 350 x 55,000 benchmark data: 120 beats 60, 90 and 300 by 3-15 %)
+# the 350 x 55,000 benchmark data for the exact rule: 120 beats 60, 90 and 300 by 3-15 %; the screen is within
+# 3 % at 60 to 400)
 _LEVEL_DENSE_SCAN = 120
 # a feature is rescanned by the exact rule when some split reaches this fraction of the node's best proxy: looser
 # than the tie margin (1e-12) and the rounding of the division-free comparison (~1e-16)
 _SCREEN = 1.0 - 1e-9
+# drawn rows prefetched ahead of the one being screened (1, 3 and 6 measured within 3 %)
+_AHEAD = 3
+
+
+@intrinsic
+def _prefetch(typingctx, arr, offset):
+    """Ask the cache for the line holding byte ``offset`` of the C-contiguous array ``arr`` (a hint: never faults,
+    never waits)."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        ptr = builder.gep(builder.bitcast(data, i8p), [args[1]])
+        fn = builder.module.declare_intrinsic("llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(arr, offset), codegen
+
+
+@njit(cache=True)
+def _bit_length(k):
+    """Bits needed to hold the non-negative integer k."""
+    bits = 0
+    while k > 0:
+        bits += 1
+        k >>= 1
+    return bits
 
 
 @njit(cache=True)
@@ -175,6 +221,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
 
     idx = np.arange(m)  # sample positions -> in-bag index (into orig), partitioned node by node
     gidx = np.empty(m, dtype=np.int64)  # position -> column of XB, for the current level
+    ugidx = np.empty(m, dtype=np.uint64)
     ncw = np.empty(m, dtype=np.int64)
     nwy = np.empty(m, dtype=np.float64)
     tmp = np.empty(m, dtype=np.int64)
@@ -182,8 +229,24 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
     jfs = np.empty(p, dtype=np.int64)
     rank_of = np.empty((_SLOTS, p), dtype=np.int32)
     dmask = np.zeros(p, dtype=np.uint64)
+    rows = np.empty(p, dtype=np.int64)
     h_cw = np.zeros(MAX_BINS, dtype=np.int64)
     h_wy = np.zeros(MAX_BINS, dtype=np.float64)
+    # the screen's packed sample: count (c_bits), weight (the next w_bits), fixed-point w y (the rest, signed)
+    c_bits = _bit_length(m)
+    w_bits = _bit_length(n)
+    c_mask = (np.int64(1) << c_bits) - 1
+    w_mask = (np.int64(1) << w_bits) - 1
+    q_shift = c_bits + w_bits
+    q_bits = 61 - q_shift
+    packed = np.empty(m, dtype=np.int64)
+    h_v = np.zeros(MAX_BINS, dtype=np.int64)
+    pre = np.empty(MAX_BINS, dtype=np.int64)
+    touched8 = np.zeros(MAX_BINS // 8, dtype=np.uint8)
+    touched64 = touched8.view(np.uint64)
+    node_Sq = np.empty(m + 1, dtype=np.int64)
+    node_scale2 = np.empty(m + 1, dtype=np.float64)
+    node_tol = np.empty(m + 1, dtype=np.float64)
     mask = np.zeros(MAX_BINS // 64, dtype=np.uint64)
     open_c = np.empty(m + 1, dtype=np.int64)
     node_W = np.empty(m + 1, dtype=np.float64)
@@ -212,6 +275,7 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             for k in range(s, e):
                 i = orig[idx[k]]
                 gidx[k] = i
+                ugidx[k] = i
                 ncw[k] = 1 + (np.int64(w[i]) << 32)
                 nwy[k] = wy[i]
                 W += w[i]
@@ -229,6 +293,21 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
             open_c[n_open] = c
             node_W[n_open] = W
             node_S[n_open] = S
+            # the screen's fixed-point copy of w y: q_k = trunc(w_k y_k 2**e) with the node's power of two 2**e
+            # putting sum |q_k| below 2**q_bits, packed with the count and the weight into one int64 per sample
+            a = 0.0
+            for k in range(s, e):
+                a += abs(nwy[k])
+            scale = math.ldexp(1.0, q_bits - math.frexp(a)[1])
+            sq = np.int64(0)
+            for k in range(s, e):
+                q = np.int64(nwy[k] * scale)
+                sq += q
+                packed[k] = (q << q_shift) + (np.int64(w[gidx[k]]) << c_bits) + 1
+            a *= scale
+            node_Sq[n_open] = sq
+            node_scale2[n_open] = scale * scale
+            node_tol[n_open] = 16.0 * a * (nn + 1e-15 * a * nn)
             n_open += 1
 
         n_nxt = 0
@@ -254,10 +333,18 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                 sl_found[slot] = False
 
             # one pass over the code rows: each drawn row feeds every node of the pass that drew it
+            n_rows = 0
             for f in range(p):
+                rows[n_rows] = f
+                n_rows += dmask[f] != np.uint64(0)
+            for r in range(n_rows):
+                f = rows[r]
+                if r + _AHEAD < n_rows:
+                    base = rows[r + _AHEAD] * n
+                    for off in range(0, n, 64):
+                        _prefetch(XB, base + off)
+                    _prefetch(XB, base + n - 1)
                 word = dmask[f]
-                if word == np.uint64(0):
-                    continue
                 dmask[f] = np.uint64(0)
                 row = XB[f]
                 while word != np.uint64(0):
@@ -268,70 +355,58 @@ def build_tree_levels(XB, XT, y, y_center, seed, bootstrap, mtry, min_samples_le
                     nn = cur_e[c] - s
                     S = node_S[c0 + slot]
                     W = node_W[c0 + slot]
-                    # screening scan: can any split of this feature reach the node's best so far? The bound B_lo
-                    # is loop invariant (no unpredictable "new best" branch, no chain through the running best);
-                    # the rare features that pass (the first of each node, and the ~ln(mtry) new records) are
-                    # rescanned by the exact sequential rule, so the result is the exact search's
-                    b_lo = sl_best[slot] * _SCREEN
-                    for k in range(s, s + nn):
-                        b = row[gidx[k]]
-                        h_cw[b] += ncw[k]
-                        h_wy[b] += nwy[k]
-                    nl = 0
-                    wli = np.int64(0)
-                    sl = 0.0
+                    # the screen: can any split of this feature reach the node's best so far, within the fixed-point
+                    # error? Integer prefix sums (exact in any order, one add per bin) over the touched bins, then a
+                    # branch-free, vectorized test of all of them against a loop-invariant bound; the rare features
+                    # that pass (the first of each node, and the ~ln(mtry) new records) are rescanned by the exact
+                    # sequential rule, so the result is the exact search's
+                    sq = node_Sq[c0 + slot]
+                    b_lo = (sl_best[slot] * _SCREEN * node_scale2[c0 + slot]) - node_tol[c0 + slot]
+                    # unsigned indices: Numba adds no negative-index fix-up to the loads
+                    acc = np.int64(0)
+                    n_touch = np.uint64(0)
+                    if nn > _LEVEL_DENSE_SCAN:
+                        for k in range(np.uint64(s), np.uint64(s + nn)):
+                            h_v[row[ugidx[k]]] += packed[k]
+                        for b in range(np.uint64(MAX_BINS)):
+                            v = h_v[b]
+                            n_touch += np.uint64(v != 0)
+                            acc += v
+                            h_v[b] = 0
+                            pre[b] = acc
+                        n_pre = np.uint64(MAX_BINS)
+                    else:
+                        # the touched bins marked in a 256-bit map kept as 32 bytes (a map of four 64-bit words
+                        # chains most samples' updates through a store and a reload of the same word)
+                        for k in range(np.uint64(s), np.uint64(s + nn)):
+                            b = row[ugidx[k]]
+                            h_v[b] += packed[k]
+                            touched8[b >> np.uint8(3)] |= np.uint8(1) << (b & np.uint8(7))
+                        for q in range(np.uint64(MAX_BINS // 64)):
+                            bits = touched64[q]
+                            touched64[q] = 0
+                            while bits != np.uint64(0):
+                                b = np.uint64(q * np.uint64(64)) + np.uint64(trailing_zeros(bits))
+                                bits &= bits - one
+                                acc += h_v[b]
+                                h_v[b] = 0
+                                pre[n_touch] = acc
+                                n_touch += one
+                        n_pre = n_touch
                     hit = False
                     lo_n = min_samples_leaf
                     hi_n = nn - min_samples_leaf
-                    if nn > _LEVEL_DENSE_SCAN:
-                        touched = 0
-                        for b in range(MAX_BINS):
-                            cw = h_cw[b]
-                            nl += cw & _LOW32
-                            wli += cw >> 32
-                            wl = np.float64(wli)
-                            sl += h_wy[b]
-                            h_cw[b] = 0
-                            h_wy[b] = 0.0
-                            touched += cw != 0
-                            sr = S - sl
-                            wr = W - wl
-                            lhs = sl * sl * wr + sr * sr * wl
-                            hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
-                    else:
-                        # touched bins from the histogram itself (a vectorized pass over 256 counts) instead of
-                        # setting mask bits per sample
-                        m0 = np.uint64(0)
-                        m1 = np.uint64(0)
-                        m2 = np.uint64(0)
-                        m3 = np.uint64(0)
-                        for j in range(64):
-                            m0 |= np.uint64(h_cw[j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m1 |= np.uint64(h_cw[64 + j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m2 |= np.uint64(h_cw[128 + j] != 0) << np.uint64(j)
-                        for j in range(64):
-                            m3 |= np.uint64(h_cw[192 + j] != 0) << np.uint64(j)
-                        touched = 0
-                        for q in range(MAX_BINS // 64):
-                            bits = m0 if q == 0 else (m1 if q == 1 else (m2 if q == 2 else m3))
-                            while bits != np.uint64(0):
-                                b = q * 64 + np.int64(trailing_zeros(bits))
-                                bits &= bits - one
-                                cw = h_cw[b]
-                                nl += cw & _LOW32
-                                wli += cw >> 32
-                                wl = np.float64(wli)
-                                sl += h_wy[b]
-                                h_cw[b] = 0
-                                h_wy[b] = 0.0
-                                touched += 1
-                                sr = S - sl
-                                wr = W - wl
-                                lhs = sl * sl * wr + sr * sr * wl
-                                hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
-                    if touched > 1:
+                    for t in range(np.uint64(0), n_pre):
+                        v = pre[t]
+                        nl = v & c_mask
+                        wl = np.float64((v >> c_bits) & w_mask)
+                        ql = v >> q_shift
+                        sl = np.float64(ql)
+                        sr = np.float64(sq - ql)
+                        wr = W - wl
+                        lhs = sl * sl * wr + sr * sr * wl
+                        hit |= (nl >= lo_n) & (nl <= hi_n) & (lhs >= b_lo * (wl * wr))
+                    if n_touch > one:
                         sl_found[slot] = True
                     if hit:
                         fbest, fbin, fpos, touched = _best_bin_split(row, gidx, ncw, nwy, s, nn, S, W,
