@@ -53,7 +53,7 @@ from ._enet_gaps import _dual_value, _gap, _lasso_dual_step, _primal
 _K_ANDERSON = 3  # extrapolate from the last 3 steps (Bertrand & Massias use 5; 3 needs ~20 % fewer lasso sweeps here)
 _REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
 _K_DUAL = 5  # dual extrapolation from the last 5 residual steps, as Celer
-_BUDGET0 = 20  # working-set sweeps before the first check of a penalty; doubled after each check it fails
+_BUDGET0 = 10  # working-set sweeps before the first check of a penalty; doubled after each check it fails
 
 
 @njit(cache=True, fastmath=True)
