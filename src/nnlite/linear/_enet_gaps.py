@@ -158,8 +158,10 @@ def _lasso_segment(a, ua, v, cv, y, keep, l1):
         if keep[j]:
             e = abs(cv[j])
             if e > l1:
+                if ua[j] >= l1:  # a at the boundary (or past it by rounding): no step keeps j feasible
+                    t_max = 0.0
+                    break
                 t_max = min(t_max, (l1 - ua[j]) / (e - ua[j]))
-    t_max = max(t_max, 0.0)
     aa = 0.0
     ad = 0.0
     dd = 0.0
