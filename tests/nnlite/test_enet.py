@@ -318,3 +318,17 @@ def test_extrapolated_and_anchored_lasso_dual_points_are_feasible_and_certify():
     assert n_ext > 0 and np.all(np.diff(gaps) <= 1e-10 * p_star)
     rescaled = R * min(1.0, l1 / np.abs(X.T @ R).max())
     assert gaps[-1] <= primal - dual(rescaled) + 1e-12
+
+
+def test_lasso_dual_segment_stays_put_where_the_anchor_is_on_a_constraint():
+    """An anchor on (or past, by rounding) a constraint that the candidate violates allows no step: t = 0 and the
+    anchor's own value, not a 0 / 0 step length."""
+    from nnlite.linear._enet_gaps import _lasso_segment
+
+    y, a, v = np.array([1.0, 2.0]), np.array([0.5, 0.5]), np.array([1.0, 2.0])
+    keep = np.ones(2, dtype=bool)
+    for ua0, c0 in [(1.0, 1.5), (1.0 + 2.0 ** -52, 1.0 + 2.0 ** -52)]:
+        t, val = _lasso_segment(a, np.array([ua0, 0.2]), v, np.array([c0, 0.3]), y, keep, 1.0)
+        assert t == 0.0 and val == pytest.approx(a @ y - 0.5 * a @ a)
+    t, val = _lasso_segment(a, np.array([0.5, 0.2]), v, np.array([0.9, 0.8]), y, keep, 1.0)
+    assert t == 1.0 and val == pytest.approx(v @ y - 0.5 * v @ v)  # feasible candidate: the whole step
