@@ -24,13 +24,19 @@ Work saved, none of it changing what is certified:
   kept if it lowers the objective; CD converges slowly on collinear (expression) data and this
   cuts the sweeps several-fold;
 - check schedule: the KKT check and the gap come when a working-set sweep changes nothing beyond
-  1e-5 tol ||y||^2 (tightened 10x after a failed check) or after 20 sweeps (doubled after a failed
+  1e-5 tol ||y||^2 (tightened 10x after a failed check) or after 10 sweeps (doubled after a failed
   check), whichever is first: on most of the path the gap passes long before the sweeps settle that far;
 - stopping rule: duality gap G <= tol ||y||^2 (scikit-learn's rule), G being the smallest of three
   valid gaps P(w) - D(v): scikit-learn's (Fercoq, Gramfort & Salmon 2015, "formulation A", the l2
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
-  extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+  extrapolation of the last 5 residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+- the lasso's dual point is not rebuilt from scratch at each check: the best feasible point so far (the anchor,
+  carried down the path and rescaled into each new penalty's feasible set) moves along the segment towards the
+  residual and towards its extrapolation as far as the constraints |X_j.theta| <= l1 allow and the dual value
+  still rises (``_enet_gaps._lasso_segment``). Near the optimum the residual violates a few constraints by a
+  little; rescaling it uniformly pays for that on every coordinate, the segment from a good anchor does not, and
+  at the bottom of the path this certifies in a few sweeps what the rescaled residual needs hundreds for;
 - KKT checks from a basis of earlier residuals (``span_xt_dot``): Q (k x n, orthonormal rows) with B = Q X
   known from passes over a float32 copy of X (half the memory traffic); for v = Q^T a + r,
   |X_j.v| <= |B_j.a| + ||X_j|| (||r|| + rounding margins), and along a path the residuals stay close to the
@@ -430,8 +436,9 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     the solution where it was computed, its estimate from the residual basis elsewhere (``span_xt_dot``);
     (Q, B, kq) is that basis (``new_basis``; it grows in place and can be shared by every problem on the same
     X), X32 the float32 copy of X for its passes. tol_gap is the absolute gap
-    tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
-    products).
+    tolerance (tol ||y||^2). theta (n,) and theta_ub (p,), bounds on |X^T theta|, are the lasso's dual anchor
+    (zeros at the top of a path; updated in place, so that the path's next penalty starts from it; unused when
+    l2 > 0). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R products).
     """
     p = X.shape[1]
     norms = np.sqrt(norms2)

@@ -8,7 +8,8 @@ The intercept b is not penalized: X and y are centred and b = mean(y) - mean(X) 
 (``_cd_kernels.enet_cd``) minimizes n times this objective with glmnet's working sets, the
 sequential strong rule with a KKT check, gap safe screening and the duality-gap stopping rule
 G <= tol ||y - mean(y)||^2. ``tol`` means what it means in scikit-learn (a certified bound on the
-n-scaled suboptimality), but G is the smallest of several valid gaps, so on collinear data the
+n-scaled suboptimality), but G is the smallest of several valid gaps (for the lasso also that of the best dual
+point seen, carried down the path), so on collinear data the
 returned point is often less over-solved than scikit-learn's: compare solutions with a small tol.
 """
 import warnings
