@@ -272,3 +272,63 @@ def test_screened_path_keeps_every_feature_active_in_sklearns_solution(l1_ratio)
     assert big.sum() > 20
     assert np.all(ours[big] != 0.0)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_extrapolated_and_anchored_lasso_dual_points_are_feasible_and_certify():
+    """The lasso dual points of the solver (the Celer extrapolation of the last residuals, the best point on the
+    segment from the anchor towards each candidate) stay feasible (|X_j.theta| <= l1, within the bounds the
+    solver keeps), their gap P(w) - D(theta) is >= P(w) - P(w*) >= 0 (weak duality), never grows from one check
+    to the next, and ends below the gap of the rescaled residual alone."""
+    from nnlite.linear._cd_kernels import _extrapolated_residual, _sweep
+    from nnlite.linear._enet_gaps import _lasso_dual_step
+
+    X, y = make_problem(40, 80, seed=3)
+    X, y = np.asfortranarray(X - X.mean(0)), y - y.mean()
+    n, p = X.shape
+    l1 = 0.05 * np.abs(X.T @ y).max()
+    best = ElasticNet(alpha=l1 / n, l1_ratio=1.0, tol=1e-14, max_iter=100_000, fit_intercept=False).fit(X, y)
+    p_star = 0.5 * np.sum((y - X @ best.coef_) ** 2) + l1 * np.abs(best.coef_).sum()
+
+    def dual(theta):
+        return theta @ y - 0.5 * theta @ theta
+
+    def products(v):  # as span_xt_dot gives them: exact where they may exceed l1, a bound <= l1 elsewhere
+        c = X.T @ v
+        return np.where(np.abs(c) < 0.5 * l1, 0.9 * l1, c)
+
+    w, R = np.zeros(p), y.copy()
+    norms2, every, keep = np.sum(X * X, axis=0), np.arange(p, dtype=np.int64), np.ones(p, dtype=bool)
+    theta, ub, d_theta = np.zeros(n), np.zeros(p), 0.0
+    rbuf, gaps, n_ext = np.empty((6, n)), [], 0
+    for sweep in range(60):
+        _sweep(X, norms2, w, R, every, p, l1, 0.0)
+        rbuf[sweep % 6] = R
+        primal = 0.5 * R @ R + l1 * np.abs(w).sum()
+        d_theta = _lasso_dual_step(theta, ub, d_theta, R, products(R), y, keep, l1)
+        if sweep >= 5:
+            v, ok = _extrapolated_residual(rbuf, sweep + 1)
+            if ok:
+                n_ext += 1
+                d_theta = _lasso_dual_step(theta, ub, d_theta, v, products(v), y, keep, l1)
+        c_theta = np.abs(X.T @ theta)
+        assert np.all(c_theta <= l1 * (1 + 1e-12)) and np.all(c_theta <= ub + 1e-9 * l1)
+        assert d_theta == pytest.approx(dual(theta), rel=1e-12, abs=1e-12)
+        gaps.append(primal - d_theta)
+        assert gaps[-1] >= max(primal - p_star, 0.0) - 1e-10 * p_star
+    assert n_ext > 0 and np.all(np.diff(gaps) <= 1e-10 * p_star)
+    rescaled = R * min(1.0, l1 / np.abs(X.T @ R).max())
+    assert gaps[-1] <= primal - dual(rescaled) + 1e-12
+
+
+def test_lasso_dual_segment_stays_put_where_the_anchor_is_on_a_constraint():
+    """An anchor on (or past, by rounding) a constraint that the candidate violates allows no step: t = 0 and the
+    anchor's own value, not a 0 / 0 step length."""
+    from nnlite.linear._enet_gaps import _lasso_segment
+
+    y, a, v = np.array([1.0, 2.0]), np.array([0.5, 0.5]), np.array([1.0, 2.0])
+    keep = np.ones(2, dtype=bool)
+    for ua0, c0 in [(1.0, 1.5), (1.0 + 2.0 ** -52, 1.0 + 2.0 ** -52)]:
+        t, val = _lasso_segment(a, np.array([ua0, 0.2]), v, np.array([c0, 0.3]), y, keep, 1.0)
+        assert t == 0.0 and val == pytest.approx(a @ y - 0.5 * a @ a)
+    t, val = _lasso_segment(a, np.array([0.5, 0.2]), v, np.array([0.9, 0.8]), y, keep, 1.0)
+    assert t == 1.0 and val == pytest.approx(v @ y - 0.5 * v @ v)  # feasible candidate: the whole step

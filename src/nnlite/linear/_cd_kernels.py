@@ -24,13 +24,19 @@ Work saved, none of it changing what is certified:
   kept if it lowers the objective; CD converges slowly on collinear (expression) data and this
   cuts the sweeps several-fold;
 - check schedule: the KKT check and the gap come when a working-set sweep changes nothing beyond
-  1e-5 tol ||y||^2 (tightened 10x after a failed check) or after 20 sweeps (doubled after a failed
+  1e-5 tol ||y||^2 (tightened 10x after a failed check) or after 10 sweeps (doubled after a failed
   check), whichever is first: on most of the path the gap passes long before the sweeps settle that far;
 - stopping rule: duality gap G <= tol ||y||^2 (scikit-learn's rule), G being the smallest of three
   valid gaps P(w) - D(v): scikit-learn's (Fercoq, Gramfort & Salmon 2015, "formulation A", the l2
   part folded into X, v = scaled residual); formulation B (Duenner et al. 2016) at the best multiple
   of the residual, far tighter when the l2 part matters; and the better of the two at the Anderson
-  extrapolation of the last residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+  extrapolation of the last 5 residuals (dual extrapolation, Massias, Gramfort & Salmon 2018, "Celer");
+- the lasso's dual point is not rebuilt from scratch at each check: the best feasible point so far (the anchor,
+  carried down the path and rescaled into each new penalty's feasible set) moves along the segment towards the
+  residual and towards its extrapolation as far as the constraints |X_j.theta| <= l1 allow and the dual value
+  still rises (``_enet_gaps._lasso_segment``). Near the optimum the residual violates a few constraints by a
+  little; rescaling it uniformly pays for that on every coordinate, the segment from a good anchor does not, and
+  at the bottom of the path this certifies in a few sweeps what the rescaled residual needs hundreds for;
 - KKT checks from a basis of earlier residuals (``span_xt_dot``): Q (k x n, orthonormal rows) with B = Q X
   known from passes over a float32 copy of X (half the memory traffic); for v = Q^T a + r,
   |X_j.v| <= |B_j.a| + ||X_j|| (||r|| + rounding margins), and along a path the residuals stay close to the
@@ -48,11 +54,12 @@ Work saved, none of it changing what is certified:
 import numpy as np
 from numba import njit
 
-from ._enet_gaps import _dual_value, _gap, _primal
+from ._enet_gaps import _dual_value, _gap, _lasso_dual_step, _primal
 
 _K_ANDERSON = 3  # extrapolate from the last 3 steps (Bertrand & Massias use 5; 3 needs ~20 % fewer lasso sweeps here)
 _REFRESH = 0.25  # a KKT check whose bounds fail for more than this fraction of p adds a basis vector (a pass)
-_BUDGET0 = 20  # working-set sweeps before the first check of a penalty; doubled after each check it fails
+_K_DUAL = 5  # dual extrapolation from the last 5 residual steps, as Celer
+_BUDGET0 = 10  # working-set sweeps before the first check of a penalty; doubled after each check it fails
 
 
 @njit(cache=True, fastmath=True)
@@ -422,15 +429,16 @@ def _copy_row(v, M, i):
 
 
 @njit(cache=True)
-def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, Q, B, kq):
+def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, screening, Q, B, kq, theta, theta_ub):
     """Minimize P(w) from the warm start w (p,), R = y - X w (n,); both updated in place.
 
     c (p,) holds (an estimate of) X^T R at the previous penalty l1_prev (strong rule) and on return X^T R at
     the solution where it was computed, its estimate from the residual basis elsewhere (``span_xt_dot``);
     (Q, B, kq) is that basis (``new_basis``; it grows in place and can be shared by every problem on the same
     X), X32 the float32 copy of X for its passes. tol_gap is the absolute gap
-    tolerance (tol ||y||^2). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R
-    products).
+    tolerance (tol ||y||^2). theta (n,) and theta_ub (p,), bounds on |X^T theta|, are the lasso's dual anchor
+    (zeros at the top of a path; updated in place, so that the path's next penalty starts from it; unused when
+    l2 > 0). Returns (gap, number of coordinate sweeps, KKT passes in units of full X^T R products).
     """
     p = X.shape[1]
     norms = np.sqrt(norms2)
@@ -443,7 +451,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     nws = _strong_rule_set(norms2, w, c, thr, keep, in_ws, ws)
     hist = np.empty((_K_ANDERSON + 1, p))
     R_tmp = np.empty(R.shape[0])
-    rbuf = np.empty((_K_ANDERSON + 1, R.shape[0]))
+    rbuf = np.empty((_K_DUAL + 1, R.shape[0]))
     n_rec = 0
     n_sweeps = 0
     n_full = 0.0
@@ -453,13 +461,25 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
     inner_tol = tol_gap * 1e-5
     budget = _BUDGET0
     gap = np.inf
+    lasso = l2 == 0.0 and l1 > 0.0
+    d_theta = -np.inf
+    if lasso:  # the anchor of an earlier penalty, rescaled into this one's feasible set
+        m = 0.0
+        for j in range(p):
+            m = max(m, theta_ub[j])
+        if m > l1:
+            theta *= l1 / m
+            theta_ub *= l1 / m
+        d_theta = 0.0
+        for i in range(R.shape[0]):
+            d_theta += theta[i] * (y[i] - 0.5 * theta[i])
     while True:
         stop = min(max_iter, n_sweeps + budget)
         # solve on the working set: a full sweep, then cycle on the nonzeros, until a full sweep is quiet
         while n_sweeps < stop:
             dmax = _sweep(X, norms2, w, R, ws, nws, l1, l2)
             n_sweeps += 1
-            _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
+            _copy_row(R, rbuf, n_rec % (_K_DUAL + 1))
             n_rec += 1
             if dmax <= inner_tol:
                 break
@@ -468,7 +488,7 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
             while n_sweeps < stop:
                 dmax = _sweep(X, norms2, w, R, act, na, l1, l2)
                 n_sweeps += 1
-                _copy_row(R, rbuf, n_rec % (_K_ANDERSON + 1))
+                _copy_row(R, rbuf, n_rec % (_K_DUAL + 1))
                 n_rec += 1
                 if dmax <= inner_tol:
                     break
@@ -492,13 +512,19 @@ def enet_cd(X, X32, y, norms2, w, R, c, l1, l1_prev, l2, tol_gap, max_iter, scre
         if n_viol > 0 and n_sweeps < max_iter:
             continue
         gap, gap_a, dual_norm = _gap(w, R, y, gapc, keep, l1, l2)
-        if gap > tol_gap and n_rec > _K_ANDERSON:
+        if lasso:
+            d_theta = _lasso_dual_step(theta, theta_ub, d_theta, R, gapc, y, keep, l1)
+            gap = min(gap, _primal(w, R, keep, l1, l2) - d_theta)
+        if gap > tol_gap and n_rec > _K_DUAL:
             v, ok = _extrapolated_residual(rbuf, n_rec)
             if ok:
                 cv = np.empty(p)
                 cvg = np.empty(p)
                 n_full += span_xt_dot(X, X32, v, norms, keep, w, l1, Q, B, kq, cv, cvg, 1.0)
-                d = _dual_value(v, cvg, w, y, keep, l1, l2)
+                if lasso:
+                    d = d_theta = _lasso_dual_step(theta, theta_ub, d_theta, v, cvg, y, keep, l1)
+                else:
+                    d = _dual_value(v, cvg, w, y, keep, l1, l2)
                 gap = min(gap, _primal(w, R, keep, l1, l2) - d)
         if gap <= tol_gap or n_sweeps >= max_iter:
             break

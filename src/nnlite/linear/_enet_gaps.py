@@ -140,3 +140,64 @@ def _dual_value(v, cv, w, y, keep, l1, l2):
         else:
             best = max(best, -0.5 * vv + vy - smooth / (2.0 * l2))
     return best
+
+
+@njit(cache=True)
+def _lasso_segment(a, ua, v, cv, y, keep, l1):
+    """Best lasso dual point on the segment from the feasible a toward v: returns (t, D(a + t (v - a))).
+
+    ua (p,) bounds |X_j.a| (<= l1 on the kept features) and cv (p,) holds X_j.v or a bound on |X_j.v|, so
+    |X_j.(a + t (v - a))| <= (1 - t) ua_j + t |cv_j| <= l1 for every t up to
+    t_max = min_j (l1 - ua_j) / (|cv_j| - ua_j) over the kept features with |cv_j| > l1; the lasso dual
+    D(theta) = y.theta - ||theta||^2 / 2 is a concave quadratic in t, maximized in closed form on [0, t_max].
+    With a = 0 this is scikit-learn's rescaled candidate; from a good feasible a (the best dual point so far)
+    the step towards a slightly infeasible residual is far longer than the uniform rescaling of v.
+    """
+    t_max = 1.0
+    for j in range(cv.shape[0]):
+        if keep[j]:
+            e = abs(cv[j])
+            if e > l1:
+                if ua[j] >= l1:  # a at the boundary (or past it by rounding): no step keeps j feasible
+                    t_max = 0.0
+                    break
+                t_max = min(t_max, (l1 - ua[j]) / (e - ua[j]))
+    aa = 0.0
+    ad = 0.0
+    dd = 0.0
+    ya = 0.0
+    yd = 0.0
+    for i in range(v.shape[0]):
+        d = v[i] - a[i]
+        aa += a[i] * a[i]
+        ad += a[i] * d
+        dd += d * d
+        ya += y[i] * a[i]
+        yd += y[i] * d
+    t = 0.0
+    if dd > 0.0:
+        t = min(max((yd - ad) / dd, 0.0), t_max)
+    return t, ya + t * yd - 0.5 * (aa + 2.0 * t * ad + t * t * dd)
+
+
+@njit(cache=True)
+def _lasso_dual_step(a, ua, d_a, v, cv, y, keep, l1):
+    """The best lasso dual point among the anchor a (value d_a), the segment from a toward the candidate v and
+    v rescaled into feasibility (the segment from 0); moves (a, ua) there in place and returns its value.
+    ua stays a bound on |X_j.a| for every feature (the kept ones within l1), cv being X_j.v or a bound."""
+    t1, d1 = _lasso_segment(a, ua, v, cv, y, keep, l1)
+    zero = np.zeros(a.shape[0])
+    t0, d0 = _lasso_segment(zero, np.zeros(ua.shape[0]), v, cv, y, keep, l1)
+    if d_a >= max(d0, d1):
+        return d_a
+    if d1 >= d0:
+        for i in range(a.shape[0]):
+            a[i] += t1 * (v[i] - a[i])
+        for j in range(ua.shape[0]):
+            ua[j] = (1.0 - t1) * ua[j] + t1 * abs(cv[j])
+        return d1
+    for i in range(a.shape[0]):
+        a[i] = t0 * v[i]
+    for j in range(ua.shape[0]):
+        ua[j] = t0 * abs(cv[j])
+    return d0

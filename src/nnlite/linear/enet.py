@@ -8,7 +8,8 @@ The intercept b is not penalized: X and y are centred and b = mean(y) - mean(X) 
 (``_cd_kernels.enet_cd``) minimizes n times this objective with glmnet's working sets, the
 sequential strong rule with a KKT check, gap safe screening and the duality-gap stopping rule
 G <= tol ||y - mean(y)||^2. ``tol`` means what it means in scikit-learn (a certified bound on the
-n-scaled suboptimality), but G is the smallest of several valid gaps, so on collinear data the
+n-scaled suboptimality), but G is the smallest of several valid gaps (for the lasso also that of the best dual
+point seen, carried down the path), so on collinear data the
 returned point is often less over-solved than scikit-learn's: compare solutions with a small tol.
 """
 import warnings
@@ -90,12 +91,13 @@ def _solve_path(Xf, X32, y, norms2, alphas, l1_ratio, tol, max_iter, screening, 
     l1_prev = float(np.max(np.abs(c))) if p else 0.0
     if basis is None:
         basis = _residual_basis(Xf, R, c)  # c = X^T R exactly here
+    theta, theta_ub = np.zeros(n), np.zeros(p)  # the lasso's best dual point, carried down the path
     not_converged = 0
     for i, alpha in enumerate(alphas):
         l1 = alpha * l1_ratio * n
         l2 = alpha * (1.0 - l1_ratio) * n
         gap, sweeps, _ = enet_cd(Xf, X32, y, norms2, w, R, c, l1, max(l1_prev, l1), l2, tol_gap,
-                                 int(max_iter), bool(screening), *basis)
+                                 int(max_iter), bool(screening), *basis, theta, theta_ub)
         not_converged += gap > tol_gap
         if test is None:
             coefs_t[i] = w
@@ -263,7 +265,8 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         l1_prev = max(l1, float(np.max(np.abs(c)))) if not w.any() else l1
         tol_gap = self.tol * float(yc @ yc)
         gap, sweeps, _ = enet_cd(Xf, X32, yc, norms2, w, R, c, l1, l1_prev, l2, tol_gap,
-                                 int(self.max_iter), bool(self.screening), *_residual_basis(Xf, R, c))
+                                 int(self.max_iter), bool(self.screening), *_residual_basis(Xf, R, c),
+                                 np.zeros(n), np.zeros(p))
         if gap > tol_gap:
             warnings.warn(f"ElasticNet stopped at max_iter={self.max_iter} with duality gap {gap:.3e} > "
                           f"{tol_gap:.3e}", ConvergenceWarning, stacklevel=2)
