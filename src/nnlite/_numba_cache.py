@@ -12,10 +12,15 @@ available`` when neither is writable (read-only containers, HPC images). For nnl
    ``nnlite/__pycache__`` behind. Not the shared temp folder: another user could plant compiled code there.
 4. Nothing writable: the kernels run uncached (compiled in each process) after one warning line.
 
-Other libraries' Numba functions are not affected: both locators below answer only for files under the folders
+Other libraries' Numba functions are not affected: the locators below answer only for files under the folders
 in ``PACKAGES`` (nnlite's own; an application installed beside it adds its folder with ``register(folder)``
 before its first ``@njit``).
+
+In every case a cache entry is stamped with a digest of all the sources of its package besides Numba's stamp of
+its own file (its content, or its time and size): a kernel inlines the kernels it calls from other files, so a
+change in one of those must recompile it, where Numba alone would load the stale machine code.
 """
+import hashlib
 import os
 import tempfile
 import warnings
@@ -26,6 +31,9 @@ from numba.core import caching, config
 from nnlite import __version__
 
 PACKAGE = Path(__file__).resolve().parent
+# the locators' names lost their leading underscore in later Numba releases
+_USER_PROVIDED = getattr(caching, "UserProvidedCacheLocator", None) or caching._UserProvidedCacheLocator
+_IN_TREE = getattr(caching, "InTreeCacheLocator", None) or caching._InTreeCacheLocator
 
 
 def _writable(folder):
@@ -67,15 +75,58 @@ def register(folder):
         PACKAGES.append(folder)
 
 
-def _ours(py_file):
+def _package_of(py_file):
+    """The folder of ``PACKAGES`` holding ``py_file``, or None."""
     try:
         path = Path(py_file).resolve()
     except OSError:
-        return False
-    return any(path.is_relative_to(folder) for folder in PACKAGES)
+        return None
+    return next((folder for folder in PACKAGES if path.is_relative_to(folder)), None)
 
 
-class NnliteCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+def _ours(py_file):
+    return _package_of(py_file) is not None
+
+
+_DIGESTS = {}
+
+
+def package_digest(folder):
+    """sha256 (hex) of the names and contents of every ``.py`` file under ``folder``, once per process."""
+    if folder not in _DIGESTS:
+        h = hashlib.sha256()
+        for path in sorted(Path(folder).rglob("*.py")):
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
+        _DIGESTS[folder] = h.hexdigest()
+    return _DIGESTS[folder]
+
+
+class _PackageStamp:
+    """Numba's source stamp (the file's time and size) plus the digest of the file's whole package."""
+
+    def get_source_stamp(self):
+        return super().get_source_stamp(), package_digest(_package_of(self._py_file))
+
+
+class StampedUserLocator(_PackageStamp, _USER_PROVIDED):
+    """Case 1 (``NUMBA_CACHE_DIR``) for this package's kernels, with the package stamp."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
+
+
+class StampedInTreeLocator(_PackageStamp, _IN_TREE):
+    """Case 2 (``__pycache__`` beside a checkout's sources) for this package's kernels, with the package
+    stamp."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
+
+
+class NnliteCacheLocator(_PackageStamp, caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
     """Caches this package's kernels under ``CACHE_DIR`` (case 3); declines for every other file."""
 
     def __init__(self, py_func, py_file):
@@ -134,10 +185,10 @@ def _refuse_uncached(check_cachable):
 
 
 def install():
-    """Register both locators with Numba once per process (idempotent)."""
+    """Register the locators with Numba once per process (idempotent)."""
     classes = caching.CacheImpl._locator_classes
     if NnliteCacheLocator not in classes:
-        classes.insert(0, NnliteCacheLocator)
+        classes[0:0] = [StampedUserLocator, NnliteCacheLocator, StampedInTreeLocator]
         classes.append(UncachedLocator)
     for impl in (caching.CompileResultCacheImpl, caching.CodeLibraryCacheImpl):
         if not getattr(impl.check_cachable, "_nnlite", False):

@@ -83,3 +83,33 @@ def test_read_only_install_caches_in_the_user_cache_folder(read_only_install):
     assert not list(site.rglob("*.nbi")), "cache files written into the installed package"
     second = run(root, site, home=home, tmpdir=home)
     assert second.returncode == 0 and second.stdout == first.stdout
+
+
+CALLER = ("import sys\n"
+          "from nnlite import _numba_cache\n"
+          "_numba_cache.register(sys.argv[1])\n"
+          "sys.path.insert(0, sys.argv[1])\n"
+          "import caller\n"
+          "print(caller.f())\n")
+
+
+@pytest.mark.slow  # two fresh processes compile two tiny kernels
+def test_a_changed_callee_in_another_file_recompiles_its_caller(tmp_path):
+    # Numba stamps a cached kernel with its own file only; the callee's machine code is inlined in the caller's
+    # entry, so a stale entry would go on returning the old callee's answer
+    (tmp_path / "callee.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef g():\n    return 1\n")
+    (tmp_path / "caller.py").write_text("from numba import njit\nfrom callee import g\n\n"
+                                        "@njit(cache=True)\ndef f():\n    return g() + 10\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(SRC)
+
+    def answer():
+        done = subprocess.run([sys.executable, "-c", CALLER, str(tmp_path)], capture_output=True, text=True,
+                              env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert answer() == "11"
+    assert list((tmp_path / "__pycache__").glob("caller.f-*.nbi"))   # cached beside the sources
+    (tmp_path / "callee.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef g():\n    return 2\n")
+    assert answer() == "12"
