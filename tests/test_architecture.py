@@ -22,9 +22,10 @@ FORBIDDEN_LIBRARIES = ("sklearn", "torch")
 
 # Where files may be opened: the input readers, the report, the file discipline (atomic writes, locks, caches,
 # memory-mapped arrays), the benchmark's two result stores (results.jsonl, predictions.csv.gz), the .nnz
-# container, the numpy-only runtime that reads it, and the C export that writes a model's .h / .c / genes.txt.
+# container, the numpy-only runtime that reads it, the C export that writes a model's .h / .c / genes.txt, and
+# the compile cache, which reads nnlite's own sources to stamp its kernels.
 FILE_MODULES = ("ccle.data", "ccle.report", "ccle.files", "ccle.benchmark.store", "ccle.benchmark.predictions",
-                "nnlite.compress.fileformat", "nnlite.runtime", "nnlite.export.c")
+                "nnlite.compress.fileformat", "nnlite.runtime", "nnlite.export.c", "nnlite._numba_cache")
 FILE_METHODS = ("read_bytes", "read_text", "write_bytes", "write_text", "to_csv", "to_parquet", "to_excel",
                 "to_pickle", "to_json")
 OPENERS = {("os", "open"), ("gzip", "open"), ("bz2", "open"), ("lzma", "open"), ("io", "open"),
