@@ -153,24 +153,26 @@ def act_dropout_grad(gy, y, kind, u, p, scale, gz, db):
     keep = one - p
     for j in range(m):
         db[j] = zero
-    for i in range(n):
-        g = gy[i]
-        yr = y[i]
-        ur = u[i]
-        out = gz[i]
-        if kind == RELU:
+    # one loop nest per activation, the switch outside the rows: with it inside, LLVM vectorized no branch here
+    if kind == RELU:
+        for i in range(n):
+            g, yr, out = gy[i], y[i], gz[i]
             for j in range(m):
                 # y > 0 only where the unit was kept and active (dropped units hold exactly 0)
                 v = g[j] * scale if yr[j] > zero else zero
                 out[j] = v
                 db[j] += v
-        elif kind == TANH or kind == TANH_FAST:
+    elif kind == TANH or kind == TANH_FAST:
+        for i in range(n):
+            g, yr, ur, out = gy[i], y[i], u[i], gz[i]
             for j in range(m):
                 a = yr[j] * keep
                 v = g[j] * scale * (one - a * a) if ur[j] >= p else zero
                 out[j] = v
                 db[j] += v
-        else:
+    else:
+        for i in range(n):
+            g, ur, out = gy[i], u[i], gz[i]
             for j in range(m):
                 v = g[j] * scale if ur[j] >= p else zero
                 out[j] = v
