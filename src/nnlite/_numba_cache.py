@@ -16,9 +16,9 @@ Other libraries' Numba functions are not affected: the locators below answer onl
 in ``PACKAGES`` (nnlite's own; an application installed beside it adds its folder with ``register(folder)``
 before its first ``@njit``).
 
-In every case a cache entry is stamped with a digest of all the sources of its package besides Numba's stamp of
-its own file (its content, or its time and size): a kernel inlines the kernels it calls from other files, so a
-change in one of those must recompile it, where Numba alone would load the stale machine code.
+In every case a cache entry is stamped with a digest of all the sources of its package, where Numba stamps it
+with its own file alone: a kernel inlines the kernels it calls from other files, so a change in one of those
+must recompile it, where Numba alone would load the stale machine code.
 """
 import hashlib
 import os
@@ -103,27 +103,23 @@ def package_digest(folder):
 
 
 class _PackageStamp:
-    """Numba's source stamp (the file's time and size) plus the digest of the file's whole package."""
+    """A locator of this package's kernels only, whose source stamp is the digest of the file's whole package
+    (which covers the file itself)."""
 
     def get_source_stamp(self):
-        return super().get_source_stamp(), package_digest(_package_of(self._py_file))
+        return package_digest(_package_of(self._py_file))
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        return super().from_function(py_func, py_file) if _ours(py_file) else None
 
 
 class StampedUserLocator(_PackageStamp, _USER_PROVIDED):
-    """Case 1 (``NUMBA_CACHE_DIR``) for this package's kernels, with the package stamp."""
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        return super().from_function(py_func, py_file) if _ours(py_file) else None
+    """Case 1 (``NUMBA_CACHE_DIR``) for this package's kernels."""
 
 
 class StampedInTreeLocator(_PackageStamp, _IN_TREE):
-    """Case 2 (``__pycache__`` beside a checkout's sources) for this package's kernels, with the package
-    stamp."""
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        return super().from_function(py_func, py_file) if _ours(py_file) else None
+    """Case 2 (``__pycache__`` beside a checkout's sources) for this package's kernels."""
 
 
 class NnliteCacheLocator(_PackageStamp, caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
@@ -139,9 +135,7 @@ class NnliteCacheLocator(_PackageStamp, caching._SourceFileBackedLocatorMixin, c
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        if CACHE_DIR is None or not _ours(py_file):
-            return None
-        return super().from_function(py_func, py_file)
+        return None if CACHE_DIR is None else super().from_function(py_func, py_file)
 
 
 class UncachedLocator(caching._CacheLocator):
